@@ -1,0 +1,50 @@
+package io.github.pgdiscovery.akka;
+
+import akka.actor.AbstractActor;
+import akka.actor.Props;
+import akka.cluster.Cluster;
+import akka.cluster.ClusterEvent;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+
+/**
+ * Tells the engine about removals from the cluster: this node removed means stop announcing and say goodbye;
+ * another node removed means drop its contact point now rather than at expiry.
+ */
+final class ClusterMembershipListener extends AbstractActor {
+
+  private final Cluster cluster = Cluster.get(getContext().getSystem());
+  private final DiscoveryEngine engine;
+
+  private ClusterMembershipListener(DiscoveryEngine engine) {
+    this.engine = engine;
+  }
+
+  static Props props(DiscoveryEngine engine) {
+    return Props.create(ClusterMembershipListener.class, () -> new ClusterMembershipListener(engine));
+  }
+
+  @Override
+  public void preStart() {
+    cluster.subscribe(getSelf(), ClusterEvent.initialStateAsEvents(), ClusterEvent.MemberRemoved.class);
+  }
+
+  @Override
+  public void postStop() {
+    cluster.unsubscribe(getSelf());
+  }
+
+  @Override
+  public Receive createReceive() {
+    return receiveBuilder()
+        .match(
+            ClusterEvent.MemberRemoved.class,
+            removed -> {
+              if (removed.member().address().equals(cluster.selfAddress())) {
+                engine.stopAnnouncing();
+              } else {
+                engine.forgetAkkaAddress(removed.member().address().toString());
+              }
+            })
+        .build();
+  }
+}

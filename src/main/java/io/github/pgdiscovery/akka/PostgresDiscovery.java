@@ -1,0 +1,129 @@
+package io.github.pgdiscovery.akka;
+
+import akka.Done;
+import akka.actor.AbstractExtensionId;
+import akka.actor.ActorSystem;
+import akka.actor.ClassicActorSystemProvider;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.ExtendedActorSystem;
+import akka.actor.Extension;
+import akka.actor.ExtensionId;
+import akka.actor.ExtensionIdProvider;
+import akka.management.AkkaManagementSettings;
+import akka.management.cluster.bootstrap.ClusterBootstrapSettings;
+import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.HostNames;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the discovery engine of one actor system: one Postgres connection, one thread, one announcement. Created on
+ * first use (when Akka loads the {@code postgres} discovery method); it then announces this node's Akka Management
+ * endpoint under the service name Cluster Bootstrap looks up, stops announcing when the cluster removes this node,
+ * and says goodbye on coordinated shutdown.
+ */
+public final class PostgresDiscovery implements Extension {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresDiscovery.class);
+
+  /** Shutdown waits at most this long for the goodbye, well inside the phase's default 5 s timeout. */
+  private static final long GOODBYE_WAIT_MILLIS = 3000;
+
+  public static final Id ID = new Id();
+
+  /** The extension id; {@code PostgresDiscovery.get(system)} is the usual way in. */
+  public static final class Id extends AbstractExtensionId<PostgresDiscovery> implements ExtensionIdProvider {
+    private Id() {}
+
+    @Override
+    public PostgresDiscovery createExtension(ExtendedActorSystem system) {
+      return new PostgresDiscovery(system);
+    }
+
+    @Override
+    public ExtensionId<? extends Extension> lookup() {
+      return ID;
+    }
+  }
+
+  public static PostgresDiscovery get(ActorSystem system) {
+    return ID.get(system);
+  }
+
+  public static PostgresDiscovery get(ClassicActorSystemProvider system) {
+    return ID.get(system.classicSystem());
+  }
+
+  private final PostgresDiscoverySettings settings;
+  private final DiscoveryEngine engine;
+
+  private PostgresDiscovery(ExtendedActorSystem system) {
+    settings = PostgresDiscoverySettings.fromConfig(system.settings().config());
+    Announcement self = selfAnnouncement(system);
+    engine = new DiscoveryEngine(settings.engine(), self);
+    engine.start();
+    log.info(
+        "PostgreSQL discovery announcing service [{}] at {} on channel [{}]",
+        self.service(),
+        self.endpoint(),
+        settings.engine().channel());
+
+    if (isClusterProvider(system)) {
+      system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
+    }
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "akka-discovery-postgres-goodbye",
+            () -> engine.shutdown().copy()
+                .completeOnTimeout(null, GOODBYE_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                .thenApply(stopped -> Done.getInstance()));
+    // Without coordinated shutdown (terminate() called directly) the connection still closes.
+    system.registerOnTermination(engine::shutdown);
+  }
+
+  public DiscoveryEngine engine() {
+    return engine;
+  }
+
+  public PostgresDiscoverySettings settings() {
+    return settings;
+  }
+
+  /** Stops announcing and says goodbye; the node keeps listening. Cluster removal of this node calls it. */
+  public void stopAnnouncing() {
+    engine.stopAnnouncing();
+  }
+
+  /**
+   * The configured management hostname and port: Bootstrap compares the contact points it discovers with exactly
+   * these to recognise itself, so announcing anything else (the bound port, a resolved address) would keep the
+   * lowest-address node from forming the cluster.
+   */
+  private static Announcement selfAnnouncement(ExtendedActorSystem system) {
+    AkkaManagementSettings management = new AkkaManagementSettings(system.settings().config());
+    String host = management.getHttpHostname();
+    int port = management.getHttpPort();
+    if (!HostNames.isValid(host)) {
+      throw new com.typesafe.config.ConfigException.BadValue(
+          "akka.management.http.hostname",
+          "\"" + host + "\" is not an IP literal or DNS name, so other nodes could not reach this node's contact point");
+    }
+    if (port < 1 || port > 65535) {
+      throw new com.typesafe.config.ConfigException.BadValue(
+          "akka.management.http.port",
+          port + " cannot be announced: other nodes need the fixed port (1 to 65535) Akka Management listens on");
+    }
+    ClusterBootstrapSettings bootstrap = new ClusterBootstrapSettings(system.settings().config(), system.log());
+    String service = bootstrap.getContactPointDiscoveryEffectiveName(system);
+    String akkaAddress = system.provider().getDefaultAddress().toString();
+    return new Announcement(service, host, port, akkaAddress, UUID.randomUUID().toString());
+  }
+
+  private static boolean isClusterProvider(ExtendedActorSystem system) {
+    return system.provider() instanceof akka.cluster.ClusterActorRefProvider;
+  }
+}

@@ -1,0 +1,24 @@
+package io.github.pgdiscovery.core;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Exponential delay between reconnection attempts, with ±20% jitter so that nodes do not retry in lockstep. */
+final class Backoff {
+
+  private final long minNanos;
+  private final long maxNanos;
+
+  Backoff(Duration min, Duration max) {
+    this.minNanos = min.toNanos();
+    this.maxNanos = Math.max(min.toNanos(), max.toNanos());
+  }
+
+  /** The delay before attempt number {@code attempt} (1 for the first retry). */
+  long delayNanos(int attempt) {
+    int doublings = Math.min(Math.max(attempt - 1, 0), 30);
+    double base = Math.min((double) maxNanos, minNanos * Math.pow(2, doublings));
+    double jitter = 0.8 + 0.4 * ThreadLocalRandom.current().nextDouble();
+    return (long) Math.min(maxNanos, base * jitter);
+  }
+}

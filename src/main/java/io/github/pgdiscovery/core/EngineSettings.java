@@ -1,0 +1,105 @@
+package io.github.pgdiscovery.core;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What the engine needs to know, already validated by whoever read it from configuration.
+ *
+ * @param url JDBC URL of the database; driver options such as TLS go in it
+ * @param user database user, or null to take it from the URL
+ * @param password database password, or null to take it from the URL; never logged
+ * @param channel the LISTEN/NOTIFY channel, a valid identifier (see {@link #isValidChannel})
+ * @param heartbeatInterval how often a node re-announces itself
+ * @param expireAfter how long a peer stays in the table without being heard
+ * @param connectTimeout bound on connecting and on every round trip to the server
+ * @param connectionCheckInterval how long the listener may hear nothing before it tests the connection
+ * @param reconnectMinBackoff first delay before reconnecting after a failure
+ * @param reconnectMaxBackoff the delay between reconnection attempts grows up to this
+ * @param probeReplyWindow after hearing its own probe, how long a node waits for replies before answering lookups
+ */
+public record EngineSettings(
+    String url,
+    String user,
+    String password,
+    String channel,
+    Duration heartbeatInterval,
+    Duration expireAfter,
+    Duration connectTimeout,
+    Duration connectionCheckInterval,
+    Duration reconnectMinBackoff,
+    Duration reconnectMaxBackoff,
+    Duration probeReplyWindow) {
+
+  private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final int MAX_IDENTIFIER_BYTES = 63;
+  private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&]*");
+  private static final Pattern URL_USERINFO = Pattern.compile("(//)[^/@]*@");
+
+  public EngineSettings {
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+    Objects.requireNonNull(expireAfter, "expireAfter");
+    Objects.requireNonNull(connectTimeout, "connectTimeout");
+    Objects.requireNonNull(connectionCheckInterval, "connectionCheckInterval");
+    Objects.requireNonNull(reconnectMinBackoff, "reconnectMinBackoff");
+    Objects.requireNonNull(reconnectMaxBackoff, "reconnectMaxBackoff");
+    Objects.requireNonNull(probeReplyWindow, "probeReplyWindow");
+    if (!isValidChannel(channel)) {
+      throw new IllegalArgumentException("channel \"" + channel + "\" is not a valid identifier");
+    }
+  }
+
+  /** Settings with the library's defaults for everything but the database and channel. */
+  public static EngineSettings defaults(String url, String user, String password, String channel) {
+    return new EngineSettings(
+        url,
+        user,
+        password,
+        channel,
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(5),
+        Duration.ofMillis(200),
+        Duration.ofSeconds(10),
+        Duration.ofMillis(300));
+  }
+
+  public EngineSettings withTimings(Duration heartbeatInterval, Duration expireAfter) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow);
+  }
+
+  /**
+   * True for a channel name we accept: letters, digits and underscores, not starting with a digit, at most 63
+   * bytes. Postgres would silently truncate a longer identifier, so that LISTEN and pg_notify named different
+   * channels.
+   */
+  public static boolean isValidChannel(String channel) {
+    return channel != null
+        && CHANNEL.matcher(channel).matches()
+        && channel.getBytes(StandardCharsets.UTF_8).length <= MAX_IDENTIFIER_BYTES;
+  }
+
+  /** The URL with any password in it replaced, for logs and error messages. */
+  public static String redactUrl(String url) {
+    if (url == null) {
+      return null;
+    }
+    return URL_USERINFO.matcher(URL_PASSWORD.matcher(url).replaceAll("$1<redacted>")).replaceAll("$1<redacted>@");
+  }
+
+  @Override
+  public String toString() {
+    return "EngineSettings[url=" + redactUrl(url) + ", user=" + user
+        + ", password=" + (password == null || password.isEmpty() ? "<none>" : "<redacted>")
+        + ", channel=" + channel + ", heartbeatInterval=" + heartbeatInterval + ", expireAfter=" + expireAfter
+        + ", connectTimeout=" + connectTimeout + ", connectionCheckInterval=" + connectionCheckInterval
+        + ", reconnectBackoff=" + reconnectMinBackoff + ".." + reconnectMaxBackoff
+        + ", probeReplyWindow=" + probeReplyWindow + "]";
+  }
+}

@@ -1,0 +1,50 @@
+package io.github.pgdiscovery.core;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A point-in-time view of an engine, for operators.
+ *
+ * @param channel the channel listened on
+ * @param state connection state
+ * @param since wall-clock time the state was entered
+ * @param lastError the last connection error (password redacted), or null
+ * @param self this node's announcement
+ * @param announcing false once the node stopped announcing (left the cluster or shutting down)
+ * @param peers the live peers heard, with their age
+ * @param sent notifications sent
+ * @param received notifications received, including this node's own echoes
+ * @param rejected received payloads dropped, by reason
+ * @param reconnects successful reconnections after a lost connection
+ */
+public record EngineStatus(
+    String channel,
+    ConnectionState state,
+    Instant since,
+    String lastError,
+    Announcement self,
+    boolean announcing,
+    List<PeerTable.HeardPeer> peers,
+    long sent,
+    long received,
+    Map<RejectedMessageException.Reason, Long> rejected,
+    long reconnects) {
+
+  /** Where the engine's connection stands. */
+  public enum ConnectionState {
+    /** Not yet connected since start. */
+    CONNECTING,
+    /** Listening; lookups are answered once the probe replies had time to arrive. */
+    CONNECTED,
+    /** Lost the connection; reconnecting with backoff. */
+    RECONNECTING,
+    /** Stopped for good. */
+    STOPPED
+  }
+
+  public long rejectedTotal() {
+    return rejected.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

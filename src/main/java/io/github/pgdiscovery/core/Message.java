@@ -1,0 +1,45 @@
+package io.github.pgdiscovery.core;
+
+import java.util.Objects;
+
+/** What nodes say to each other on the channel. */
+public sealed interface Message permits Message.Announce, Message.Probe, Message.Goodbye {
+
+  /** The service the message is about. */
+  String service();
+
+  /** "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service. */
+  record Announce(Announcement node) implements Message {
+    public Announce {
+      Objects.requireNonNull(node, "node");
+    }
+
+    @Override
+    public String service() {
+      return node.service();
+    }
+  }
+
+  /**
+   * "Who is there?": every node announcing {@code service} replies with an {@link Announce} at once. The sender's
+   * incarnation lets it recognise its own probe when Postgres echoes it back.
+   */
+  record Probe(String service, String senderIncarnation) implements Message {
+    public Probe {
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(senderIncarnation, "senderIncarnation");
+    }
+  }
+
+  /** "I am leaving": receivers drop the entry at once if it is still this incarnation's. */
+  record Goodbye(Announcement node) implements Message {
+    public Goodbye {
+      Objects.requireNonNull(node, "node");
+    }
+
+    @Override
+    public String service() {
+      return node.service();
+    }
+  }
+}
