@@ -410,14 +410,12 @@ public final class DiscoveryEngine implements AutoCloseable {
     };
   }
 
-  /** A one-line cause for logs, with the URL redacted and the password, should a message ever echo it, removed. */
+  /** A one-line cause for logs; pgjdbc's messages never contain the password, and the URL is redacted. */
   private String describe(Throwable e) {
     String message = e.getMessage();
     if (message == null) {
       message = e.getClass().getSimpleName();
     }
-    message = message.replace(settings.url(), EngineSettings.redactUrl(settings.url()));
-    String password = settings.password();
-    return password == null || password.isEmpty() ? message : message.replace(password, "<redacted>");
+    return message.replace(settings.url(), EngineSettings.redactUrl(settings.url()));
   }
 }

@@ -1,0 +1,217 @@
+package io.github.pgdiscovery.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
+import io.github.pgdiscovery.testing.Participants;
+import io.github.pgdiscovery.testing.Poll;
+import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The protocol engine against a real PostgreSQL, without Akka. */
+@ExtendWith(PostgresExtension.class)
+final class DiscoveryEngineTest {
+
+  private static final Duration DEADLINE = Duration.ofSeconds(10);
+  private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(5);
+
+  private final TestDatabase db;
+  private final Participants participants;
+
+  DiscoveryEngineTest(TestDatabase db) {
+    this.db = db;
+    this.participants = new Participants(db);
+  }
+
+  @AfterEach
+  void stopParticipants() {
+    participants.close();
+  }
+
+  @Test
+  void twoParticipantsSeeEachOther() {
+    DiscoveryEngine a = participants.start(9001);
+    DiscoveryEngine b = participants.start(9002);
+
+    awaitPorts(a, Set.of(9001, 9002));
+    awaitPorts(b, Set.of(9001, 9002));
+  }
+
+  @Test
+  void tenParticipantsConverge() {
+    Set<Integer> all = IntStream.rangeClosed(9101, 9110).boxed().collect(Collectors.toSet());
+    List<DiscoveryEngine> engines = all.stream().sorted().map(participants::start).toList();
+
+    for (DiscoveryEngine engine : engines) {
+      awaitPorts(engine, all);
+    }
+  }
+
+  @Test
+  void lateJoinerSeesAllPeersOnItsFirstAnswerWithoutWaitingForHeartbeat() throws Exception {
+    // Heartbeats are a minute apart: only the replies to the newcomer's probe can tell it about the others.
+    participants.start(9201);
+    participants.start(9202);
+    DiscoveryEngine third = participants.start(9203);
+    awaitPorts(third, Set.of(9201, 9202, 9203));
+
+    DiscoveryEngine late = participants.start(9204);
+
+    assertEquals(Set.of(9201, 9202, 9203, 9204), ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+  }
+
+  @Test
+  void goodbyeRemovesPeerAtOnceWithoutWaitingForExpiry() {
+    DiscoveryEngine stays = participants.start(9301);
+    DiscoveryEngine leaves = participants.start(9302);
+    awaitPorts(stays, Set.of(9301, 9302));
+
+    leaves.close();
+
+    awaitPorts(stays, Set.of(9301));
+  }
+
+  @Test
+  void stopAnnouncingSaysGoodbyeButKeepsListening() {
+    DiscoveryEngine stays = participants.start(9351);
+    DiscoveryEngine removed = participants.start(9352);
+    awaitPorts(stays, Set.of(9351, 9352));
+
+    removed.stopAnnouncing();
+    awaitPorts(stays, Set.of(9351));
+    DiscoveryEngine newcomer = participants.start(9353);
+
+    awaitPorts(removed, Set.of(9351, 9352, 9353));
+    awaitPorts(newcomer, Set.of(9351, 9353));
+  }
+
+  @Test
+  void silentPeerExpires() throws Exception {
+    DiscoveryEngine listener =
+        participants.start(9401, s -> s.withTimings(Duration.ofMillis(200), Duration.ofMillis(800)));
+    awaitPorts(listener, Set.of(9401));
+
+    // A peer that announces once and then falls silent, as a crashed node does.
+    notify(new MessageCodec().encode(new Message.Announce(Participants.announcement(9402))));
+    awaitPorts(listener, Set.of(9401, 9402));
+
+    awaitPorts(listener, Set.of(9401));
+    assertEquals(Set.of(9401), ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+  }
+
+  @Test
+  void reconnectsAfterBackendIsTerminatedAndLearnsPeersThatJoinedDuringTheOutage() throws Exception {
+    // A fixed 3 s backoff keeps the victim away long enough for a newcomer to join while it is gone.
+    DiscoveryEngine victim =
+        participants.start(
+            9501,
+            s -> new EngineSettings(s.url(), s.user(), s.password(), s.channel(), s.heartbeatInterval(),
+                s.expireAfter(), s.connectTimeout(), s.connectionCheckInterval(), Duration.ofSeconds(3),
+                Duration.ofSeconds(3), s.probeReplyWindow()));
+    participants.start(9502);
+    awaitPorts(victim, Set.of(9501, 9502));
+
+    assertTrue(db.terminateBackend(victim.backendPid().orElseThrow()));
+    Poll.until(DEADLINE, "victim notices the lost connection", () -> !victim.isReady(), victim::status);
+    ExecutionException outage =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ExecutionException.class,
+            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get());
+    assertInstanceOf(NotReadyException.class, outage.getCause());
+
+    DiscoveryEngine newcomer = participants.start(9503);
+    awaitPorts(newcomer, Set.of(9502, 9503));
+
+    awaitPorts(victim, Set.of(9501, 9502, 9503));
+    awaitPorts(newcomer, Set.of(9501, 9502, 9503));
+    assertEquals(1, victim.status().reconnects());
+    assertEquals(ConnectionState.CONNECTED, victim.status().state());
+  }
+
+  @Test
+  void lookupFailsWithNotReadyWhileDatabaseIsUnreachable() {
+    DiscoveryEngine stranded =
+        participants.start(
+            9601,
+            s -> EngineSettings.defaults("jdbc:postgresql://127.0.0.1:1/none", "u", "p", s.channel()));
+
+    ExecutionException failure =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ExecutionException.class,
+            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get());
+
+    assertInstanceOf(NotReadyException.class, failure.getCause());
+    assertTrue(failure.getCause().getMessage().contains("not connected"), failure.getCause().getMessage());
+  }
+
+  @Test
+  void oneConnectionPerParticipant() throws Exception {
+    DiscoveryEngine a = participants.start(9701);
+    DiscoveryEngine b = participants.start(9702);
+    awaitPorts(a, Set.of(9701, 9702));
+    awaitPorts(b, Set.of(9701, 9702));
+
+    int pidA = a.backendPid().orElseThrow();
+    int pidB = b.backendPid().orElseThrow();
+    assertEquals(2, countListeners(participants.channel(), List.of(pidA, pidB)));
+  }
+
+  private void notify(String payload) throws Exception {
+    try (Connection connection = db.openConnection();
+        PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+      statement.setString(1, participants.channel());
+      statement.setString(2, payload);
+      statement.execute();
+    }
+  }
+
+  private int countListeners(String channel, List<Integer> pids) throws Exception {
+    try (Connection connection = db.openConnection();
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND pid = ANY (?)")) {
+      statement.setString(1, "akka-discovery-postgres");
+      statement.setArray(2, connection.createArrayOf("int4", pids.toArray()));
+      var rs = statement.executeQuery();
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static void awaitPorts(DiscoveryEngine engine, Set<Integer> expected) {
+    List<Set<Integer>> last = new ArrayList<>(List.of(Set.of()));
+    Poll.until(
+        DEADLINE,
+        engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
+        () -> {
+          try {
+            Set<Integer> seen = ports(engine.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get());
+            last.set(0, seen);
+            return seen.equals(expected);
+          } catch (Exception e) {
+            last.set(0, Set.of());
+            return false;
+          }
+        },
+        () -> last.get(0) + " " + engine.status());
+  }
+
+  private static Set<Integer> ports(List<Announcement> contactPoints) {
+    return contactPoints.stream().map(Announcement::port).collect(Collectors.toCollection(TreeSet::new));
+  }
+}

@@ -1,0 +1,56 @@
+package io.github.pgdiscovery.testing;
+
+import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.EngineSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/** Discovery engines on one test channel, all stopped by {@link #close()}. */
+public final class Participants implements AutoCloseable {
+
+  public static final String SERVICE = "test-service";
+
+  private final TestDatabase db;
+  private final String channel;
+  private final List<DiscoveryEngine> started = new ArrayList<>();
+
+  public Participants(TestDatabase db) {
+    this.db = db;
+    this.channel = db.newChannelName();
+  }
+
+  public String channel() {
+    return channel;
+  }
+
+  /** Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes explain changes. */
+  public EngineSettings settings() {
+    return EngineSettings.defaults(db.jdbcUrl(), db.user(), db.password(), channel)
+        .withTimings(Duration.ofSeconds(60), Duration.ofSeconds(180));
+  }
+
+  public DiscoveryEngine start(int port) {
+    return start(port, settings -> settings);
+  }
+
+  public DiscoveryEngine start(int port, UnaryOperator<EngineSettings> adjust) {
+    DiscoveryEngine engine = new DiscoveryEngine(adjust.apply(settings()), announcement(port));
+    started.add(engine);
+    engine.start();
+    return engine;
+  }
+
+  public static Announcement announcement(int port) {
+    return new Announcement(
+        SERVICE, "127.0.0.1", port, "akka://test@127.0.0.1:" + (port + 1000), UUID.randomUUID().toString());
+  }
+
+  @Override
+  public void close() {
+    started.forEach(DiscoveryEngine::close);
+  }
+}
