@@ -8,7 +8,7 @@ import java.util.Properties;
 
 /**
  * Reads and checks the {@code akka.discovery.postgres} section once; the rest of the library never touches
- * {@link Config}. Every failure names the key and the bad value (a password never appears).
+ * {@link Config}. Every failure names the full key and the bad value as written (a password never appears).
  */
 public final class PostgresDiscoverySettings {
 
@@ -22,44 +22,47 @@ public final class PostgresDiscoverySettings {
 
   /** Reads the settings from the actor system's whole configuration. */
   public static PostgresDiscoverySettings fromConfig(Config root) {
-    Config c = root.getConfig(PREFIX);
-    String url = c.getString("url").trim();
+    Reader c = new Reader(root);
+    String url = c.string("url").trim();
     if (url.isEmpty()) {
       throw bad("url", "is not set: give the JDBC URL of a PostgreSQL database every node can reach, e.g."
           + " jdbc:postgresql://db:5432/app, or set the environment variable AKKA_DISCOVERY_POSTGRES_URL");
     }
     if (!url.startsWith("jdbc:postgresql:") || org.postgresql.Driver.parseURL(url, new Properties()) == null) {
-      throw bad("url", "\"" + EngineSettings.redactUrl(url) + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
+      throw bad("url", "\"" + EngineSettings.redactUrl(url)
+          + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
     }
-    String channel = c.getString("channel");
+    String channel = c.string("channel");
     if (!EngineSettings.isValidChannel(channel)) {
       throw bad("channel", "\"" + channel + "\" is not a valid Postgres identifier (letters, digits, underscore,"
           + " not starting with a digit; at most 63 bytes)");
     }
-    Duration heartbeat = positive(c, "heartbeat-interval");
-    Duration expireAfter = positive(c, "expire-after");
+    Duration heartbeat = c.positive("heartbeat-interval");
+    Duration expireAfter = c.positive("expire-after");
     if (expireAfter.compareTo(heartbeat) <= 0) {
-      throw bad("expire-after", expireAfter + " must be longer than heartbeat-interval (" + heartbeat
-          + "), or peers expire between two heartbeats; three heartbeats is a good value");
+      throw bad("expire-after", c.written("expire-after") + " must be longer than heartbeat-interval ("
+          + c.written("heartbeat-interval") + "), or peers expire between two heartbeats; three heartbeats is a"
+          + " good value");
     }
-    Duration minBackoff = positive(c, "reconnect-min-backoff");
-    Duration maxBackoff = positive(c, "reconnect-max-backoff");
+    Duration minBackoff = c.positive("reconnect-min-backoff");
+    Duration maxBackoff = c.positive("reconnect-max-backoff");
     if (maxBackoff.compareTo(minBackoff) < 0) {
-      throw bad("reconnect-max-backoff", maxBackoff + " is shorter than reconnect-min-backoff (" + minBackoff + ")");
+      throw bad("reconnect-max-backoff", c.written("reconnect-max-backoff") + " is shorter than"
+          + " reconnect-min-backoff (" + c.written("reconnect-min-backoff") + ")");
     }
     return new PostgresDiscoverySettings(
         new EngineSettings(
             url,
-            emptyToNull(c.getString("user")),
-            emptyToNull(c.getString("password")),
+            emptyToNull(c.string("user")),
+            emptyToNull(c.string("password")),
             channel,
             heartbeat,
             expireAfter,
-            positive(c, "connect-timeout"),
-            positive(c, "connection-check-interval"),
+            c.positive("connect-timeout"),
+            c.positive("connection-check-interval"),
             minBackoff,
             maxBackoff,
-            nonNegative(c, "probe-reply-window")));
+            c.nonNegative("probe-reply-window")));
   }
 
   public EngineSettings engine() {
@@ -70,24 +73,37 @@ public final class PostgresDiscoverySettings {
     return new ConfigException.BadValue(PREFIX + "." + key, problem);
   }
 
-  private static Duration positive(Config c, String key) {
-    Duration value = c.getDuration(key);
-    if (value.isNegative() || value.isZero()) {
-      throw bad(key, "must be positive (was " + c.getValue(key).unwrapped() + ")");
-    }
-    return value;
-  }
-
-  private static Duration nonNegative(Config c, String key) {
-    Duration value = c.getDuration(key);
-    if (value.isNegative()) {
-      throw bad(key, "must not be negative (was " + c.getValue(key).unwrapped() + ")");
-    }
-    return value;
-  }
-
   private static String emptyToNull(String value) {
     return value == null || value.isEmpty() ? null : value;
+  }
+
+  /** Reads keys by their full path, so that the config library's own errors name the full key too. */
+  private record Reader(Config root) {
+
+    String string(String key) {
+      return root.getString(PREFIX + "." + key);
+    }
+
+    /** The value as the user wrote it, e.g. "3s" rather than "PT3S". */
+    String written(String key) {
+      return String.valueOf(root.getValue(PREFIX + "." + key).unwrapped());
+    }
+
+    Duration positive(String key) {
+      Duration value = root.getDuration(PREFIX + "." + key);
+      if (value.isNegative() || value.isZero()) {
+        throw bad(key, "must be positive (was " + written(key) + ")");
+      }
+      return value;
+    }
+
+    Duration nonNegative(String key) {
+      Duration value = root.getDuration(PREFIX + "." + key);
+      if (value.isNegative()) {
+        throw bad(key, "must not be negative (was " + written(key) + ")");
+      }
+      return value;
+    }
   }
 
   @Override

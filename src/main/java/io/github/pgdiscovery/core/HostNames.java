@@ -12,7 +12,9 @@ public final class HostNames {
 
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+(%[0-9A-Za-z._-]+)?");
+  // The first character matters: InetAddress.getByName treats only strings starting with a hex digit or ':' as
+  // literals and would send anything else (".:1") to the resolver, a lookup chosen by whoever sent the message.
+  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:][0-9A-Fa-f:.]*(%[0-9A-Za-z._-]+)?");
   // Underscores are not valid in DNS names but do occur in container host names (docker compose), so we accept them.
   private static final Pattern DNS_LABEL = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?");
 

@@ -63,7 +63,7 @@ public final class MessageCodec {
     String payload = json.toString();
     if (payload.getBytes(StandardCharsets.UTF_8).length > MAX_PAYLOAD_BYTES) {
       throw new IllegalArgumentException(
-          "message of " + payload.length() + " characters exceeds " + MAX_PAYLOAD_BYTES + " bytes");
+          "message of " + payload.getBytes(StandardCharsets.UTF_8).length + " bytes exceeds " + MAX_PAYLOAD_BYTES + " bytes");
     }
     return payload;
   }
@@ -115,7 +115,7 @@ public final class MessageCodec {
       throw new RejectedMessageException(INVALID_FIELD, "field 'host' is not an IP literal or DNS name");
     }
     JsonNode port = json.get("port");
-    if (port == null) {
+    if (port == null || port.isNull()) {
       throw new RejectedMessageException(MISSING_FIELD, "missing field 'port'");
     }
     if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535) {

@@ -1,0 +1,205 @@
+package io.github.pgdiscovery.akka;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.github.pgdiscovery.core.EngineSettings;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Surefire sets AKKA_DISCOVERY_POSTGRES_URL, _USER and _PASSWORD to empty, so the reference.conf overrides from the
+ * environment resolve to empty strings here and only what a test writes counts.
+ */
+final class PostgresDiscoverySettingsTest {
+
+  private static final String VALID_URL = "jdbc:postgresql://db.internal:5432/orders";
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Valid configuration
+
+  @Test
+  void urlAloneGivesTheReferenceDefaultsForEverythingElse() {
+    EngineSettings engine = settings("url = \"" + VALID_URL + "\"").engine();
+
+    assertAll(
+        () -> assertEquals(VALID_URL, engine.url()),
+        () -> assertNull(engine.user()),
+        () -> assertNull(engine.password()),
+        () -> assertEquals("akka_discovery", engine.channel()),
+        () -> assertEquals(Duration.ofSeconds(5), engine.heartbeatInterval()),
+        () -> assertEquals(Duration.ofSeconds(15), engine.expireAfter()),
+        () -> assertEquals(Duration.ofSeconds(5), engine.connectTimeout()),
+        () -> assertEquals(Duration.ofSeconds(5), engine.connectionCheckInterval()),
+        () -> assertEquals(Duration.ofMillis(200), engine.reconnectMinBackoff()),
+        () -> assertEquals(Duration.ofSeconds(10), engine.reconnectMaxBackoff()),
+        () -> assertEquals(Duration.ofMillis(300), engine.probeReplyWindow()));
+  }
+
+  @Test
+  void everyConfiguredValueIsCarriedIntoTheEngineSettings() {
+    EngineSettings engine = settings("""
+        url = "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full"
+        user = discovery
+        password = "pa55word"
+        channel = orders_cluster_2
+        heartbeat-interval = 2s
+        expire-after = 7s
+        connect-timeout = 3s
+        connection-check-interval = 4s
+        reconnect-min-backoff = 100ms
+        reconnect-max-backoff = 1m
+        probe-reply-window = 0s
+        """).engine();
+
+    assertEquals(
+        new EngineSettings(
+            "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
+            "discovery",
+            "pa55word",
+            "orders_cluster_2",
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(7),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(4),
+            Duration.ofMillis(100),
+            Duration.ofMinutes(1),
+            Duration.ZERO),
+        engine);
+  }
+
+  @Test
+  void channelOfExactly63BytesIsAccepted() {
+    String channel = "c".repeat(63);
+
+    assertEquals(channel, settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).engine().channel());
+  }
+
+  @Test
+  void reconnectMaxBackoffEqualToMinBackoffIsAccepted() {
+    EngineSettings engine = settings(
+        "url = \"" + VALID_URL + "\"\nreconnect-min-backoff = 1s\nreconnect-max-backoff = 1s").engine();
+
+    assertEquals(engine.reconnectMinBackoff(), engine.reconnectMaxBackoff());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Invalid configuration: the message names the key and the bad value
+
+  @ParameterizedTest(name = "settings = [{0}]")
+  @ValueSource(strings = {"", "url = \"\"", "url = \"   \""})
+  void missingOrEmptyUrlIsRejectedNamingTheKeyAndTheEnvironmentVariable(String settings) {
+    ConfigException e = rejection(settings);
+
+    assertMessageContains(e, "akka.discovery.postgres.url");
+    assertMessageContains(e, "AKKA_DISCOVERY_POSTGRES_URL");
+  }
+
+  static Stream<Arguments> badValues() {
+    String url = "url = \"" + VALID_URL + "\"\n";
+    return Stream.of(
+        Arguments.of("url = \"http://x\"", "url", "http://x"),
+        Arguments.of("url = \"jdbc:mysql://x/db\"", "url", "jdbc:mysql://x/db"),
+        Arguments.of("url = \"postgresql://x/db\"", "url", "postgresql://x/db"),
+        Arguments.of("url = \"jdbc:postgresql://x:port/db\"", "url", "jdbc:postgresql://x:port/db"),
+        Arguments.of(url + "channel = \"my-channel;drop\"", "channel", "my-channel;drop"),
+        Arguments.of(url + "channel = \"1channel\"", "channel", "1channel"),
+        Arguments.of(url + "channel = \"" + "c".repeat(64) + "\"", "channel", "c".repeat(64)),
+        Arguments.of(url + "channel = \"\"", "channel", "\"\""),
+        Arguments.of(url + "channel = \"kanäl\"", "channel", "kanäl"),
+        Arguments.of(url + "heartbeat-interval = 0s", "heartbeat-interval", "0s"),
+        Arguments.of(url + "heartbeat-interval = -5s", "heartbeat-interval", "-5s"),
+        Arguments.of(url + "connect-timeout = 0ms", "connect-timeout", "0ms"),
+        Arguments.of(url + "connection-check-interval = 0s", "connection-check-interval", "0s"),
+        Arguments.of(url + "reconnect-min-backoff = 0s", "reconnect-min-backoff", "0s"),
+        Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 3s", "expire-after", "3s"),
+        Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 5s", "expire-after", "5s"),
+        Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
+        Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),
+        Arguments.of(url + "heartbeat-interval = soon", "heartbeat-interval", "soon"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badValues")
+  void badValueIsRejectedNamingTheFullKeyAndTheValue(String settings, String key, String value) {
+    ConfigException e = rejection(settings);
+
+    assertMessageContains(e, "akka.discovery.postgres." + key);
+    assertMessageContains(e, value);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"channel = [a, b]", "heartbeat-interval = { seconds = 5 }", "user = { name = u }"})
+  void valueOfTheWrongTypeIsRejectedNamingTheFullKey(String setting) {
+    ConfigException e = rejection("url = \"" + VALID_URL + "\"\n" + setting);
+
+    assertMessageContains(e, "akka.discovery.postgres." + setting.substring(0, setting.indexOf(' ')));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Passwords
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {
+      "jdbc:mysql://h/db?password=s3cret",
+      "jdbc:mysql://h/db?user=u&password=s3cret",
+      "jdbc:mysql://h/db?PASSWORD=s3cret&user=u",
+      "jdbc:mysql://h/db?sslpassword=s3cret",
+      "jdbc:mysql://u:s3cret@h/db",
+      "jdbc:postgresql://h:notaport/db?password=s3cret",
+      "jdbc:postgresql://u:s3cret@h/db"
+  })
+  void passwordInABadUrlNeverAppearsInTheMessage(String url) {
+    ConfigException e = rejection("url = \"" + url + "\"");
+
+    assertMessageContains(e, "akka.discovery.postgres.url");
+    assertFalse(e.getMessage().contains("s3cret"), () -> "password leaked: " + e.getMessage());
+  }
+
+  @Test
+  void passwordNeverAppearsInTheSettingsDescription() {
+    PostgresDiscoverySettings settings = settings("""
+        url = "jdbc:postgresql://h/db?password=s3cret&user=u"
+        password = "s3cret"
+        """);
+
+    assertFalse(settings.engine().toString().contains("s3cret"), settings.engine()::toString);
+    assertFalse(settings.toString().contains("s3cret"), settings::toString);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** The given lines inside {@code akka.discovery.postgres}, over reference.conf. */
+  private static Config config(String postgresSection) {
+    return ConfigFactory.parseString("akka.discovery.postgres {\n" + postgresSection + "\n}")
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+  }
+
+  private static PostgresDiscoverySettings settings(String postgresSection) {
+    return PostgresDiscoverySettings.fromConfig(config(postgresSection));
+  }
+
+  private static ConfigException rejection(String postgresSection) {
+    Config config = config(postgresSection);
+    return assertThrows(ConfigException.class, () -> PostgresDiscoverySettings.fromConfig(config));
+  }
+
+  private static void assertMessageContains(ConfigException e, String expected) {
+    assertTrue(e.getMessage().contains(expected),
+        () -> "expected the message to contain \"" + expected + "\": " + e.getMessage());
+  }
+}
