@@ -71,9 +71,9 @@ final class ChannelConnection implements AutoCloseable {
   void send(String payload) throws SQLException {
     notify.setString(1, channel);
     notify.setString(2, payload);
-    try (ResultSet ignored = notify.executeQuery()) {
-      // pg_notify returns void; the row is all there is.
-    }
+    // pg_notify returns void: the one row carries nothing.
+    ResultSet result = notify.executeQuery();
+    result.close();
   }
 
   /** Waits up to {@code timeoutMillis} for notifications and returns their payloads, possibly none. */
