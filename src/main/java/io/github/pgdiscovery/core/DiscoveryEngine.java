@@ -170,6 +170,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         state,
         stateSince,
         lastError,
+        isReady(),
         self,
         announceRequested,
         peers.snapshot(System.nanoTime()),

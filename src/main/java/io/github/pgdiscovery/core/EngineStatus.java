@@ -11,6 +11,7 @@ import java.util.Map;
  * @param state connection state
  * @param since wall-clock time the state was entered
  * @param lastError the last connection error (password redacted), or null
+ * @param ready whether lookups are answered now (connected, own probe heard back, reply window over)
  * @param self this node's announcement
  * @param announcing false once the node stopped announcing (left the cluster or shutting down)
  * @param peers the live peers heard, with their age
@@ -24,6 +25,7 @@ public record EngineStatus(
     ConnectionState state,
     Instant since,
     String lastError,
+    boolean ready,
     Announcement self,
     boolean announcing,
     List<PeerTable.HeardPeer> peers,

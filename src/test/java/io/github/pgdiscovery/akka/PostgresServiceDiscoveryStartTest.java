@@ -9,9 +9,8 @@ import akka.actor.ActorSystem;
 import akka.discovery.Discovery;
 import akka.discovery.ServiceDiscovery;
 import akka.testkit.javadsl.TestKit;
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
+import io.github.pgdiscovery.testing.NodeConfig;
 import io.github.pgdiscovery.testing.PostgresExtension;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
@@ -37,7 +36,7 @@ final class PostgresServiceDiscoveryStartTest {
 
   @Test
   void badChannelFailsWhenDiscoveryLoadsNamingTheKeyAndValue() {
-    system = ActorSystem.create("BadChannel", config("jdbc:postgresql://127.0.0.1:1/db", "my-channel;drop"));
+    system = ActorSystem.create("BadChannel", NodeConfig.standalone(null, "jdbc:postgresql://127.0.0.1:1/db", "my-channel;drop", 8558));
 
     ConfigException error =
         assertThrows(ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
@@ -48,7 +47,7 @@ final class PostgresServiceDiscoveryStartTest {
 
   @Test
   void lookupFailsWithDiscoveryTimeoutWhileDatabaseIsUnreachable() {
-    system = ActorSystem.create("NoDatabase", config("jdbc:postgresql://127.0.0.1:1/db", "akka_discovery"));
+    system = ActorSystem.create("NoDatabase", NodeConfig.standalone(null, "jdbc:postgresql://127.0.0.1:1/db", "akka_discovery", 8558));
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     CompletableFuture<ServiceDiscovery.Resolved> lookup =
@@ -60,7 +59,7 @@ final class PostgresServiceDiscoveryStartTest {
 
   @Test
   void lookupAnswersWithThisNodeUnderTheBootstrapServiceNameOnceConnected(TestDatabase db) throws Exception {
-    system = ActorSystem.create("Lone_Node", databaseConfig(db));
+    system = ActorSystem.create("Lone_Node", NodeConfig.standalone(db, db.jdbcUrl(), db.newChannelName(), 8558));
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     ServiceDiscovery.Resolved resolved =
@@ -71,28 +70,5 @@ final class PostgresServiceDiscoveryStartTest {
     assertEquals("127.0.0.1", targets.get(0).host());
     assertEquals(8558, targets.get(0).getPort().orElseThrow());
     assertEquals("127.0.0.1", targets.get(0).getAddress().orElseThrow().getHostAddress());
-  }
-
-  private static Config config(String url, String channel) {
-    return ConfigFactory.parseString(
-            "akka.discovery.postgres.url = \"" + url + "\"\n"
-                + "akka.discovery.postgres.channel = \"" + channel + "\"\n"
-                + "akka.discovery.postgres.reconnect-max-backoff = 1s\n"
-                + "akka.management.http.hostname = 127.0.0.1\n"
-                + "akka.loggers = [\"akka.event.slf4j.Slf4jLogger\"]\n"
-                + "akka.logging-filter = \"akka.event.slf4j.Slf4jLoggingFilter\"\n")
-        .withFallback(ConfigFactory.load());
-  }
-
-  private static Config databaseConfig(TestDatabase db) {
-    Config config = config(db.jdbcUrl(), db.newChannelName());
-    if (db.user() != null) {
-      config = ConfigFactory.parseString("akka.discovery.postgres.user = \"" + db.user() + "\"").withFallback(config);
-    }
-    if (db.password() != null) {
-      config = ConfigFactory.parseString("akka.discovery.postgres.password = \"" + db.password() + "\"")
-          .withFallback(config);
-    }
-    return config;
   }
 }

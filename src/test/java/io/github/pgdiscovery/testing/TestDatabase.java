@@ -46,6 +46,29 @@ public final class TestDatabase {
         return jdbcUrl;
     }
 
+    /** Host the server listens on, from the URL (the first one, if the URL names several). */
+    public String host() {
+        return urlProperties().getProperty("PGHOST").split(",")[0];
+    }
+
+    /** Port the server listens on, from the URL. */
+    public int port() {
+        return Integer.parseInt(urlProperties().getProperty("PGPORT").split(",")[0]);
+    }
+
+    /** The JDBC URL with its host and port replaced by 127.0.0.1:{@code port}, e.g. to go through a proxy. */
+    public String jdbcUrlVia(int port) {
+        return jdbcUrl.replaceFirst("//[^/]*/", "//127.0.0.1:" + port + "/");
+    }
+
+    private Properties urlProperties() {
+        Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
+        if (parsed == null) {
+            throw new IllegalStateException("not a PostgreSQL JDBC URL: " + jdbcUrl);
+        }
+        return parsed;
+    }
+
     /** User to connect as, or null when it is carried by the URL (or left to the driver's default). */
     public String user() {
         return user;

@@ -1,0 +1,139 @@
+package io.github.pgdiscovery.akka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.ActorSystem;
+import akka.discovery.Discovery;
+import akka.management.javadsl.AkkaManagement;
+import akka.testkit.javadsl.TestKit;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.testing.NodeConfig;
+import io.github.pgdiscovery.testing.Poll;
+import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.TcpProxy;
+import io.github.pgdiscovery.testing.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What an operator sees: the management route and the readiness check, on a running node. */
+@ExtendWith(PostgresExtension.class)
+final class OperatorViewTest {
+
+  private static final Duration DEADLINE = Duration.ofSeconds(15);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final TestDatabase db;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private ActorSystem system;
+
+  OperatorViewTest(TestDatabase db) {
+    this.db = db;
+  }
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    if (system != null) {
+      TestKit.shutdownActorSystem(system);
+    }
+    for (AutoCloseable resource : resources) {
+      resource.close();
+    }
+  }
+
+  @Test
+  void routeShowsThisNodeAndPeersAppearingAndDisappearing() throws Exception {
+    String channel = db.newChannelName();
+    int managementPort = TcpProxy.freePort();
+    system = ActorSystem.create("OperatorView", NodeConfig.standalone(db, db.jdbcUrl(), channel, managementPort));
+    AkkaManagement.get(system).start().toCompletableFuture().get();
+    Discovery.get(system).loadServiceDiscovery("postgres");
+    Poll.until(DEADLINE, "the route reports ready", () -> status(managementPort).path("ready").asBoolean(false));
+
+    JsonNode alone = status(managementPort);
+    assertEquals(channel, alone.path("channel").asText());
+    assertEquals("CONNECTED", alone.path("state").asText());
+    assertTrue(alone.path("announcing").asBoolean());
+    assertEquals("operatorview", alone.path("self").path("service").asText());
+    assertEquals(managementPort, alone.path("self").path("port").asInt());
+    assertEquals(0, alone.path("peers").size());
+    assertTrue(alone.path("counters").path("sent").asLong() >= 2, alone.toString());
+    assertEquals(0, alone.path("counters").path("rejected").asLong());
+
+    DiscoveryEngine peer = peer(channel, 9876);
+    Poll.until(DEADLINE, "the peer appears in the route", () -> peerPorts(managementPort).equals(List.of(9876)),
+        () -> status(managementPort));
+    JsonNode withPeer = status(managementPort).path("peers").get(0);
+    assertEquals("127.0.0.1", withPeer.path("host").asText());
+    assertTrue(withPeer.has("ageMillis") && withPeer.has("address") && withPeer.has("incarnation"), withPeer.toString());
+
+    peer.close();
+    Poll.until(DEADLINE, "the peer disappears after its goodbye", () -> peerPorts(managementPort).isEmpty(),
+        () -> status(managementPort));
+  }
+
+  @Test
+  void readinessIsFalseWhileTheDatabaseIsUnreachableAndTrueOnceConnected() throws Exception {
+    TcpProxy proxy = new TcpProxy(db.host(), db.port(), TcpProxy.freePort());
+    resources.add(proxy);
+    system = ActorSystem.create("Readiness",
+        NodeConfig.standalone(db, db.jdbcUrlVia(proxy.port()), db.newChannelName(), TcpProxy.freePort()));
+    PostgresReadinessCheck readiness = new PostgresReadinessCheck(system);
+    DiscoveryEngine engine = PostgresDiscovery.get(system).engine();
+    Poll.until(DEADLINE, "a failed connection attempt", () -> engine.status().lastError() != null);
+
+    assertFalse(ready(readiness.get()));
+
+    proxy.start();
+    Poll.until(DEADLINE, "readiness once the database is reachable", () -> ready(readiness.get()), engine::status);
+  }
+
+  private DiscoveryEngine peer(String channel, int port) {
+    EngineSettings settings = EngineSettings.defaults(db.jdbcUrl(), db.user(), db.password(), channel);
+    DiscoveryEngine engine = new DiscoveryEngine(settings,
+        new Announcement("operatorview", "127.0.0.1", port, "akka://OperatorView@127.0.0.1:1", UUID.randomUUID()
+            .toString()));
+    resources.add(engine);
+    engine.start();
+    return engine;
+  }
+
+  private static boolean ready(CompletionStage<Boolean> check) {
+    return check.toCompletableFuture().join();
+  }
+
+  private static List<Integer> peerPorts(int managementPort) {
+    List<Integer> ports = new ArrayList<>();
+    status(managementPort).path("peers").forEach(peer -> ports.add(peer.path("port").asInt()));
+    return ports;
+  }
+
+  private static JsonNode status(int managementPort) {
+    try {
+      HttpResponse<String> response = HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/bootstrap/postgres")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode(), response.body());
+      assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
+      return JSON.readTree(response.body());
+    } catch (Exception e) {
+      throw new AssertionError("GET /bootstrap/postgres failed", e);
+    }
+  }
+}
