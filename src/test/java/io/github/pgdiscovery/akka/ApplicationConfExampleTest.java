@@ -1,0 +1,35 @@
+package io.github.pgdiscovery.akka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.management.AkkaManagementSettings;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigResolveOptions;
+import io.github.pgdiscovery.core.EngineSettings;
+import java.io.File;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The configuration users copy must load and pass the library's own checks as it stands. */
+final class ApplicationConfExampleTest {
+
+  @Test
+  void exampleConfigurationResolvesAndPassesTheSettingsChecks() {
+    // Resolved without the environment, so a developer's own AKKA_DISCOVERY_POSTGRES_* cannot change the outcome.
+    Config config =
+        ConfigFactory.parseFile(new File("application.conf.example"))
+            .withFallback(ConfigFactory.parseResources("reference.conf"))
+            .resolve(ConfigResolveOptions.noSystem());
+
+    EngineSettings settings = PostgresDiscoverySettings.fromConfig(config).engine();
+
+    assertEquals("jdbc:postgresql://db.internal:5432/app", settings.url());
+    assertEquals("akka_discovery", settings.channel());
+    assertEquals(Duration.ofSeconds(5), settings.heartbeatInterval());
+    assertEquals(Duration.ofSeconds(15), settings.expireAfter());
+    assertEquals("postgres",
+        config.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals(8558, new AkkaManagementSettings(config).getHttpPort());
+  }
+}
