@@ -62,7 +62,10 @@ public final class PostgresDiscoverySettings {
             c.positive("connection-check-interval"),
             minBackoff,
             maxBackoff,
-            c.nonNegative("probe-reply-window")));
+            c.nonNegative("probe-reply-window"),
+            null,
+            java.time.Duration.ofSeconds(30),
+            1024));
   }
 
   public EngineSettings engine() {

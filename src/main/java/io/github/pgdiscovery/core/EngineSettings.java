@@ -19,6 +19,11 @@ import java.util.regex.Pattern;
  * @param reconnectMinBackoff first delay before reconnecting after a failure
  * @param reconnectMaxBackoff the delay between reconnection attempts grows up to this
  * @param probeReplyWindow after hearing its own probe, how long a node waits for replies before answering lookups
+ * @param sharedSecret key for signing and checking every message (HMAC-SHA256), or null to neither sign nor check;
+ *     never logged
+ * @param replayWindow with a shared secret: messages whose timestamp is further than this from the receiver's
+ *     clock are dropped
+ * @param maxPeersPerService at most this many contact points are kept per service; further new ones are dropped
  */
 public record EngineSettings(
     String url,
@@ -31,7 +36,10 @@ public record EngineSettings(
     Duration connectionCheckInterval,
     Duration reconnectMinBackoff,
     Duration reconnectMaxBackoff,
-    Duration probeReplyWindow) {
+    Duration probeReplyWindow,
+    String sharedSecret,
+    Duration replayWindow,
+    int maxPeersPerService) {
 
   private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final int MAX_IDENTIFIER_BYTES = 63;
@@ -48,6 +56,13 @@ public record EngineSettings(
     Objects.requireNonNull(reconnectMinBackoff, "reconnectMinBackoff");
     Objects.requireNonNull(reconnectMaxBackoff, "reconnectMaxBackoff");
     Objects.requireNonNull(probeReplyWindow, "probeReplyWindow");
+    Objects.requireNonNull(replayWindow, "replayWindow");
+    if (sharedSecret != null && sharedSecret.isEmpty()) {
+      sharedSecret = null;
+    }
+    if (maxPeersPerService < 1) {
+      throw new IllegalArgumentException("maxPeersPerService must be positive");
+    }
     if (!isValidChannel(channel)) {
       throw new IllegalArgumentException("channel \"" + channel + "\" is not a valid identifier");
     }
@@ -66,12 +81,39 @@ public record EngineSettings(
         Duration.ofSeconds(5),
         Duration.ofMillis(200),
         Duration.ofSeconds(10),
-        Duration.ofMillis(300));
+        Duration.ofMillis(300),
+        null,
+        Duration.ofSeconds(30),
+        1024);
+  }
+
+  public EngineSettings withUrl(String url) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
+        replayWindow, maxPeersPerService);
   }
 
   public EngineSettings withTimings(Duration heartbeatInterval, Duration expireAfter) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow);
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
+        replayWindow, maxPeersPerService);
+  }
+
+  public EngineSettings withConnectionChecks(Duration connectTimeout, Duration connectionCheckInterval) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
+        replayWindow, maxPeersPerService);
+  }
+
+  public EngineSettings withReconnectBackoff(Duration min, Duration max) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, min, max, probeReplyWindow, sharedSecret, replayWindow, maxPeersPerService);
+  }
+
+  public EngineSettings withSecurity(String sharedSecret, Duration replayWindow, int maxPeersPerService) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
+        replayWindow, maxPeersPerService);
   }
 
   /**
@@ -100,6 +142,8 @@ public record EngineSettings(
         + ", channel=" + channel + ", heartbeatInterval=" + heartbeatInterval + ", expireAfter=" + expireAfter
         + ", connectTimeout=" + connectTimeout + ", connectionCheckInterval=" + connectionCheckInterval
         + ", reconnectBackoff=" + reconnectMinBackoff + ".." + reconnectMaxBackoff
-        + ", probeReplyWindow=" + probeReplyWindow + "]";
+        + ", probeReplyWindow=" + probeReplyWindow
+        + ", sharedSecret=" + (sharedSecret == null ? "<none>" : "<redacted>")
+        + ", replayWindow=" + replayWindow + ", maxPeersPerService=" + maxPeersPerService + "]";
   }
 }

@@ -76,7 +76,10 @@ final class PostgresDiscoverySettingsTest {
             Duration.ofSeconds(4),
             Duration.ofMillis(100),
             Duration.ofMinutes(1),
-            Duration.ZERO),
+            Duration.ZERO,
+            null,
+            Duration.ofSeconds(30),
+            1024),
         engine);
   }
 

@@ -120,9 +120,7 @@ final class DiscoveryEngineTest {
     DiscoveryEngine victim =
         participants.start(
             9501,
-            s -> new EngineSettings(s.url(), s.user(), s.password(), s.channel(), s.heartbeatInterval(),
-                s.expireAfter(), s.connectTimeout(), s.connectionCheckInterval(), Duration.ofSeconds(3),
-                Duration.ofSeconds(3), s.probeReplyWindow()));
+            s -> s.withReconnectBackoff(Duration.ofSeconds(3), Duration.ofSeconds(3)));
     participants.start(9502);
     awaitPorts(victim, Set.of(9501, 9502));
 
@@ -148,7 +146,7 @@ final class DiscoveryEngineTest {
     DiscoveryEngine stranded =
         participants.start(
             9601,
-            s -> EngineSettings.defaults("jdbc:postgresql://127.0.0.1:1/none", "u", "p", s.channel()));
+            s -> s.withUrl("jdbc:postgresql://127.0.0.1:1/none"));
 
     ExecutionException failure =
         org.junit.jupiter.api.Assertions.assertThrows(
