@@ -14,6 +14,9 @@ public final class PostgresDiscoverySettings {
 
   public static final String PREFIX = "akka.discovery.postgres";
 
+  /** HMAC keys shorter than this are too easy to guess offline from one recorded message. */
+  static final int MIN_SECRET_LENGTH = 16;
+
   private final EngineSettings engine;
 
   private PostgresDiscoverySettings(EngineSettings engine) {
@@ -50,6 +53,16 @@ public final class PostgresDiscoverySettings {
       throw bad("reconnect-max-backoff", c.written("reconnect-max-backoff") + " is shorter than"
           + " reconnect-min-backoff (" + c.written("reconnect-min-backoff") + ")");
     }
+    String sharedSecret = emptyToNull(c.string("shared-secret"));
+    if (sharedSecret != null && sharedSecret.length() < MIN_SECRET_LENGTH) {
+      // The length only: the value itself never goes into a message.
+      throw bad("shared-secret", "is " + sharedSecret.length() + " characters long; use at least "
+          + MIN_SECRET_LENGTH + ", e.g. the output of `openssl rand -base64 32`");
+    }
+    int maxPeers = c.root().getInt(PREFIX + ".max-peers-per-service");
+    if (maxPeers < 1) {
+      throw bad("max-peers-per-service", "must be at least 1 (was " + c.written("max-peers-per-service") + ")");
+    }
     return new PostgresDiscoverySettings(
         new EngineSettings(
             url,
@@ -63,9 +76,9 @@ public final class PostgresDiscoverySettings {
             minBackoff,
             maxBackoff,
             c.nonNegative("probe-reply-window"),
-            null,
-            java.time.Duration.ofSeconds(30),
-            1024));
+            sharedSecret,
+            c.positive("replay-window"),
+            maxPeers));
   }
 
   public EngineSettings engine() {

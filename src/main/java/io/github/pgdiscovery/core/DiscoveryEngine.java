@@ -37,7 +37,8 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   private final EngineSettings settings;
   private final Announcement self;
-  private final MessageCodec codec = new MessageCodec();
+  private final MessageCodec codec;
+  private final ReplayGuard replayGuard;
   private final PeerTable peers;
   private final Backoff backoff;
   private final Thread thread;
@@ -46,6 +47,7 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   private final LongAdder sent = new LongAdder();
   private final LongAdder received = new LongAdder();
+  private final LongAdder accepted = new LongAdder();
   private final LongAdder reconnects = new LongAdder();
   private final Map<Reason, LongAdder> rejected = new EnumMap<>(Reason.class);
 
@@ -58,13 +60,16 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   // Owned by the engine thread.
   private boolean announcing;
+  private long sequence;
   private long lastRejectWarningNanos;
   private long rejectsSinceWarning;
 
   public DiscoveryEngine(EngineSettings settings, Announcement self) {
     this.settings = settings;
     this.self = self;
-    this.peers = new PeerTable(settings.expireAfter().toNanos());
+    this.codec = new MessageCodec(settings.sharedSecret());
+    this.replayGuard = codec.signs() ? new ReplayGuard(settings.replayWindow().toMillis()) : null;
+    this.peers = new PeerTable(settings.expireAfter().toNanos(), settings.maxPeersPerService());
     this.backoff = new Backoff(settings.reconnectMinBackoff(), settings.reconnectMaxBackoff());
     for (Reason reason : Reason.values()) {
       rejected.put(reason, new LongAdder());
@@ -176,6 +181,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         peers.snapshot(System.nanoTime()),
         sent.sum(),
         received.sum(),
+        accepted.sum(),
         rejectedCounts,
         reconnects.sum());
   }
@@ -281,8 +287,8 @@ public final class DiscoveryEngine implements AutoCloseable {
       for (String payload : payloads) {
         received.increment();
         Message message = decode(payload, now);
-        if (message != null && handle(connection, message, now)) {
-          probeEchoNanos = probeEchoNanos < 0 ? now : probeEchoNanos;
+        if (message != null && handle(connection, message, now) && probeEchoNanos < 0) {
+          probeEchoNanos = now;
         }
       }
 
@@ -322,28 +328,55 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   private Message decode(String payload, long now) {
     try {
-      return codec.decode(payload);
-    } catch (RejectedMessageException e) {
-      rejected.get(e.reason()).increment();
-      rejectsSinceWarning++;
-      if (lastRejectWarningNanos == 0 || now - lastRejectWarningNanos >= REJECT_WARNING_INTERVAL_NANOS) {
-        log.warn(
-            "Dropped {} notification(s) on channel {} that are not valid discovery messages, latest: {} ({}). Is"
-                + " another application using this channel? Further drops are logged at most every 10 s.",
-            rejectsSinceWarning,
-            settings.channel(),
-            e.getMessage(),
-            e.reason());
-        lastRejectWarningNanos = now;
-        rejectsSinceWarning = 0;
+      MessageCodec.Envelope envelope = codec.open(payload);
+      if (replayGuard != null) {
+        replayGuard.check(envelope, System.currentTimeMillis());
       }
+      return envelope.message();
+    } catch (RejectedMessageException e) {
+      reject(e, now);
       return null;
     }
   }
 
-  /** @return true if the message is this node's own probe, come back */
+  /** Counts a dropped message and warns about drops at most every 10 s, with a hint at the likely cause. */
+  private void reject(RejectedMessageException e, long now) {
+    rejected.get(e.reason()).increment();
+    rejectsSinceWarning++;
+    if (lastRejectWarningNanos == 0 || now - lastRejectWarningNanos >= REJECT_WARNING_INTERVAL_NANOS) {
+      log.warn(
+          "Dropped {} notification(s) on channel {}, latest: {} ({}). {} Further drops are logged at most every"
+              + " 10 s.",
+          rejectsSinceWarning,
+          settings.channel(),
+          e.getMessage(),
+          e.reason(),
+          hint(e.reason()));
+      lastRejectWarningNanos = now;
+      rejectsSinceWarning = 0;
+    }
+  }
+
+  private static String hint(Reason reason) {
+    return switch (reason) {
+      case MISSING_SIGNATURE, BAD_SIGNATURE -> "Nodes with another shared secret, or none, use this channel: a"
+          + " separate cluster, or a node of this one with the wrong akka.discovery.postgres.shared-secret.";
+      case STALE -> "Are the nodes' clocks synchronised? Otherwise widen akka.discovery.postgres.replay-window.";
+      case REPLAYED -> "Somebody with access to the database may be replaying recorded messages.";
+      case TABLE_FULL -> "More contact points announce this service than akka.discovery.postgres"
+          + ".max-peers-per-service allows; raise it if that many nodes are real.";
+      default -> "Is another application, or another version of this library, using this channel?";
+    };
+  }
+
+  /**
+   * Acts on a valid message and counts it as accepted, or as rejected if the peer table has no room for it.
+   *
+   * @return true if the message is this node's own probe, come back
+   */
   private boolean handle(ChannelConnection connection, Message message, long now) throws SQLException {
     if (message instanceof Message.Probe probe) {
+      accepted.increment();
       if (probe.senderIncarnation().equals(self.incarnation())) {
         return true;
       }
@@ -352,10 +385,19 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
     } else if (message instanceof Message.Announce announce) {
       Announcement node = announce.node();
-      if (!node.incarnation().equals(self.incarnation()) && peers.heard(node, now)) {
+      PeerTable.Admission admission =
+          node.incarnation().equals(self.incarnation()) ? PeerTable.Admission.REFRESHED : peers.admit(node, now);
+      if (admission == PeerTable.Admission.FULL) {
+        reject(new RejectedMessageException(Reason.TABLE_FULL,
+            "no room for " + node.endpoint() + " in service " + node.service()), now);
+        return false;
+      }
+      accepted.increment();
+      if (admission == PeerTable.Admission.NEW) {
         log.debug("Heard {} at {}", node.service(), node.endpoint());
       }
     } else if (message instanceof Message.Goodbye goodbye) {
+      accepted.increment();
       if (peers.goodbye(goodbye.node())) {
         log.debug("Goodbye from {} at {}", goodbye.node().service(), goodbye.node().endpoint());
       }
@@ -364,7 +406,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   private void send(ChannelConnection connection, Message message) throws SQLException {
-    connection.send(codec.encode(message));
+    connection.send(codec.encode(message, ++sequence, System.currentTimeMillis()));
     sent.increment();
   }
 

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param peers the live peers heard, with their age
  * @param sent notifications sent
  * @param received notifications received, including this node's own echoes
+ * @param accepted received notifications that were valid messages and were acted on; with {@code rejected}, adds
+ *     up to {@code received}
  * @param rejected received payloads dropped, by reason
  * @param reconnects successful reconnections after a lost connection
  */
@@ -31,6 +33,7 @@ public record EngineStatus(
     List<PeerTable.HeardPeer> peers,
     long sent,
     long received,
+    long accepted,
     Map<RejectedMessageException.Reason, Long> rejected,
     long reconnects) {
 

@@ -8,6 +8,9 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   /** The service the message is about. */
   String service();
 
+  /** The incarnation (process start) of the node that sent the message. */
+  String incarnation();
+
   /** "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service. */
   record Announce(Announcement node) implements Message {
     public Announce {
@@ -17,6 +20,11 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
     @Override
     public String service() {
       return node.service();
+    }
+
+    @Override
+    public String incarnation() {
+      return node.incarnation();
     }
   }
 
@@ -29,6 +37,11 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(senderIncarnation, "senderIncarnation");
     }
+
+    @Override
+    public String incarnation() {
+      return senderIncarnation;
+    }
   }
 
   /** "I am leaving": receivers drop the entry at once if it is still this incarnation's. */
@@ -40,6 +53,11 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
     @Override
     public String service() {
       return node.service();
+    }
+
+    @Override
+    public String incarnation() {
+      return node.incarnation();
     }
   }
 }

@@ -7,23 +7,36 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pgdiscovery.core.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Turns messages into the JSON payloads sent with {@code pg_notify} and back. Decoding is strict: anything but a
  * well-formed message of a known version and type, with every field present, of the right type and within bounds,
  * is rejected with the reason.
  *
+ * <p>With a shared secret every message carries an HMAC-SHA256 signature over its canonical content (all fields
+ * but the signature, in a fixed order), and messages without a valid one are rejected. Whether a signed message
+ * is fresh and not a replay is for {@link ReplayGuard} to say; the codec only reads {@code seq} and {@code ts}.
+ *
  * <p>Wire format, version 1:
  *
  * <pre>
  * {"v":1,"type":"announce","service":"orders","host":"10.0.0.5","port":8558,
- *  "address":"akka://orders@10.0.0.5:25520","incarnation":"3f1c..."}
- * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c..."}
+ *  "address":"akka://orders@10.0.0.5:25520","incarnation":"3f1c...","seq":12,"ts":1763769600000,"sig":"..."}
+ * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
  * </pre>
+ *
+ * {@code seq} (per-incarnation sequence number) and {@code ts} (sender's clock, epoch milliseconds) are optional
+ * without a secret; {@code sig} is present only with one. Not thread-safe when signing: one codec per thread.
  */
 public final class MessageCodec {
 
@@ -36,39 +49,83 @@ public final class MessageCodec {
   public static final int MAX_ADDRESS_LENGTH = 512;
   public static final int MAX_INCARNATION_LENGTH = 64;
 
-  private final ObjectMapper mapper;
+  private static final int SIGNATURE_LENGTH = 43; // 32 bytes, base64url without padding
+  private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
 
+  private final ObjectMapper mapper;
+  private final Mac mac;
+
+  /** What a payload said, with the sequence number and timestamp it was sent with. */
+  public record Envelope(Message message, long seq, long timestampMillis) {}
+
+  /** A codec that neither signs nor checks signatures. */
   public MessageCodec() {
+    this(null);
+  }
+
+  /** A codec that signs and checks with {@code sharedSecret}, or neither when it is null or empty. */
+  public MessageCodec(String sharedSecret) {
     mapper = new ObjectMapper();
     mapper
         .getFactory()
         .setStreamReadConstraints(
             StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(MAX_PAYLOAD_BYTES).build());
+    if (sharedSecret == null || sharedSecret.isEmpty()) {
+      mac = null;
+    } else {
+      try {
+        mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(sharedSecret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+      }
+    }
   }
 
+  public boolean signs() {
+    return mac != null;
+  }
+
+  /** Encodes with sequence number 0 and the current time; for tests and one-off messages. */
   public String encode(Message message) {
+    return encode(message, 0, System.currentTimeMillis());
+  }
+
+  public String encode(Message message, long seq, long timestampMillis) {
     ObjectNode json = mapper.createObjectNode();
     json.put("v", VERSION);
-    if (message instanceof Message.Announce announce) {
-      json.put("type", "announce");
-      putNode(json, announce.node());
-    } else if (message instanceof Message.Goodbye goodbye) {
-      json.put("type", "goodbye");
-      putNode(json, goodbye.node());
-    } else if (message instanceof Message.Probe probe) {
-      json.put("type", "probe");
+    json.put("type", type(message));
+    if (message instanceof Message.Probe probe) {
       json.put("service", probe.service());
       json.put("incarnation", probe.senderIncarnation());
+    } else {
+      Announcement node = nodeOf(message);
+      json.put("service", node.service());
+      json.put("host", node.host());
+      json.put("port", node.port());
+      json.put("address", node.akkaAddress());
+      json.put("incarnation", node.incarnation());
+    }
+    json.put("seq", seq);
+    json.put("ts", timestampMillis);
+    if (mac != null) {
+      json.put("sig", sign(message, seq, timestampMillis));
     }
     String payload = json.toString();
-    if (payload.getBytes(StandardCharsets.UTF_8).length > MAX_PAYLOAD_BYTES) {
-      throw new IllegalArgumentException(
-          "message of " + payload.getBytes(StandardCharsets.UTF_8).length + " bytes exceeds " + MAX_PAYLOAD_BYTES + " bytes");
+    int bytes = payload.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_PAYLOAD_BYTES) {
+      throw new IllegalArgumentException("message of " + bytes + " bytes exceeds " + MAX_PAYLOAD_BYTES + " bytes");
     }
     return payload;
   }
 
+  /** The message a payload carries; see {@link #open(String)}. */
   public Message decode(String payload) throws RejectedMessageException {
+    return open(payload).message();
+  }
+
+  /** Decodes and, with a shared secret, checks the signature. */
+  public Envelope open(String payload) throws RejectedMessageException {
     if (payload == null || payload.length() > MAX_PAYLOAD_BYTES
         || payload.getBytes(StandardCharsets.UTF_8).length > MAX_PAYLOAD_BYTES) {
       throw new RejectedMessageException(Reason.TOO_LARGE, "payload larger than " + MAX_PAYLOAD_BYTES + " bytes");
@@ -92,20 +149,63 @@ public final class MessageCodec {
       throw new RejectedMessageException(Reason.UNSUPPORTED_VERSION, "unsupported version " + version);
     }
     String type = text(json, "type", 16);
-    return switch (type) {
+    Message message = switch (type) {
       case "announce" -> new Message.Announce(node(json));
       case "goodbye" -> new Message.Goodbye(node(json));
       case "probe" -> new Message.Probe(service(json), text(json, "incarnation", MAX_INCARNATION_LENGTH));
       default -> throw new RejectedMessageException(Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
     };
+    boolean required = mac != null;
+    long seq = counter(json, "seq", required);
+    long timestamp = counter(json, "ts", required);
+    if (mac != null) {
+      verify(json, message, seq, timestamp);
+    }
+    return new Envelope(message, seq, timestamp);
   }
 
-  private static void putNode(ObjectNode json, Announcement node) {
-    json.put("service", node.service());
-    json.put("host", node.host());
-    json.put("port", node.port());
-    json.put("address", node.akkaAddress());
-    json.put("incarnation", node.incarnation());
+  private void verify(JsonNode json, Message message, long seq, long timestamp) throws RejectedMessageException {
+    JsonNode signature = json.get("sig");
+    if (signature == null || signature.isNull()) {
+      throw new RejectedMessageException(Reason.MISSING_SIGNATURE, "unsigned message, but a shared secret is set");
+    }
+    if (!signature.isTextual() || signature.textValue().length() != SIGNATURE_LENGTH) {
+      throw new RejectedMessageException(Reason.BAD_SIGNATURE, "field 'sig' is not a signature");
+    }
+    byte[] expected = sign(message, seq, timestamp).getBytes(StandardCharsets.US_ASCII);
+    // Constant time: the comparison must not tell a forger how much of a guess was right.
+    if (!MessageDigest.isEqual(expected, signature.textValue().getBytes(StandardCharsets.US_ASCII))) {
+      throw new RejectedMessageException(
+          Reason.BAD_SIGNATURE, "signature does not match (a different shared secret, or an altered message)");
+    }
+  }
+
+  /**
+   * HMAC over the canonical content: a JSON array of every field but the signature, in a fixed order, so that
+   * neither field order nor white space in the payload matters, and no two messages share a content.
+   */
+  private String sign(Message message, long seq, long timestamp) {
+    ArrayNode canonical = mapper.createArrayNode();
+    canonical.add(VERSION).add(type(message)).add(message.service());
+    if (message instanceof Message.Probe probe) {
+      canonical.add(probe.senderIncarnation());
+    } else {
+      Announcement node = nodeOf(message);
+      canonical.add(node.host()).add(node.port()).add(node.akkaAddress()).add(node.incarnation());
+    }
+    canonical.add(seq).add(timestamp);
+    return BASE64.encodeToString(mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static String type(Message message) {
+    if (message instanceof Message.Announce) {
+      return "announce";
+    }
+    return message instanceof Message.Goodbye ? "goodbye" : "probe";
+  }
+
+  private static Announcement nodeOf(Message message) {
+    return message instanceof Message.Announce announce ? announce.node() : ((Message.Goodbye) message).node();
   }
 
   private static Announcement node(JsonNode json) throws RejectedMessageException {
@@ -128,6 +228,21 @@ public final class MessageCodec {
 
   private static String service(JsonNode json) throws RejectedMessageException {
     return text(json, "service", MAX_SERVICE_LENGTH);
+  }
+
+  /** A non-negative whole number that fits a long; 0 when absent and not required. */
+  private static long counter(JsonNode json, String field, boolean required) throws RejectedMessageException {
+    JsonNode value = json.get(field);
+    if (value == null || value.isNull()) {
+      if (required) {
+        throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
+      }
+      return 0;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
+      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not a non-negative integer");
+    }
+    return value.longValue();
   }
 
   private static String text(JsonNode json, String field, int maxLength) throws RejectedMessageException {

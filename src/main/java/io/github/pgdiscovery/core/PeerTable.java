@@ -31,7 +31,20 @@ public final class PeerTable {
 
   private record Entry(Announcement node, long lastHeardNanos) {}
 
+  /** What {@link #admit} did with an announcement. */
+  public enum Admission {
+    /** A contact point not in the table before, or a new incarnation on one. */
+    NEW,
+    /** The same incarnation heard again; its age starts over. */
+    REFRESHED,
+    /** From an incarnation that said goodbye or was removed from the cluster; ignored. */
+    RETIRED,
+    /** A new contact point for a service that has the maximum number already; ignored. */
+    FULL
+  }
+
   private final long expireAfterNanos;
+  private final int maxPerService;
   private final Map<Endpoint, Entry> entries = new HashMap<>();
   private final Map<String, Boolean> retired =
       new LinkedHashMap<>(16, 0.75f, false) {
@@ -44,10 +57,19 @@ public final class PeerTable {
       };
 
   public PeerTable(long expireAfterNanos) {
+    this(expireAfterNanos, Integer.MAX_VALUE);
+  }
+
+  /** A table that keeps at most {@code maxPerService} live contact points per service, so a flood cannot grow it. */
+  public PeerTable(long expireAfterNanos, int maxPerService) {
     if (expireAfterNanos <= 0) {
       throw new IllegalArgumentException("expireAfterNanos must be positive");
     }
+    if (maxPerService <= 0) {
+      throw new IllegalArgumentException("maxPerService must be positive");
+    }
     this.expireAfterNanos = expireAfterNanos;
+    this.maxPerService = maxPerService;
   }
 
   /**
@@ -57,13 +79,26 @@ public final class PeerTable {
    * @return true if the endpoint was not in the table before (or held another incarnation)
    */
   public synchronized boolean heard(Announcement node, long nowNanos) {
+    return admit(node, nowNanos) == Admission.NEW;
+  }
+
+  /**
+   * Records an announcement heard at {@code nowNanos}, as {@link #heard}, and says what became of it. A new
+   * contact point is refused when its service already has the maximum number of live ones; known ones are always
+   * refreshed.
+   */
+  public synchronized Admission admit(Announcement node, long nowNanos) {
     if (retired.containsKey(node.incarnation())) {
-      return false;
+      return Admission.RETIRED;
     }
-    Entry previous = entries.put(Endpoint.of(node), new Entry(node, nowNanos));
-    return previous == null
-        || !previous.node().equals(node)
-        || nowNanos - previous.lastHeardNanos() > expireAfterNanos;
+    Endpoint endpoint = Endpoint.of(node);
+    Entry previous = entries.get(endpoint);
+    boolean known = previous != null && !isExpired(previous, nowNanos);
+    if (!known && liveCount(node.service(), nowNanos) >= maxPerService) {
+      return Admission.FULL;
+    }
+    entries.put(endpoint, new Entry(node, nowNanos));
+    return known && previous.node().equals(node) ? Admission.REFRESHED : Admission.NEW;
   }
 
   /**
@@ -160,6 +195,16 @@ public final class PeerTable {
     public HeardPeer {
       Objects.requireNonNull(node, "node");
     }
+  }
+
+  private int liveCount(String service, long nowNanos) {
+    int count = 0;
+    for (Entry entry : entries.values()) {
+      if (entry.node().service().equals(service) && !isExpired(entry, nowNanos)) {
+        count++;
+      }
+    }
+    return count;
   }
 
   private boolean isExpired(Entry entry, long nowNanos) {

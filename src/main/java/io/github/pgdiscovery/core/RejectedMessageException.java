@@ -7,12 +7,28 @@ public final class RejectedMessageException extends Exception {
 
   /** Why a payload was dropped; each reason has its own counter. */
   public enum Reason {
+    /** Larger than any message we send. */
     TOO_LARGE,
+    /** Not a JSON object. */
     NOT_JSON,
+    /** A version this node does not speak. */
     UNSUPPORTED_VERSION,
+    /** A message type this node does not know. */
     UNKNOWN_TYPE,
+    /** A required field is absent. */
     MISSING_FIELD,
-    INVALID_FIELD
+    /** A field has the wrong type or is out of range. */
+    INVALID_FIELD,
+    /** This node has a shared secret and the message carries no signature. */
+    MISSING_SIGNATURE,
+    /** The signature does not match: a different secret, or a forged or altered message. */
+    BAD_SIGNATURE,
+    /** Signed, but its timestamp is outside the replay window of this node's clock. */
+    STALE,
+    /** Signed, but not newer than a message already heard from the same incarnation: a replay. */
+    REPLAYED,
+    /** A new contact point for a service that already has the maximum number of peers. */
+    TABLE_FULL
   }
 
   private final Reason reason;

@@ -62,6 +62,9 @@ final class PostgresDiscoverySettingsTest {
         reconnect-min-backoff = 100ms
         reconnect-max-backoff = 1m
         probe-reply-window = 0s
+        shared-secret = "0123456789abcdef-secret"
+        replay-window = 45s
+        max-peers-per-service = 64
         """).engine();
 
     assertEquals(
@@ -77,9 +80,9 @@ final class PostgresDiscoverySettingsTest {
             Duration.ofMillis(100),
             Duration.ofMinutes(1),
             Duration.ZERO,
-            null,
-            Duration.ofSeconds(30),
-            1024),
+            "0123456789abcdef-secret",
+            Duration.ofSeconds(45),
+            64),
         engine);
   }
 
@@ -131,6 +134,9 @@ final class PostgresDiscoverySettingsTest {
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 5s", "expire-after", "5s"),
         Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
         Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),
+        Arguments.of(url + "replay-window = 0s", "replay-window", "0s"),
+        Arguments.of(url + "max-peers-per-service = 0", "max-peers-per-service", "0"),
+        Arguments.of(url + "shared-secret = \"short\"", "shared-secret", "5 characters"),
         Arguments.of(url + "heartbeat-interval = soon", "heartbeat-interval", "soon"));
   }
 
@@ -169,6 +175,16 @@ final class PostgresDiscoverySettingsTest {
 
     assertMessageContains(e, "akka.discovery.postgres.url");
     assertFalse(e.getMessage().contains("s3cret"), () -> "password leaked: " + e.getMessage());
+  }
+
+  @Test
+  void sharedSecretNeverAppearsInTheMessageOrTheSettingsDescription() {
+    ConfigException tooShort = rejection("url = \"" + VALID_URL + "\"\nshared-secret = \"hunter2hunter\"");
+    assertFalse(tooShort.getMessage().contains("hunter2hunter"), tooShort.getMessage());
+
+    String description = settings("url = \"" + VALID_URL + "\"\nshared-secret = \"correct-horse-battery-staple\"")
+        .engine().toString();
+    assertFalse(description.contains("correct-horse-battery-staple"), description);
   }
 
   @Test

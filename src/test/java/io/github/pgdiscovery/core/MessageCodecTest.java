@@ -54,19 +54,21 @@ final class MessageCodecTest {
 
   @Test
   void encodedAnnounceFollowsWireFormatVersionOne() throws Exception {
-    String payload = codec.encode(new Message.Announce(ORDERS_NODE));
+    String payload = codec.encode(new Message.Announce(ORDERS_NODE), 12, 1763769600000L);
 
     assertSameJson(
         "{\"v\":1,\"type\":\"announce\",\"service\":\"orders\",\"host\":\"10.0.0.5\",\"port\":8558,"
-            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\"}",
+            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\",\"seq\":12,"
+            + "\"ts\":1763769600000}",
         payload);
   }
 
   @Test
   void encodedProbeFollowsWireFormatVersionOne() throws Exception {
-    String payload = codec.encode(new Message.Probe("orders", "3f1c9a7e"));
+    String payload = codec.encode(new Message.Probe("orders", "3f1c9a7e"), 13, 1763769600001L);
 
-    assertSameJson("{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\"}", payload);
+    assertSameJson("{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\","
+        + "\"seq\":13,\"ts\":1763769600001}", payload);
   }
 
   @Test

@@ -329,4 +329,26 @@ final class PeerTableTest {
     }
     return fresh.contactPoints("orders", SELF_ELSEWHERE, now);
   }
+
+  @Test
+  void fullServiceRefusesNewContactPointsButKeepsRefreshingKnownOnesAndOtherServices() {
+    PeerTable bounded = new PeerTable(EXPIRE_AFTER, 2);
+    Announcement first = node("orders", "10.0.0.1", 8558, "a1");
+    Announcement second = node("orders", "10.0.0.2", 8558, "a2");
+    bounded.admit(first, T0);
+    bounded.admit(second, T0);
+
+    assertEquals(PeerTable.Admission.FULL, bounded.admit(node("orders", "10.0.0.3", 8558, "a3"), T0));
+    assertEquals(PeerTable.Admission.REFRESHED, bounded.admit(first, T0 + SECOND));
+    assertEquals(PeerTable.Admission.NEW, bounded.admit(node("billing", "10.0.0.3", 8558, "b1"), T0));
+    assertEquals(2, bounded.contactPoints("orders", null, T0 + SECOND).size());
+  }
+
+  @Test
+  void expiredEntriesFreeTheirPlaceInAFullService() {
+    PeerTable bounded = new PeerTable(EXPIRE_AFTER, 1);
+    bounded.admit(node("orders", "10.0.0.1", 8558, "a1"), T0);
+
+    assertEquals(PeerTable.Admission.NEW, bounded.admit(node("orders", "10.0.0.2", 8558, "a2"), T0 + EXPIRE_AFTER + 1));
+  }
 }

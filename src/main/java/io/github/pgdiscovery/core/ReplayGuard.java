@@ -1,0 +1,47 @@
+package io.github.pgdiscovery.core;
+
+import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Rejects signed messages that are stale or replayed: the sender's timestamp must be within the replay window of
+ * the receiver's clock, and each incarnation's sequence numbers must only grow. So a recorded message cannot be
+ * sent again later to resurrect a peer that left, or to remove one that is still there. Only meaningful for
+ * signed messages, whose seq and ts cannot be altered. Not thread-safe: the engine thread owns it.
+ */
+final class ReplayGuard {
+
+  /** Incarnations remembered; the oldest are forgotten first, and could then replay within the window. */
+  private static final int MAX_INCARNATIONS = 16_384;
+
+  private final long windowMillis;
+  private final Map<String, Long> lastSeq =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+          return size() > MAX_INCARNATIONS;
+        }
+      };
+
+  ReplayGuard(long windowMillis) {
+    this.windowMillis = windowMillis;
+  }
+
+  void check(MessageCodec.Envelope envelope, long nowMillis) throws RejectedMessageException {
+    if (Math.abs(nowMillis - envelope.timestampMillis()) > windowMillis) {
+      throw new RejectedMessageException(Reason.STALE,
+          "timestamp " + (envelope.timestampMillis() - nowMillis) + " ms from this node's clock, outside the"
+              + " replay window of " + windowMillis + " ms (are the nodes' clocks synchronised?)");
+    }
+    String incarnation = envelope.message().incarnation();
+    Long last = lastSeq.get(incarnation);
+    if (last != null && envelope.seq() <= last) {
+      throw new RejectedMessageException(Reason.REPLAYED,
+          "sequence number " + envelope.seq() + " not newer than " + last + " from the same incarnation");
+    }
+    lastSeq.put(incarnation, envelope.seq());
+  }
+}
