@@ -76,7 +76,8 @@ public final class DiscoveryEngine implements AutoCloseable {
     }
     // Encoding our own messages here fails fast, at start, on a name too long for a notification.
     codec.encode(new Message.Announce(self));
-    this.thread = new Thread(this::run, "akka-discovery-postgres-" + settings.channel());
+    // Channel and port in the name tell the engines of several nodes in one JVM (tests, benchmarks) apart.
+    this.thread = new Thread(this::run, "akka-discovery-postgres-" + settings.channel() + "-" + self.port());
     thread.setDaemon(true);
   }
 

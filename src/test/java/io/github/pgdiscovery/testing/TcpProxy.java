@@ -1,5 +1,7 @@
 package io.github.pgdiscovery.testing;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,23 +14,41 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP forwarder on 127.0.0.1 between a client under test and the test database, to make the network misbehave:
- * {@link #stop()} refuses and cuts connections as a database that went away does; {@link #silence()} keeps every
- * connection open but forwards nothing, as a dead network path does.
+ * {@link #stop()} refuses and cuts connections as a database that went away does; {@link #silence()} keeps the
+ * open connections open but forwards nothing on them any more, as a dead network path does; a proxy made with
+ * {@link #droppingNotifications} passes everything but the server's asynchronous notifications, as a
+ * transaction-mode pooler does.
  */
 public final class TcpProxy implements AutoCloseable {
+
+  /** Backend message type of NotificationResponse in the PostgreSQL wire protocol. */
+  private static final int NOTIFICATION_RESPONSE = 'A';
 
   private final String targetHost;
   private final int targetPort;
   private final int port;
-  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final boolean dropNotifications;
+  private final List<Link> links = new CopyOnWriteArrayList<>();
   private volatile ServerSocket server;
-  private volatile boolean silent;
 
   /** A proxy to {@code targetHost:targetPort} that will listen on {@code port} once started. */
   public TcpProxy(String targetHost, int targetPort, int port) {
+    this(targetHost, targetPort, port, false);
+  }
+
+  private TcpProxy(String targetHost, int targetPort, int port, boolean dropNotifications) {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.port = port;
+    this.dropNotifications = dropNotifications;
+  }
+
+  /**
+   * A proxy that drops every NotificationResponse the server sends. It parses the server's message framing, so the
+   * client must not negotiate TLS or GSS encryption ({@code sslmode=disable&gssEncMode=disable}).
+   */
+  public static TcpProxy droppingNotifications(String targetHost, int targetPort, int port) {
+    return new TcpProxy(targetHost, targetPort, port, true);
   }
 
   public int port() {
@@ -48,7 +68,6 @@ public final class TcpProxy implements AutoCloseable {
     listening.setReuseAddress(true);
     listening.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     server = listening;
-    silent = false;
     Thread acceptor = new Thread(() -> accept(listening), "tcp-proxy-accept-" + port);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -59,15 +78,17 @@ public final class TcpProxy implements AutoCloseable {
     ServerSocket listening = server;
     server = null;
     closeQuietly(listening);
-    for (Socket socket : sockets) {
-      closeQuietly(socket);
+    for (Link link : links) {
+      link.close();
     }
-    sockets.clear();
+    links.clear();
   }
 
-  /** Keeps connections open but drops every byte in both directions. */
+  /** The connections open now stay open but carry nothing more, either way; new connections work normally. */
   public void silence() {
-    silent = true;
+    for (Link link : links) {
+      link.silent = true;
+    }
   }
 
   @Override
@@ -80,41 +101,94 @@ public final class TcpProxy implements AutoCloseable {
       try {
         Socket client = listening.accept();
         Socket upstream = new Socket(targetHost, targetPort);
-        sockets.add(client);
-        sockets.add(upstream);
-        pump(client, upstream);
-        pump(upstream, client);
+        Link link = new Link(client, upstream);
+        links.add(link);
+        start(() -> link.copy(client, upstream), "up");
+        start(() -> {
+          if (dropNotifications) {
+            link.copyMessagesExceptNotifications(upstream, client);
+          } else {
+            link.copy(upstream, client);
+          }
+        }, "down");
       } catch (IOException e) {
         // Listener closed by stop(), or the target refused: the client sees its connection closed.
       }
     }
   }
 
-  private void pump(Socket from, Socket to) {
-    Thread thread =
-        new Thread(
-            () -> {
-              byte[] buffer = new byte[8192];
-              try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int read;
-                while ((read = in.read(buffer)) >= 0) {
-                  if (!silent) {
-                    out.write(buffer, 0, read);
-                    out.flush();
-                  }
-                }
-              } catch (IOException e) {
-                // One side closed; close the other below.
-              } finally {
-                if (!silent) {
-                  closeQuietly(from);
-                  closeQuietly(to);
-                }
-              }
-            },
-            "tcp-proxy-pump-" + port);
+  private void start(Runnable pump, String direction) {
+    Thread thread = new Thread(pump, "tcp-proxy-" + port + "-" + direction);
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /** One proxied connection: the client's socket and ours to the target. */
+  private static final class Link {
+    private final Socket client;
+    private final Socket upstream;
+    private volatile boolean silent;
+
+    Link(Socket client, Socket upstream) {
+      this.client = client;
+      this.upstream = upstream;
+    }
+
+    void copy(Socket from, Socket to) {
+      byte[] buffer = new byte[8192];
+      try (InputStream in = from.getInputStream()) {
+        OutputStream out = to.getOutputStream();
+        int read;
+        while ((read = in.read(buffer)) >= 0) {
+          if (!silent) {
+            out.write(buffer, 0, read);
+            out.flush();
+          }
+        }
+      } catch (IOException e) {
+        // One side closed.
+      } finally {
+        closeUnlessSilent();
+      }
+    }
+
+    /** Forwards whole backend messages (type byte, then a length that counts itself), dropping notifications. */
+    void copyMessagesExceptNotifications(Socket from, Socket to) {
+      try (DataInputStream in = new DataInputStream(from.getInputStream())) {
+        OutputStream out = to.getOutputStream();
+        while (true) {
+          int type = in.read();
+          if (type < 0) {
+            throw new EOFException();
+          }
+          int length = in.readInt();
+          byte[] body = new byte[length - 4];
+          in.readFully(body);
+          if (type != NOTIFICATION_RESPONSE && !silent) {
+            out.write(type);
+            out.write(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
+                (byte) length});
+            out.write(body);
+            out.flush();
+          }
+        }
+      } catch (IOException e) {
+        // One side closed.
+      } finally {
+        closeUnlessSilent();
+      }
+    }
+
+    private void closeUnlessSilent() {
+      if (!silent) {
+        close();
+      }
+    }
+
+    void close() {
+      closeQuietly(client);
+      closeQuietly(upstream);
+    }
   }
 
   private static void closeQuietly(AutoCloseable closeable) {
