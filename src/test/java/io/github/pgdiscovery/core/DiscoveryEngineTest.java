@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
+import static io.github.pgdiscovery.testing.Participants.awaitPorts;
+
 import io.github.pgdiscovery.testing.Participants;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
@@ -189,24 +191,6 @@ final class DiscoveryEngineTest {
       rs.next();
       return rs.getInt(1);
     }
-  }
-
-  private static void awaitPorts(DiscoveryEngine engine, Set<Integer> expected) {
-    List<Set<Integer>> last = new ArrayList<>(List.of(Set.of()));
-    Poll.until(
-        DEADLINE,
-        engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
-        () -> {
-          try {
-            Set<Integer> seen = ports(engine.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get());
-            last.set(0, seen);
-            return seen.equals(expected);
-          } catch (Exception e) {
-            last.set(0, Set.of());
-            return false;
-          }
-        },
-        () -> last.get(0) + " " + engine.status());
   }
 
   private static Set<Integer> ports(List<Announcement> contactPoints) {

@@ -1,5 +1,7 @@
 package io.github.pgdiscovery.core;
 
+import static io.github.pgdiscovery.testing.Participants.awaitPorts;
+import static io.github.pgdiscovery.testing.Participants.ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -142,20 +144,5 @@ final class HostileInputTest {
 
   private static UnaryOperator<EngineSettings> secret(String secret) {
     return s -> s.withSecurity(secret, s.replayWindow(), s.maxPeersPerService());
-  }
-
-  private static void awaitPorts(DiscoveryEngine engine, Set<Integer> expected) {
-    Poll.until(DEADLINE, engine.self().endpoint() + " sees exactly " + expected,
-        () -> ports(engine).equals(expected), () -> ports(engine) + " " + engine.status());
-  }
-
-  private static Set<Integer> ports(DiscoveryEngine engine) {
-    try {
-      return engine.contactPoints(Participants.SERVICE, Duration.ofSeconds(5)).get().stream()
-          .map(Announcement::port)
-          .collect(Collectors.toCollection(TreeSet::new));
-    } catch (Exception e) {
-      return Set.of();
-    }
   }
 }

@@ -6,8 +6,11 @@ import io.github.pgdiscovery.core.EngineSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 
 /** Discovery engines on one test channel, all stopped by {@link #close()}. */
 public final class Participants implements AutoCloseable {
@@ -47,6 +50,23 @@ public final class Participants implements AutoCloseable {
   public static Announcement announcement(int port) {
     return new Announcement(
         SERVICE, "127.0.0.1", port, "akka://test@127.0.0.1:" + (port + 1000), UUID.randomUUID().toString());
+  }
+
+  /** Waits until {@code engine}'s lookup of {@link #SERVICE} answers exactly the management ports expected. */
+  public static void awaitPorts(DiscoveryEngine engine, Set<Integer> expected) {
+    Poll.until(Duration.ofSeconds(30), engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
+        () -> ports(engine).equals(expected), () -> ports(engine) + " " + engine.status());
+  }
+
+  /** The ports of {@code engine}'s lookup of {@link #SERVICE}; empty while it is not ready. */
+  public static Set<Integer> ports(DiscoveryEngine engine) {
+    try {
+      return engine.contactPoints(SERVICE, Duration.ofSeconds(5)).get().stream()
+          .map(Announcement::port)
+          .collect(Collectors.toCollection(TreeSet::new));
+    } catch (Exception e) {
+      return Set.of();
+    }
   }
 
   @Override
