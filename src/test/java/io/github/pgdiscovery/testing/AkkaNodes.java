@@ -14,10 +14,11 @@ import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
@@ -25,6 +26,9 @@ import java.util.stream.StreamSupport;
 /**
  * Real actor systems in this JVM, each with Artery on 127.0.0.1, Akka Management and Cluster Bootstrap using the
  * {@code postgres} discovery method on one test channel. {@link #close()} terminates them all.
+ *
+ * <p>{@link #start()} may be called from several threads at once. {@link #close()} terminates the nodes whose actor
+ * systems exist when it is called, so call it once the starts have returned.
  */
 public final class AkkaNodes implements AutoCloseable {
 
@@ -32,10 +36,13 @@ public final class AkkaNodes implements AutoCloseable {
   /** The service name Bootstrap derives from the system name. */
   public static final String SERVICE = "pgdiscoverytest";
 
+  /** Every port {@link #freePort()} has handed out in this JVM, so nodes started concurrently never share one. */
+  private static final Set<Integer> ISSUED_PORTS = ConcurrentHashMap.newKeySet();
+
   private final TestDatabase db;
   private final String channel;
   private final int requiredContactPoints;
-  private final List<ActorSystem> systems = new ArrayList<>();
+  private final List<ActorSystem> systems = new CopyOnWriteArrayList<>();
 
   public AkkaNodes(TestDatabase db, int requiredContactPoints) {
     this.db = db;
@@ -103,6 +110,11 @@ public final class AkkaNodes implements AutoCloseable {
     return system;
   }
 
+  /** The nodes whose actor systems exist so far, in the order they came into being; a snapshot. */
+  public List<ActorSystem> systems() {
+    return List.copyOf(systems);
+  }
+
   /** Management ports of the contact points {@code system}'s discovery returns for the cluster's service. */
   public static Set<Integer> lookupPorts(ActorSystem system) {
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
@@ -148,11 +160,21 @@ public final class AkkaNodes implements AutoCloseable {
     }
   }
 
+  /**
+   * A port that was free a moment ago and that this JVM has not handed out before: the operating system may offer a
+   * port again as soon as it is released, before the node it was meant for has bound it.
+   */
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port", e);
+    while (true) {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      } catch (IOException e) {
+        throw new IllegalStateException("no free port", e);
+      }
+      if (ISSUED_PORTS.add(port)) {
+        return port;
+      }
     }
   }
 }
