@@ -78,7 +78,8 @@ public final class PostgresDiscoverySettings {
             c.nonNegative("probe-reply-window"),
             sharedSecret,
             c.positive("replay-window"),
-            maxPeers));
+            maxPeers,
+            true));
   }
 
   public EngineSettings engine() {

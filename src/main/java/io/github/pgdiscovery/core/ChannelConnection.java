@@ -12,7 +12,7 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * One pgjdbc connection that listens on the discovery channel and notifies on it. Not thread-safe: it belongs to
+ * One pgjdbc connection that listens on the discovery channels and notifies on them. Not thread-safe: it belongs to
  * the engine's connection thread alone.
  */
 final class ChannelConnection implements AutoCloseable {
@@ -22,13 +22,11 @@ final class ChannelConnection implements AutoCloseable {
 
   private final Connection connection;
   private final PGConnection pg;
-  private final String channel;
   private final PreparedStatement notify;
 
-  private ChannelConnection(Connection connection, String channel) throws SQLException {
+  private ChannelConnection(Connection connection) throws SQLException {
     this.connection = connection;
     this.pg = connection.unwrap(PGConnection.class);
-    this.channel = channel;
     this.notify = connection.prepareStatement("SELECT pg_notify(?, ?)");
   }
 
@@ -54,21 +52,25 @@ final class ChannelConnection implements AutoCloseable {
       connection.setAutoCommit(true);
       // Bounds every statement's round trip, so a connection that went silent fails instead of hanging.
       connection.setNetworkTimeout(Runnable::run, (int) settings.connectTimeout().toMillis());
-      return new ChannelConnection(connection, settings.channel());
+      return new ChannelConnection(connection);
     } catch (SQLException | RuntimeException e) {
       connection.close();
       throw e;
     }
   }
 
-  void listen() throws SQLException {
+  /** {@code channel} must be a valid identifier ({@link EngineSettings#isValidChannel}). */
+  void listen(String channel) throws SQLException {
+    if (!EngineSettings.isValidChannel(channel)) {
+      throw new IllegalArgumentException("not a valid channel name: " + channel);
+    }
     try (Statement statement = connection.createStatement()) {
-      // The name was validated to contain no quote; quoting keeps its case, as pg_notify does.
+      // Validated to contain no quote; quoting keeps the name's case, as pg_notify does.
       statement.execute("LISTEN \"" + channel + "\"");
     }
   }
 
-  void send(String payload) throws SQLException {
+  void send(String channel, String payload) throws SQLException {
     notify.setString(1, channel);
     notify.setString(2, payload);
     // pg_notify returns void: the one row carries nothing.

@@ -2,10 +2,14 @@ package io.github.pgdiscovery.core;
 
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -25,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>On every connect: LISTEN, announce, probe. Peers reply to the probe at once, so a newcomer knows everyone
  * within a round trip. Lookups are answered once the node has heard its own probe come back and a short window for
  * the replies has passed; before that, and while the connection is down, they wait and then fail.
+ *
+ * <p>Replies go to the prober alone, on its reply channel: a name derived from the main channel and the prober's
+ * incarnation, which every node computes the same way and the prober also LISTENs on. A broadcast reply would be
+ * delivered to every node, so that one node joining a cluster of N would cost N x N deliveries instead of N.
  */
 public final class DiscoveryEngine implements AutoCloseable {
 
@@ -37,6 +45,8 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   private final EngineSettings settings;
   private final Announcement self;
+  private final String replyChannel;
+  private final EngineObserver observer;
   private final MessageCodec codec;
   private final ReplayGuard replayGuard;
   private final PeerTable peers;
@@ -65,8 +75,14 @@ public final class DiscoveryEngine implements AutoCloseable {
   private long rejectsSinceWarning;
 
   public DiscoveryEngine(EngineSettings settings, Announcement self) {
+    this(settings, self, EngineObserver.NONE);
+  }
+
+  public DiscoveryEngine(EngineSettings settings, Announcement self, EngineObserver observer) {
     this.settings = settings;
     this.self = self;
+    this.observer = observer;
+    this.replyChannel = replyChannel(settings.channel(), self.incarnation());
     this.codec = new MessageCodec(settings.sharedSecret());
     this.replayGuard = codec.signs() ? new ReplayGuard(settings.replayWindow().toMillis()) : null;
     this.peers = new PeerTable(settings.expireAfter().toNanos(), settings.maxPeersPerService());
@@ -251,12 +267,16 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   /** LISTEN first, so that no reply to our probe can be missed; then announce, then probe. */
   private void connected(ChannelConnection connection) throws SQLException {
-    connection.listen();
+    connection.listen(settings.channel());
+    connection.listen(replyChannel);
     announcing = announceRequested;
     if (announcing) {
       send(connection, new Message.Announce(self));
+      observer.announced(System.nanoTime());
     }
-    send(connection, new Message.Probe(self.service(), self.incarnation()));
+    if (settings.probing()) {
+      send(connection, new Message.Probe(self.service(), self.incarnation()));
+    }
     setState(ConnectionState.CONNECTED);
     log.debug("Listening on channel {} as {} (backend pid {})", settings.channel(), self, backendPid);
   }
@@ -373,7 +393,8 @@ public final class DiscoveryEngine implements AutoCloseable {
   /**
    * Acts on a valid message and counts it as accepted, or as rejected if the peer table has no room for it.
    *
-   * @return true if the message is this node's own probe, come back
+   * @return true if the message is this node's own probe come back (own announcement, without probing): proof
+   *     that notifications are delivered on this connection
    */
   private boolean handle(ChannelConnection connection, Message message, long now) throws SQLException {
     if (message instanceof Message.Probe probe) {
@@ -381,13 +402,16 @@ public final class DiscoveryEngine implements AutoCloseable {
       if (probe.senderIncarnation().equals(self.incarnation())) {
         return true;
       }
-      if (announcing && probe.service().equals(self.service())) {
-        send(connection, new Message.Announce(self));
+      if (announcing && settings.probing() && probe.service().equals(self.service())) {
+        send(connection, replyChannel(settings.channel(), probe.incarnation()), new Message.Announce(self));
       }
     } else if (message instanceof Message.Announce announce) {
       Announcement node = announce.node();
-      PeerTable.Admission admission =
-          node.incarnation().equals(self.incarnation()) ? PeerTable.Admission.REFRESHED : peers.admit(node, now);
+      if (node.incarnation().equals(self.incarnation())) {
+        accepted.increment();
+        return !settings.probing();
+      }
+      PeerTable.Admission admission = peers.admit(node, now);
       if (admission == PeerTable.Admission.FULL) {
         reject(new RejectedMessageException(Reason.TABLE_FULL,
             "no room for " + node.endpoint() + " in service " + node.service()), now);
@@ -395,6 +419,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
       accepted.increment();
       if (admission == PeerTable.Admission.NEW) {
+        observer.peerAdded(node, now);
         log.debug("Heard {} at {}", node.service(), node.endpoint());
       }
     } else if (message instanceof Message.Goodbye goodbye) {
@@ -407,8 +432,27 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   private void send(ChannelConnection connection, Message message) throws SQLException {
-    connection.send(codec.encode(message, ++sequence, System.currentTimeMillis()));
+    send(connection, settings.channel(), message);
+  }
+
+  private void send(ChannelConnection connection, String channel, Message message) throws SQLException {
+    connection.send(channel, codec.encode(message, ++sequence, System.currentTimeMillis()));
     sent.increment();
+  }
+
+  /**
+   * The channel on which the node with {@code incarnation} hears replies to its probes: "pgd_" and 32 hex digits
+   * of a hash of the main channel and the incarnation, so it is always a valid identifier, differs per channel,
+   * and is not a name the sender of a probe can choose.
+   */
+  static String replyChannel(String channel, String incarnation) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest((channel + "/" + incarnation).getBytes(StandardCharsets.UTF_8));
+      return "pgd_" + HexFormat.of().formatHex(hash, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
   }
 
   /** Uniform in [0.8, 1.0] of the interval: spreads nodes out and keeps the interval an upper bound. */

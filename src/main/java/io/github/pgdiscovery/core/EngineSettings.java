@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  * @param replayWindow with a shared secret: messages whose timestamp is further than this from the receiver's
  *     clock are dropped
  * @param maxPeersPerService at most this many contact points are kept per service; further new ones are dropped
+ * @param probing true (the protocol): a node probes on connect and answers probes at once; false: heartbeats only,
+ *     as libcluster_postgres does, so peers learn of each other at their next heartbeat. False exists for
+ *     comparison benchmarks; lookups are answered once a node hears its own first announcement.
  */
 public record EngineSettings(
     String url,
@@ -39,7 +42,8 @@ public record EngineSettings(
     Duration probeReplyWindow,
     String sharedSecret,
     Duration replayWindow,
-    int maxPeersPerService) {
+    int maxPeersPerService,
+    boolean probing) {
 
   private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final int MAX_IDENTIFIER_BYTES = 63;
@@ -84,36 +88,45 @@ public record EngineSettings(
         Duration.ofMillis(300),
         null,
         Duration.ofSeconds(30),
-        1024);
+        1024,
+        true);
   }
 
   public EngineSettings withUrl(String url) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
         connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService);
+        replayWindow, maxPeersPerService, probing);
   }
 
   public EngineSettings withTimings(Duration heartbeatInterval, Duration expireAfter) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
         connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService);
+        replayWindow, maxPeersPerService, probing);
   }
 
   public EngineSettings withConnectionChecks(Duration connectTimeout, Duration connectionCheckInterval) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
         connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService);
+        replayWindow, maxPeersPerService, probing);
   }
 
   public EngineSettings withReconnectBackoff(Duration min, Duration max) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, min, max, probeReplyWindow, sharedSecret, replayWindow, maxPeersPerService);
+        connectionCheckInterval, min, max, probeReplyWindow, sharedSecret, replayWindow, maxPeersPerService,
+        probing);
+  }
+
+  /** Heartbeats only, no probes: the libcluster_postgres behaviour, for comparison benchmarks. */
+  public EngineSettings withoutProbing() {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
+        replayWindow, maxPeersPerService, false);
   }
 
   public EngineSettings withSecurity(String sharedSecret, Duration replayWindow, int maxPeersPerService) {
     return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
         connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService);
+        replayWindow, maxPeersPerService, probing);
   }
 
   /**
@@ -144,6 +157,7 @@ public record EngineSettings(
         + ", reconnectBackoff=" + reconnectMinBackoff + ".." + reconnectMaxBackoff
         + ", probeReplyWindow=" + probeReplyWindow
         + ", sharedSecret=" + (sharedSecret == null ? "<none>" : "<redacted>")
-        + ", replayWindow=" + replayWindow + ", maxPeersPerService=" + maxPeersPerService + "]";
+        + ", replayWindow=" + replayWindow + ", maxPeersPerService=" + maxPeersPerService
+        + (probing ? "" : ", heartbeat-only") + "]";
   }
 }

@@ -82,7 +82,8 @@ final class PostgresDiscoverySettingsTest {
             Duration.ZERO,
             "0123456789abcdef-secret",
             Duration.ofSeconds(45),
-            64),
+            64,
+            true),
         engine);
   }
 

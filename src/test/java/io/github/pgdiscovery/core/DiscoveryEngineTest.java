@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import static io.github.pgdiscovery.testing.Participants.awaitPorts;
 
+import io.github.pgdiscovery.testing.ChannelTap;
 import io.github.pgdiscovery.testing.Participants;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
@@ -75,6 +76,30 @@ final class DiscoveryEngineTest {
     DiscoveryEngine late = participants.start(9204);
 
     assertEquals(Set.of(9201, 9202, 9203, 9204), ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+  }
+
+  @Test
+  void probeRepliesReachOnlyTheProberNotTheWholeChannel() throws Exception {
+    participants.start(9251);
+    participants.start(9252);
+    awaitPorts(participants.start(9253), Set.of(9251, 9252, 9253));
+    try (ChannelTap tap = new ChannelTap(db, participants.channel())) {
+      DiscoveryEngine late = participants.start(9254);
+      awaitPorts(late, Set.of(9251, 9252, 9253, 9254));
+
+      List<String> broadcast = tap.heard(200);
+      assertEquals(2, broadcast.size(), "only the newcomer's announce and probe: " + broadcast);
+      assertTrue(broadcast.stream().allMatch(payload -> payload.contains(late.self().incarnation())), broadcast::toString);
+    }
+  }
+
+  @Test
+  void replyChannelIsAValidIdentifierDerivedFromChannelAndIncarnation() {
+    String reply = DiscoveryEngine.replyChannel("akka_discovery", "3f1c9a7e");
+
+    assertTrue(EngineSettings.isValidChannel(reply), reply);
+    assertEquals(reply, DiscoveryEngine.replyChannel("akka_discovery", "3f1c9a7e"));
+    assertTrue(!reply.equals(DiscoveryEngine.replyChannel("other_channel", "3f1c9a7e")));
   }
 
   @Test
