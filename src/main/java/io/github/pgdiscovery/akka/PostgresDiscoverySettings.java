@@ -42,10 +42,11 @@ public final class PostgresDiscoverySettings {
     }
     Duration heartbeat = c.positive("heartbeat-interval");
     Duration expireAfter = c.positive("expire-after");
-    if (expireAfter.compareTo(heartbeat) <= 0) {
+    // Heartbeats come up to 10% late by design (jitter); an expiry inside that window would drop live peers.
+    if (expireAfter.compareTo(heartbeat.plus(heartbeat.dividedBy(10))) <= 0) {
       throw bad("expire-after", c.written("expire-after") + " must be longer than heartbeat-interval ("
-          + c.written("heartbeat-interval") + "), or peers expire between two heartbeats; three heartbeats is a"
-          + " good value");
+          + c.written("heartbeat-interval") + ") plus its 10% jitter, or peers expire between two heartbeats;"
+          + " three heartbeats is a good value");
     }
     Duration minBackoff = c.positive("reconnect-min-backoff");
     Duration maxBackoff = c.positive("reconnect-max-backoff");

@@ -455,10 +455,14 @@ public final class DiscoveryEngine implements AutoCloseable {
     }
   }
 
-  /** Uniform in [0.8, 1.0] of the interval: spreads nodes out and keeps the interval an upper bound. */
+  /**
+   * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the mean stays the
+   * interval, so N nodes send N / heartbeat-interval notifications a second. expire-after is checked to exceed the
+   * interval; at its default of three intervals a peer misses two heartbeats before it expires.
+   */
   private long heartbeatDelayNanos() {
     long interval = settings.heartbeatInterval().toNanos();
-    return (long) (interval * (0.8 + 0.2 * ThreadLocalRandom.current().nextDouble()));
+    return (long) (interval * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
   }
 
   private void lostConnection() {

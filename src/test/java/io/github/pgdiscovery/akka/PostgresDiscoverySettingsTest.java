@@ -133,6 +133,7 @@ final class PostgresDiscoverySettingsTest {
         Arguments.of(url + "reconnect-min-backoff = 0s", "reconnect-min-backoff", "0s"),
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 3s", "expire-after", "3s"),
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 5s", "expire-after", "5s"),
+        Arguments.of(url + "heartbeat-interval = 10s\nexpire-after = 11s", "expire-after", "11s"),
         Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
         Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),
         Arguments.of(url + "replay-window = 0s", "replay-window", "0s"),
