@@ -1,0 +1,157 @@
+package io.github.pgdiscovery.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Runs the benchmarks and writes their tables, with a description of the machine, to a Markdown file
+ * (BENCHMARKS.md by default). Started by bench/run.sh; {@code --smoke} runs every benchmark at tiny sizes, to
+ * prove the entry point works, and writes bench/target/BENCHMARKS-smoke.md instead.
+ */
+public final class Benchmarks {
+
+  private static final String USAGE = String.join("\n",
+      "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost] [--output FILE]",
+      "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
+      "  --only    run only these benchmarks (default: all three)",
+      "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
+
+  private Benchmarks() {}
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    if (options == null) {
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
+    }
+    long started = System.nanoTime();
+    StringBuilder md = new StringBuilder();
+    try (BenchDatabase db = BenchDatabase.start()) {
+      md.append("# Benchmarks\n\n");
+      md.append("Produced by `").append(options.command()).append("` on ")
+          .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append(".\n\n");
+      md.append(machine(db)).append('\n');
+      if (options.only().contains("formation")) {
+        section(md, "Formation: launch to all Up, postgres vs config discovery",
+            FormationBenchmark.run(db.url(), db.user(), db.password(), options.nodeClasspath(),
+                options.smoke() ? new int[] {2} : new int[] {3, 10}, options.smoke() ? 1 : 5));
+      }
+      if (options.only().contains("convergence")) {
+        ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
+        section(md, "Convergence: a new participant and everybody else",
+            options.smoke() ? convergence.run(new int[] {5}, 3, 2) : convergence.run(new int[] {10, 50, 200, 500}, 30, 10));
+      }
+      if (options.only().contains("cost")) {
+        DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
+        section(md, "Database cost in steady state",
+            options.smoke()
+                ? cost.run(new int[] {5}, new Duration[] {Duration.ofSeconds(1)}, Duration.ofSeconds(3))
+                : cost.run(new int[] {500}, new Duration[] {Duration.ofSeconds(5), Duration.ofSeconds(30)},
+                    Duration.ofSeconds(30)));
+      }
+    }
+    md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
+    Files.createDirectories(options.output().toAbsolutePath().getParent());
+    Files.writeString(options.output(), md.toString());
+    System.out.println(md);
+    System.out.println("Written to " + options.output());
+  }
+
+  private static void section(StringBuilder md, String title, String body) {
+    md.append("## ").append(title).append("\n\n").append(body.strip()).append("\n\n");
+  }
+
+  private static String machine(BenchDatabase db) throws Exception {
+    Runtime runtime = Runtime.getRuntime();
+    return "| Machine | |\n|---|---|\n"
+        + "| CPU | " + cpuModel() + ", " + runtime.availableProcessors() + " cores available |\n"
+        + "| Memory | " + memory() + " |\n"
+        + "| OS | " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
+        + System.getProperty("os.arch") + ") |\n"
+        + "| JDK | " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + " |\n"
+        + "| PostgreSQL | " + db.version() + (db.embedded() ? " (embedded, io.zonky, same machine)" : " (external)")
+        + " |\n";
+  }
+
+  private static String cpuModel() {
+    return firstValue("/proc/cpuinfo", "model name").orElse(System.getProperty("os.arch"));
+  }
+
+  private static String memory() {
+    return firstValue("/proc/meminfo", "MemTotal")
+        .map(kb -> String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(kb.replace("kB", "").trim()) / 1048576.0))
+        .orElse("unknown");
+  }
+
+  private static java.util.Optional<String> firstValue(String file, String key) {
+    try {
+      return Files.readAllLines(Path.of(file)).stream()
+          .filter(line -> line.startsWith(key))
+          .map(line -> line.substring(line.indexOf(':') + 1).trim())
+          .findFirst();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command) {
+
+    static Options parse(String[] args) {
+      boolean smoke = false;
+      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "cost"));
+      Path output = null;
+      String nodeClasspath = null;
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--smoke" -> smoke = true;
+          case "--only" -> {
+            if (i + 1 >= args.length) {
+              return null;
+            }
+            only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
+            if (!Set.of("formation", "convergence", "cost").containsAll(only)) {
+              return null;
+            }
+          }
+          case "--output" -> {
+            if (i + 1 >= args.length) {
+              return null;
+            }
+            output = Path.of(args[++i]);
+          }
+          case "--node-classpath" -> {
+            if (i + 1 >= args.length) {
+              return null;
+            }
+            nodeClasspath = args[++i];
+          }
+          default -> {
+            return null;
+          }
+        }
+      }
+      String root = System.getProperty("bench.root", ".");
+      if (output == null) {
+        output = smoke ? Path.of(root, "bench", "target", "BENCHMARKS-smoke.md") : Path.of(root, "BENCHMARKS.md");
+      }
+      StringBuilder command = new StringBuilder("bench/run.sh");
+      for (String arg : args) {
+        if (!arg.contains("/target/")) {
+          command.append(' ').append(arg);
+        }
+      }
+      return new Options(smoke, only, output, nodeClasspath,
+          command.toString().replace(" --node-classpath", ""));
+    }
+  }
+}

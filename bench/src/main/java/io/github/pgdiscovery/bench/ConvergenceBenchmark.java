@@ -1,0 +1,195 @@
+package io.github.pgdiscovery.bench;
+
+import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.EngineObserver;
+import io.github.pgdiscovery.core.EngineSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Engine only, no Akka: N participants in this JVM, each with its own connection, against one PostgreSQL. N - 1
+ * residents are started and settle; then joiners come one at a time, and for each we measure, from its first
+ * announcement, how long until every resident's table holds it, and until its own table holds every resident.
+ * Run in the protocol's mode (probe and reply) and in a heartbeat-only mode that behaves like libcluster_postgres.
+ */
+final class ConvergenceBenchmark {
+
+  private static final Logger log = LoggerFactory.getLogger(ConvergenceBenchmark.class);
+  private static final String SERVICE = "bench";
+  private static final int START_BATCH = 25;
+
+  /** The measurements of one joiner, in milliseconds from its first announcement. */
+  record Join(double othersSeeIt, double itSeesOthers) {
+    double full() {
+      return Math.max(othersSeeIt, itSeesOthers);
+    }
+  }
+
+  /** Results of one (N, mode) cell. */
+  record Cell(int participants, String mode, List<Join> joins, double residentsStartSeconds) {}
+
+  private final BenchDatabase db;
+  private final Duration heartbeat;
+
+  ConvergenceBenchmark(BenchDatabase db, Duration heartbeat) {
+    this.db = db;
+    this.heartbeat = heartbeat;
+  }
+
+  String run(int[] sizes, int probeJoiners, int heartbeatJoiners) throws Exception {
+    List<Cell> cells = new ArrayList<>();
+    for (int n : sizes) {
+      cells.add(measure(n, "probe + reply (this library)", probeJoiners, s -> s));
+      cells.add(measure(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners, EngineSettings::withoutProbing));
+    }
+    return markdown(cells);
+  }
+
+  Cell measure(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust) throws Exception {
+    String channel = "bench_conv_" + n + "_" + (mode.startsWith("probe") ? "probe" : "hb") + "_"
+        + Long.toHexString(System.nanoTime());
+    EngineSettings settings = adjust.apply(
+        EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
+            .withTimings(heartbeat, heartbeat.multipliedBy(3)));
+    Map<String, Watch> watched = new ConcurrentHashMap<>();
+    EngineObserver resident = new EngineObserver() {
+      @Override
+      public void peerAdded(Announcement peer, long nanoTime) {
+        Watch watch = watched.get(peer.incarnation());
+        if (watch != null) {
+          watch.seenBy(nanoTime);
+        }
+      }
+    };
+    List<DiscoveryEngine> residents = new ArrayList<>();
+    long startedResidents = System.nanoTime();
+    try {
+      for (int i = 0; i < n - 1; i++) {
+        DiscoveryEngine engine = new DiscoveryEngine(settings, announcement(i), resident);
+        residents.add(engine);
+        engine.start();
+        if ((i + 1) % START_BATCH == 0) {
+          awaitReady(residents, Duration.ofSeconds(60));
+        }
+      }
+      awaitReady(residents, Duration.ofSeconds(120));
+      double residentsStart = (System.nanoTime() - startedResidents) / 1e9;
+      log.info("{} residents ready in {} s ({})", n - 1, String.format("%.1f", residentsStart), mode);
+      Thread.sleep(1000); // Let the start-up traffic drain before the first measured join.
+
+      List<Join> joins = new ArrayList<>();
+      for (int j = 0; j < joiners; j++) {
+        joins.add(join(settings, n, j, watched, residents.size()));
+      }
+      log.info("N={} {}: {}", n, mode, joins);
+      return new Cell(n, mode, joins, residentsStart);
+    } finally {
+      residents.forEach(DiscoveryEngine::shutdown);
+      for (DiscoveryEngine engine : residents) {
+        engine.close();
+      }
+    }
+  }
+
+  private Join join(EngineSettings settings, int n, int j, Map<String, Watch> watched, int residentCount)
+      throws InterruptedException {
+    Announcement self = announcement(n + j);
+    Watch watch = new Watch();
+    watched.put(self.incarnation(), watch);
+    AtomicLong firstAnnounce = new AtomicLong();
+    AtomicLong lastSeen = new AtomicLong();
+    AtomicInteger seen = new AtomicInteger();
+    DiscoveryEngine joiner = new DiscoveryEngine(settings, self, new EngineObserver() {
+      @Override
+      public void announced(long nanoTime) {
+        firstAnnounce.compareAndSet(0, nanoTime);
+      }
+
+      @Override
+      public void peerAdded(Announcement peer, long nanoTime) {
+        if (!peer.service().equals(SERVICE) || peer.port() >= 10_000 + n) {
+          return; // An earlier joiner's late heartbeat: not one of the residents.
+        }
+        seen.incrementAndGet();
+        lastSeen.accumulateAndGet(nanoTime, Math::max);
+      }
+    });
+    joiner.start();
+    long deadline = System.nanoTime() + heartbeat.multipliedBy(3).plusSeconds(10).toNanos();
+    while ((watch.count.get() < residentCount || seen.get() < residentCount) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    joiner.close();
+    watched.remove(self.incarnation());
+    if (watch.count.get() < residentCount || seen.get() < residentCount) {
+      log.warn("Joiner {} of N={} incomplete: seen by {}, sees {} of {}", j, n, watch.count.get(), seen.get(),
+          residentCount);
+      return new Join(Double.NaN, Double.NaN);
+    }
+    return new Join((watch.last.get() - firstAnnounce.get()) / 1e6, (lastSeen.get() - firstAnnounce.get()) / 1e6);
+  }
+
+  private static void awaitReady(List<DiscoveryEngine> engines, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!engines.stream().allMatch(DiscoveryEngine::isReady)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("participants not ready within " + timeout);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static Announcement announcement(int i) {
+    return new Announcement(SERVICE, "127.0.0.1", 10_000 + i, "akka://bench@127.0.0.1:" + (30_000 + i),
+        UUID.randomUUID().toString());
+  }
+
+  /** When the residents' tables took in one joiner. */
+  private static final class Watch {
+    final AtomicInteger count = new AtomicInteger();
+    final AtomicLong last = new AtomicLong();
+
+    void seenBy(long nanoTime) {
+      count.incrementAndGet();
+      last.accumulateAndGet(nanoTime, Math::max);
+    }
+  }
+
+  private String markdown(List<Cell> cells) {
+    StringBuilder md = new StringBuilder();
+    md.append("Engine only (no Akka), all participants in one JVM, each with its own connection, heartbeat ")
+        .append(heartbeat.toMillis() / 1000.0).append(" s. For each joiner, from its first announcement: ")
+        .append("*others see it* = until every resident's table holds it; *it sees others* = until its table ")
+        .append("holds every resident; *full* = the later of the two. Milliseconds, nearest-rank percentiles over ")
+        .append("the joiners.\n\n");
+    md.append("| N | mode | joiners | others see it p50 / p99 / max | it sees others p50 / p99 / max "
+        + "| full p50 / p99 / max |\n");
+    md.append("|---:|---|---:|---:|---:|---:|\n");
+    for (Cell cell : cells) {
+      List<Join> complete = cell.joins().stream().filter(join -> !Double.isNaN(join.full())).toList();
+      Stats others = Stats.of(complete.stream().map(Join::othersSeeIt).toList());
+      Stats sees = Stats.of(complete.stream().map(Join::itSeesOthers).toList());
+      Stats full = Stats.of(complete.stream().map(Join::full).toList());
+      md.append("| ").append(cell.participants()).append(" | ").append(cell.mode()).append(" | ")
+          .append(complete.size()).append(cell.joins().size() > complete.size()
+              ? " (" + (cell.joins().size() - complete.size()) + " incomplete)" : "")
+          .append(" | ").append(triple(others)).append(" | ").append(triple(sees)).append(" | ")
+          .append(triple(full)).append(" |\n");
+    }
+    return md.toString();
+  }
+
+  private static String triple(Stats stats) {
+    return Stats.format(stats.p50()) + " / " + Stats.format(stats.p99()) + " / " + Stats.format(stats.max());
+  }
+}

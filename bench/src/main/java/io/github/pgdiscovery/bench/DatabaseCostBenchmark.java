@@ -1,0 +1,129 @@
+package io.github.pgdiscovery.bench;
+
+import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.EngineSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the database pays in steady state: N participants that have all found each other, measured over a window:
+ * server connections per participant, notifications and commits a second, and the server's CPU time.
+ */
+final class DatabaseCostBenchmark {
+
+  private static final Logger log = LoggerFactory.getLogger(DatabaseCostBenchmark.class);
+  private static final String APPLICATION_NAME = "akka-discovery-postgres";
+
+  /** One steady-state measurement. */
+  record Row(int participants, Duration heartbeat, double connectionsPerParticipant, double notifiesPerSecond,
+      double commitsPerSecond, double cpuPercentOfOneCore) {}
+
+  private final BenchDatabase db;
+
+  DatabaseCostBenchmark(BenchDatabase db) {
+    this.db = db;
+  }
+
+  String run(int[] sizes, Duration[] heartbeats, Duration window) throws Exception {
+    List<Row> rows = new ArrayList<>();
+    for (int n : sizes) {
+      for (Duration heartbeat : heartbeats) {
+        rows.add(measure(n, heartbeat, window));
+      }
+    }
+    return markdown(rows, window);
+  }
+
+  Row measure(int n, Duration heartbeat, Duration window) throws Exception {
+    String channel = "bench_cost_" + n + "_" + heartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
+    EngineSettings settings = EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
+        .withTimings(heartbeat, heartbeat.multipliedBy(3));
+    List<DiscoveryEngine> engines = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        DiscoveryEngine engine = new DiscoveryEngine(settings, new Announcement("cost", "127.0.0.1", 40_000 + i,
+            "akka://cost@127.0.0.1:" + (50_000 + i), UUID.randomUUID().toString()));
+        engines.add(engine);
+        engine.start();
+        if ((i + 1) % 25 == 0) {
+          awaitReady(engines);
+        }
+      }
+      awaitReady(engines);
+      // Past the start-up: every participant has sent at least one heartbeat since.
+      Thread.sleep(heartbeat.multipliedBy(11).dividedBy(10).toMillis());
+
+      long connections = db.queryLong(
+          "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APPLICATION_NAME + "'");
+      long sentBefore = sent(engines);
+      long commitsBefore = commits();
+      OptionalLong cpuBefore = db.serverCpuTicks();
+      long started = System.nanoTime();
+      Thread.sleep(window.toMillis());
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long sentAfter = sent(engines);
+      OptionalLong cpuAfter = db.serverCpuTicks();
+      long commitsAfter = commits();
+
+      double cpu = cpuBefore.isPresent() && cpuAfter.isPresent()
+          ? (cpuAfter.getAsLong() - cpuBefore.getAsLong()) / 100.0 / seconds * 100 : Double.NaN;
+      Row row = new Row(n, heartbeat, (double) connections / n, (sentAfter - sentBefore) / seconds,
+          (commitsAfter - commitsBefore) / seconds, cpu);
+      log.info("{}", row);
+      return row;
+    } finally {
+      engines.forEach(DiscoveryEngine::shutdown);
+      engines.forEach(DiscoveryEngine::close);
+    }
+  }
+
+  /** Backends report to pg_stat_database shortly after their transactions: good enough over a long window. */
+  private long commits() throws Exception {
+    return db.queryLong("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  }
+
+  private static long sent(List<DiscoveryEngine> engines) {
+    return engines.stream().mapToLong(engine -> engine.status().sent()).sum();
+  }
+
+  private static void awaitReady(List<DiscoveryEngine> engines) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!engines.stream().allMatch(DiscoveryEngine::isReady)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("participants not ready within 120 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private String markdown(List<Row> rows, Duration window) {
+    StringBuilder md = new StringBuilder();
+    md.append("Steady state, all participants found each other (probe + reply mode), measured over ")
+        .append(window.toSeconds()).append(" s. Connections from `pg_stat_activity` (application_name ")
+        .append("`akka-discovery-postgres`); notifications counted by the participants; commits from ")
+        .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction); CPU time of the ")
+        .append("postmaster and all its children from /proc, as a share of one core. Target: 1 connection per ")
+        .append("participant, at most N / heartbeat-interval notifications a second, CPU under 10% of one core ")
+        .append("at N = 500.\n\n");
+    md.append("| N | heartbeat | connections per participant | notifications/s (N / heartbeat) | commits/s "
+        + "| PostgreSQL CPU, % of one core |\n");
+    md.append("|---:|---:|---:|---:|---:|---:|\n");
+    for (Row row : rows) {
+      md.append("| ").append(row.participants()).append(" | ").append(row.heartbeat().toSeconds()).append(" s | ")
+          .append(String.format("%.2f", row.connectionsPerParticipant())).append(" | ")
+          .append(String.format("%.1f (%.1f)", row.notifiesPerSecond(),
+              (double) row.participants() / row.heartbeat().toSeconds()))
+          .append(" | ").append(String.format("%.1f", row.commitsPerSecond())).append(" | ")
+          .append(Double.isNaN(row.cpuPercentOfOneCore()) ? "n/a (external server)"
+              : String.format("%.1f", row.cpuPercentOfOneCore()))
+          .append(" |\n");
+    }
+    return md.toString();
+  }
+}
