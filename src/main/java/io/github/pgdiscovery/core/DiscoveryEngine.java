@@ -271,8 +271,9 @@ public final class DiscoveryEngine implements AutoCloseable {
     connection.listen(replyChannel);
     announcing = announceRequested;
     if (announcing) {
+      long sendingAt = System.nanoTime();
       send(connection, new Message.Announce(self));
-      observer.announced(System.nanoTime());
+      observer.announced(sendingAt);
     }
     if (settings.probing()) {
       send(connection, new Message.Probe(self.service(), self.incarnation()));

@@ -9,7 +9,7 @@ public interface EngineObserver {
   /** Does nothing. */
   EngineObserver NONE = new EngineObserver() {};
 
-  /** This node's first announcement after (re)connecting has just been sent. */
+  /** This node's first announcement after (re)connecting has just been sent; {@code nanoTime} is when sending began. */
   default void announced(long nanoTime) {}
 
   /** A contact point not known before (or a new incarnation on one) has just entered the peer table. */
