@@ -60,7 +60,9 @@ final class ConvergenceBenchmark {
         + Long.toHexString(System.nanoTime());
     EngineSettings settings = adjust.apply(
         EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
-            .withTimings(heartbeat, heartbeat.multipliedBy(3)));
+            .withTimings(heartbeat, heartbeat.multipliedBy(3))
+            // Hundreds of connections opening at once on a small machine: allow them time.
+            .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5)));
     Map<String, Watch> watched = new ConcurrentHashMap<>();
     EngineObserver resident = new EngineObserver() {
       @Override

@@ -43,7 +43,9 @@ final class DatabaseCostBenchmark {
   Row measure(int n, Duration heartbeat, Duration window) throws Exception {
     String channel = "bench_cost_" + n + "_" + heartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
     EngineSettings settings = EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
-        .withTimings(heartbeat, heartbeat.multipliedBy(3));
+        .withTimings(heartbeat, heartbeat.multipliedBy(3))
+            // Hundreds of connections opening at once on a small machine: allow them time.
+            .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5));
     List<DiscoveryEngine> engines = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
