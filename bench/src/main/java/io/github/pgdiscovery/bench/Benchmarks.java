@@ -21,6 +21,7 @@ public final class Benchmarks {
 
   private static final String USAGE = String.join("\n",
       "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost] [--output FILE]",
+      "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 500]",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
       "  --only    run only these benchmarks (default: all three)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
@@ -49,14 +50,14 @@ public final class Benchmarks {
       if (options.only().contains("convergence")) {
         ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
         section(md, "Convergence: a new participant and everybody else",
-            options.smoke() ? convergence.run(new int[] {5}, 3, 2) : convergence.run(new int[] {10, 50, 200, 500}, 30, 10));
+            options.smoke() ? convergence.run(new int[] {5}, 3, 2) : convergence.run(options.convergenceSizes(), 30, 10));
       }
       if (options.only().contains("cost")) {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
             options.smoke()
                 ? cost.run(new int[] {5}, new Duration[] {Duration.ofSeconds(1)}, Duration.ofSeconds(3))
-                : cost.run(new int[] {500}, new Duration[] {Duration.ofSeconds(5), Duration.ofSeconds(30)},
+                : cost.run(options.costSizes(), new Duration[] {Duration.ofSeconds(5), Duration.ofSeconds(30)},
                     Duration.ofSeconds(30)));
       }
     }
@@ -104,13 +105,16 @@ public final class Benchmarks {
     }
   }
 
-  record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command) {
+  record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
+      int[] convergenceSizes, int[] costSizes) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
       Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "cost"));
       Path output = null;
       String nodeClasspath = null;
+      int[] convergenceSizes = {10, 50, 200, 500};
+      int[] costSizes = {500};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;
@@ -128,6 +132,18 @@ public final class Benchmarks {
               return null;
             }
             output = Path.of(args[++i]);
+          }
+          case "--convergence-sizes", "--cost-sizes" -> {
+            if (i + 1 >= args.length || !args[i + 1].matches("\\d+(,\\d+)*")) {
+              return null;
+            }
+            int[] sizes = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+            if (args[i].equals("--cost-sizes")) {
+              costSizes = sizes;
+            } else {
+              convergenceSizes = sizes;
+            }
+            i++;
           }
           case "--node-classpath" -> {
             if (i + 1 >= args.length) {
@@ -151,7 +167,7 @@ public final class Benchmarks {
         }
       }
       return new Options(smoke, only, output, nodeClasspath,
-          command.toString().replace(" --node-classpath", ""));
+          command.toString().replace(" --node-classpath", ""), convergenceSizes, costSizes);
     }
   }
 }

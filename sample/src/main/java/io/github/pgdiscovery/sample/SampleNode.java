@@ -50,8 +50,9 @@ public final class SampleNode {
     ActorSystem system;
     try {
       system = ActorSystem.create(SYSTEM_NAME, config);
-    } catch (RuntimeException e) {
-      // Typically the remoting port is taken. Akka's own shutdown would end the JVM with 0; exiting first with 1
+    } catch (Exception e) {
+      // Typically the remoting port is taken. Exception, not RuntimeException: Scala code can throw checked
+      // exceptions (a TimeoutException from an Await) that Java does not see declared. Akka's own shutdown would end the JVM with 0; exiting first with 1
       // tells whoever started the node that it failed.
       log.error("Not starting, the actor system did not start: {}", e.toString());
       System.exit(1);
@@ -75,7 +76,7 @@ public final class SampleNode {
     } catch (ConfigException e) {
       log.error("Stopping this node, the configuration is invalid: {}", e.getMessage());
       CoordinatedShutdown.get(system).run(StartFailed.INSTANCE);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       // The actor system runs on its own threads: without this the node would live on half started.
       log.error("Stopping this node, it did not start", e);
       CoordinatedShutdown.get(system).run(StartFailed.INSTANCE);
