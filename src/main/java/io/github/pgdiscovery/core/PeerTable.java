@@ -3,7 +3,6 @@ package io.github.pgdiscovery.core;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,15 +45,7 @@ public final class PeerTable {
   private final long expireAfterNanos;
   private final int maxPerService;
   private final Map<Endpoint, Entry> entries = new HashMap<>();
-  private final Map<String, Boolean> retired =
-      new LinkedHashMap<>(16, 0.75f, false) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-          return size() > MAX_RETIRED;
-        }
-      };
+  private final Map<String, Boolean> retired = new BoundedMap<>(MAX_RETIRED, false);
 
   public PeerTable(long expireAfterNanos) {
     this(expireAfterNanos, Integer.MAX_VALUE);

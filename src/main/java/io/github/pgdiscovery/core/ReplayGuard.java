@@ -1,7 +1,6 @@
 package io.github.pgdiscovery.core;
 
 import io.github.pgdiscovery.core.RejectedMessageException.Reason;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -16,15 +15,7 @@ final class ReplayGuard {
   private static final int MAX_INCARNATIONS = 16_384;
 
   private final long windowMillis;
-  private final Map<String, Long> lastSeq =
-      new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-          return size() > MAX_INCARNATIONS;
-        }
-      };
+  private final Map<String, Long> lastSeq = new BoundedMap<>(MAX_INCARNATIONS, true);
 
   ReplayGuard(long windowMillis) {
     this.windowMillis = windowMillis;
