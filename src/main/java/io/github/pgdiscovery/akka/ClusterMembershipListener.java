@@ -7,8 +7,9 @@ import akka.cluster.ClusterEvent;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 
 /**
- * Tells the engine about removals from the cluster: this node removed means stop announcing and say goodbye;
- * another node removed means drop its contact point now rather than at expiry.
+ * Tells the engine about this node's membership: this node Up means it has joined, so it may announce less often;
+ * this node removed means stop announcing and say goodbye; another node removed means drop its contact point now
+ * rather than at expiry.
  */
 final class ClusterMembershipListener extends AbstractActor {
 
@@ -25,7 +26,8 @@ final class ClusterMembershipListener extends AbstractActor {
 
   @Override
   public void preStart() {
-    cluster.subscribe(getSelf(), ClusterEvent.initialStateAsEvents(), ClusterEvent.MemberRemoved.class);
+    cluster.subscribe(getSelf(), ClusterEvent.initialStateAsEvents(), ClusterEvent.MemberUp.class,
+        ClusterEvent.MemberRemoved.class);
   }
 
   @Override
@@ -36,6 +38,13 @@ final class ClusterMembershipListener extends AbstractActor {
   @Override
   public Receive createReceive() {
     return receiveBuilder()
+        .match(
+            ClusterEvent.MemberUp.class,
+            up -> {
+              if (up.member().address().equals(cluster.selfAddress())) {
+                engine.joined();
+              }
+            })
         .match(
             ClusterEvent.MemberRemoved.class,
             removed -> {

@@ -61,6 +61,7 @@ public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
     json.put("ready", status.ready());
     json.put("lastError", status.lastError());
     json.put("announcing", status.announcing());
+    json.put("heartbeatIntervalMillis", status.heartbeatInterval().toMillis());
     json.set("self", node(status.self()));
     ArrayNode peers = json.putArray("peers");
     for (PeerTable.HeardPeer peer : status.peers()) {

@@ -48,6 +48,14 @@ public final class PostgresDiscoverySettings {
           + c.written("heartbeat-interval") + ") plus its 10% jitter, or peers expire between two heartbeats;"
           + " three heartbeats is a good value");
     }
+    if (heartbeat.compareTo(EngineSettings.MAX_HEARTBEAT_INTERVAL) > 0) {
+      throw bad("heartbeat-interval", c.written("heartbeat-interval") + " is longer than the maximum of 1 hour");
+    }
+    Duration joinedHeartbeat = c.positive("joined-heartbeat-interval");
+    if (joinedHeartbeat.compareTo(EngineSettings.MAX_HEARTBEAT_INTERVAL) > 0) {
+      throw bad("joined-heartbeat-interval", c.written("joined-heartbeat-interval") + " is longer than the"
+          + " maximum of 1 hour, which receivers accept in an announcement");
+    }
     Duration minBackoff = c.positive("reconnect-min-backoff");
     Duration maxBackoff = c.positive("reconnect-max-backoff");
     if (maxBackoff.compareTo(minBackoff) < 0) {
@@ -71,6 +79,8 @@ public final class PostgresDiscoverySettings {
             emptyToNull(c.string("password")),
             channel,
             heartbeat,
+            // Never more often once joined: a heartbeat-interval raised above the default applies throughout.
+            joinedHeartbeat.compareTo(heartbeat) < 0 ? heartbeat : joinedHeartbeat,
             expireAfter,
             c.positive("connect-timeout"),
             c.positive("connection-check-interval"),

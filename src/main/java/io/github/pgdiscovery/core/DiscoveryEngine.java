@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * within a round trip. Lookups are answered once the node has heard its own probe come back and a short window for
  * the replies has passed; before that, and while the connection is down, they wait and then fail.
  *
+ * <p>Once the node has joined its cluster ({@link #joined()}) it announces at the longer joined interval. Every
+ * announcement states the interval it was sent at, and receivers scale that sender's expiry to it.
+ *
  * <p>Replies go to the prober alone, on its reply channel: a name derived from the main channel and the prober's
  * incarnation, which every node computes the same way and the prober also LISTENs on. A broadcast reply would be
  * delivered to every node, so that one node joining a cluster of N would cost N x N deliveries instead of N.
@@ -62,6 +65,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   private final Map<Reason, LongAdder> rejected = new EnumMap<>(Reason.class);
 
   private volatile boolean announceRequested = true;
+  private volatile boolean joined;
   private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
   private volatile ConnectionState state = ConnectionState.CONNECTING;
   private volatile Instant stateSince = Instant.now();
@@ -91,7 +95,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       rejected.put(reason, new LongAdder());
     }
     // Encoding our own messages here fails fast, at start, on a name too long for a notification.
-    codec.encode(new Message.Announce(self));
+    codec.encode(new Message.Announce(self, settings.joinedHeartbeatInterval().toMillis()));
     // Channel and port in the name tell the engines of several nodes in one JVM (tests, benchmarks) apart.
     this.thread = new Thread(this::run, "akka-discovery-postgres-" + settings.channel() + "-" + self.port());
     thread.setDaemon(true);
@@ -149,6 +153,20 @@ public final class DiscoveryEngine implements AutoCloseable {
     announceRequested = false;
   }
 
+  /**
+   * This node has joined its cluster: from its next heartbeat on it announces at the joined heartbeat interval,
+   * stating that interval in every announcement so that peers keep it that much longer. The cluster itself now
+   * watches this node; discovery only has to keep it findable for newcomers, which learn of it through their probe
+   * anyway. Idempotent.
+   */
+  public void joined() {
+    if (!joined) {
+      joined = true;
+      log.debug("Joined the cluster: announcing every {} from the next heartbeat on",
+          settings.joinedHeartbeatInterval());
+    }
+  }
+
   /** Drops every peer with this Akka address at once, because the cluster removed it. */
   public void forgetAkkaAddress(String akkaAddress) {
     int removed = peers.forgetAkkaAddress(akkaAddress);
@@ -195,6 +213,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         isReady(),
         self,
         announceRequested,
+        heartbeatInterval(),
         peers.snapshot(System.nanoTime()),
         sent.sum(),
         received.sum(),
@@ -272,7 +291,7 @@ public final class DiscoveryEngine implements AutoCloseable {
     announcing = announceRequested;
     if (announcing) {
       long sendingAt = System.nanoTime();
-      send(connection, new Message.Announce(self));
+      send(connection, announcement());
       observer.announced(sendingAt);
     }
     if (settings.probing()) {
@@ -300,7 +319,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
       now = System.nanoTime();
       if (announcing && now - nextHeartbeat >= 0) {
-        send(connection, new Message.Announce(self));
+        send(connection, announcement());
         nextHeartbeat = now + heartbeatDelayNanos();
       }
 
@@ -338,8 +357,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
 
       for (Announcement gone : peers.expire(now)) {
-        log.debug("Contact point {} of {} expired: not heard for {}", gone.endpoint(), gone.service(),
-            settings.expireAfter());
+        log.debug("Contact point {} of {} expired: not heard within its expiry", gone.endpoint(), gone.service());
       }
     }
     if (announcing) {
@@ -404,7 +422,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         return true;
       }
       if (announcing && settings.probing() && probe.service().equals(self.service())) {
-        send(connection, replyChannel(settings.channel(), probe.incarnation()), new Message.Announce(self));
+        send(connection, replyChannel(settings.channel(), probe.incarnation()), announcement());
       }
     } else if (message instanceof Message.Announce announce) {
       Announcement node = announce.node();
@@ -412,7 +430,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         accepted.increment();
         return !settings.probing();
       }
-      PeerTable.Admission admission = peers.admit(node, now);
+      PeerTable.Admission admission = peers.admit(node, now, settings.expireAfterNanos(announce.intervalMillis()));
       if (admission == PeerTable.Admission.FULL) {
         reject(new RejectedMessageException(Reason.TABLE_FULL,
             "no room for " + node.endpoint() + " in service " + node.service()), now);
@@ -456,13 +474,22 @@ public final class DiscoveryEngine implements AutoCloseable {
     }
   }
 
+  /** This node's announcement, stating the interval it announces at now. */
+  private Message.Announce announcement() {
+    return new Message.Announce(self, heartbeatInterval().toMillis());
+  }
+
+  private Duration heartbeatInterval() {
+    return joined ? settings.joinedHeartbeatInterval() : settings.heartbeatInterval();
+  }
+
   /**
    * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the mean stays the
    * interval, so N nodes send N / heartbeat-interval notifications a second. expire-after is checked to exceed the
    * interval; at its default of three intervals a peer misses two heartbeats before it expires.
    */
   private long heartbeatDelayNanos() {
-    long interval = settings.heartbeatInterval().toNanos();
+    long interval = heartbeatInterval().toNanos();
     return (long) (interval * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
   }
 

@@ -12,8 +12,12 @@ import java.util.regex.Pattern;
  * @param user database user, or null to take it from the URL
  * @param password database password, or null to take it from the URL; never logged
  * @param channel the LISTEN/NOTIFY channel, a valid identifier (see {@link #isValidChannel})
- * @param heartbeatInterval how often a node re-announces itself
- * @param expireAfter how long a peer stays in the table without being heard
+ * @param heartbeatInterval how often a node re-announces itself until it has joined its cluster
+ * @param joinedHeartbeatInterval how often it re-announces itself once it has joined (see
+ *     {@link DiscoveryEngine#joined()}); at least {@code heartbeatInterval}, at most {@link #MAX_HEARTBEAT_INTERVAL}.
+ *     Every announcement carries the interval it was sent at, so that receivers scale that sender's expiry to it
+ * @param expireAfter how long a peer announcing at {@code heartbeatInterval} stays in the table without being heard;
+ *     a peer announcing at a longer interval stays proportionally longer
  * @param connectTimeout bound on connecting and on every round trip to the server
  * @param connectionCheckInterval how long the listener may hear nothing before it tests the connection
  * @param reconnectMinBackoff first delay before reconnecting after a failure
@@ -34,6 +38,7 @@ public record EngineSettings(
     String password,
     String channel,
     Duration heartbeatInterval,
+    Duration joinedHeartbeatInterval,
     Duration expireAfter,
     Duration connectTimeout,
     Duration connectionCheckInterval,
@@ -45,6 +50,9 @@ public record EngineSettings(
     int maxPeersPerService,
     boolean probing) {
 
+  /** The longest interval an announcement may state; receivers reject longer ones (see {@link MessageCodec}). */
+  public static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(MessageCodec.MAX_INTERVAL_MILLIS);
+
   private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final int MAX_IDENTIFIER_BYTES = 63;
   private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&]*");
@@ -54,6 +62,7 @@ public record EngineSettings(
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+    Objects.requireNonNull(joinedHeartbeatInterval, "joinedHeartbeatInterval");
     Objects.requireNonNull(expireAfter, "expireAfter");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
     Objects.requireNonNull(connectionCheckInterval, "connectionCheckInterval");
@@ -66,6 +75,14 @@ public record EngineSettings(
     }
     if (maxPeersPerService < 1) {
       throw new IllegalArgumentException("maxPeersPerService must be positive");
+    }
+    if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
+      throw new IllegalArgumentException("heartbeatInterval must be positive");
+    }
+    if (joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
+        || joinedHeartbeatInterval.compareTo(MAX_HEARTBEAT_INTERVAL) > 0) {
+      throw new IllegalArgumentException("joinedHeartbeatInterval must be from heartbeatInterval ("
+          + heartbeatInterval + ") to " + MAX_HEARTBEAT_INTERVAL + ", was " + joinedHeartbeatInterval);
     }
     if (!isValidChannel(channel)) {
       throw new IllegalArgumentException("channel \"" + channel + "\" is not a valid identifier");
@@ -80,6 +97,7 @@ public record EngineSettings(
         password,
         channel,
         Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
         Duration.ofSeconds(15),
         Duration.ofSeconds(5),
         Duration.ofSeconds(5),
@@ -93,40 +111,63 @@ public record EngineSettings(
   }
 
   public EngineSettings withUrl(String url) {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow,
+        sharedSecret, replayWindow, maxPeersPerService, probing);
+  }
+
+  /** New heartbeat and expiry; the joined heartbeat stays as it is, or becomes the heartbeat if that is longer. */
+  public EngineSettings withTimings(Duration heartbeatInterval, Duration expireAfter) {
+    Duration joined = joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
+        ? heartbeatInterval : joinedHeartbeatInterval;
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joined, expireAfter, connectTimeout,
         connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
         replayWindow, maxPeersPerService, probing);
   }
 
-  public EngineSettings withTimings(Duration heartbeatInterval, Duration expireAfter) {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService, probing);
+  public EngineSettings withJoinedHeartbeat(Duration joinedHeartbeatInterval) {
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow,
+        sharedSecret, replayWindow, maxPeersPerService, probing);
+  }
+
+  /**
+   * How long a peer that announces every {@code senderIntervalMillis} stays in the table without being heard:
+   * {@code expireAfter}, scaled by how much longer than {@code heartbeatInterval} the sender's interval is, so it
+   * may miss as many heartbeats as a peer at the normal rate. 0 (interval not stated) means {@code expireAfter}.
+   */
+  public long expireAfterNanos(long senderIntervalMillis) {
+    long base = expireAfter.toNanos();
+    long normal = heartbeatInterval.toMillis();
+    if (senderIntervalMillis <= normal) {
+      return base;
+    }
+    return (long) (base * ((double) senderIntervalMillis / normal));
   }
 
   public EngineSettings withConnectionChecks(Duration connectTimeout, Duration connectionCheckInterval) {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService, probing);
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow,
+        sharedSecret, replayWindow, maxPeersPerService, probing);
   }
 
   public EngineSettings withReconnectBackoff(Duration min, Duration max) {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, min, max, probeReplyWindow, sharedSecret, replayWindow, maxPeersPerService,
-        probing);
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, min, max, probeReplyWindow, sharedSecret, replayWindow,
+        maxPeersPerService, probing);
   }
 
   /** Heartbeats only, no probes: the libcluster_postgres behaviour, for comparison benchmarks. */
   public EngineSettings withoutProbing() {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService, false);
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow,
+        sharedSecret, replayWindow, maxPeersPerService, false);
   }
 
   public EngineSettings withSecurity(String sharedSecret, Duration replayWindow, int maxPeersPerService) {
-    return new EngineSettings(url, user, password, channel, heartbeatInterval, expireAfter, connectTimeout,
-        connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow, sharedSecret,
-        replayWindow, maxPeersPerService, probing);
+    return new EngineSettings(url, user, password, channel, heartbeatInterval, joinedHeartbeatInterval, expireAfter,
+        connectTimeout, connectionCheckInterval, reconnectMinBackoff, reconnectMaxBackoff, probeReplyWindow,
+        sharedSecret, replayWindow, maxPeersPerService, probing);
   }
 
   /**
@@ -152,7 +193,8 @@ public record EngineSettings(
   public String toString() {
     return "EngineSettings[url=" + redactUrl(url) + ", user=" + user
         + ", password=" + (password == null || password.isEmpty() ? "<none>" : "<redacted>")
-        + ", channel=" + channel + ", heartbeatInterval=" + heartbeatInterval + ", expireAfter=" + expireAfter
+        + ", channel=" + channel + ", heartbeatInterval=" + heartbeatInterval
+        + ", joinedHeartbeatInterval=" + joinedHeartbeatInterval + ", expireAfter=" + expireAfter
         + ", connectTimeout=" + connectTimeout + ", connectionCheckInterval=" + connectionCheckInterval
         + ", reconnectBackoff=" + reconnectMinBackoff + ".." + reconnectMaxBackoff
         + ", probeReplyWindow=" + probeReplyWindow

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,8 @@ import java.util.Map;
  * @param ready whether lookups are answered now (connected, own probe heard back, reply window over)
  * @param self this node's announcement
  * @param announcing false once the node stopped announcing (left the cluster or shutting down)
+ * @param heartbeatInterval how often the node announces itself now: the joined interval once it has joined its
+ *     cluster, the normal one before
  * @param peers the live peers heard, with their age
  * @param sent notifications sent
  * @param received notifications received, including this node's own echoes
@@ -30,6 +33,7 @@ public record EngineStatus(
     boolean ready,
     Announcement self,
     boolean announcing,
+    Duration heartbeatInterval,
     List<PeerTable.HeardPeer> peers,
     long sent,
     long received,

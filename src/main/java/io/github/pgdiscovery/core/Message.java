@@ -11,10 +11,22 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   /** The incarnation (process start) of the node that sent the message. */
   String incarnation();
 
-  /** "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service. */
-  record Announce(Announcement node) implements Message {
+  /**
+   * "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service.
+   * {@code intervalMillis} is how often the sender announces itself now, so that receivers can scale its expiry;
+   * 0 when not stated.
+   */
+  record Announce(Announcement node, long intervalMillis) implements Message {
     public Announce {
       Objects.requireNonNull(node, "node");
+      if (intervalMillis < 0 || intervalMillis > MessageCodec.MAX_INTERVAL_MILLIS) {
+        throw new IllegalArgumentException("intervalMillis must be from 0 to " + MessageCodec.MAX_INTERVAL_MILLIS);
+      }
+    }
+
+    /** An announcement that does not state the sender's interval. */
+    public Announce(Announcement node) {
+      this(node, 0);
     }
 
     @Override

@@ -30,13 +30,17 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <pre>
  * {"v":1,"type":"announce","service":"orders","host":"10.0.0.5","port":8558,
- *  "address":"akka://orders@10.0.0.5:25520","incarnation":"3f1c...","seq":12,"ts":1763769600000,"sig":"..."}
+ *  "address":"akka://orders@10.0.0.5:25520","incarnation":"3f1c...","ivl":30000,"seq":12,"ts":1763769600000,
+ *  "sig":"..."}
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
  * </pre>
  *
  * {@code seq} (per-incarnation sequence number) and {@code ts} (sender's clock, epoch milliseconds) are optional
- * without a secret; {@code sig} is present only with one. Not thread-safe when signing: one codec per thread.
+ * without a secret; {@code sig} is present only with one. {@code ivl} (announce only, optional: how often the sender
+ * announces itself now, 1 to {@value #MAX_INTERVAL_MILLIS} ms) lets receivers scale that sender's expiry; without
+ * it a receiver applies its own {@code expire-after}. When present it is part of the signed content. Not
+ * thread-safe when signing: one codec per thread.
  */
 public final class MessageCodec {
 
@@ -48,6 +52,9 @@ public final class MessageCodec {
   public static final int MAX_SERVICE_LENGTH = 255;
   public static final int MAX_ADDRESS_LENGTH = 512;
   public static final int MAX_INCARNATION_LENGTH = 64;
+
+  /** The longest heartbeat interval an announcement may state: one hour. */
+  public static final long MAX_INTERVAL_MILLIS = 3_600_000;
 
   private static final int SIGNATURE_LENGTH = 43; // 32 bytes, base64url without padding
   private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
@@ -105,6 +112,10 @@ public final class MessageCodec {
       json.put("port", node.port());
       json.put("address", node.akkaAddress());
       json.put("incarnation", node.incarnation());
+      long interval = intervalOf(message);
+      if (interval > 0) {
+        json.put("ivl", interval);
+      }
     }
     json.put("seq", seq);
     json.put("ts", timestampMillis);
@@ -150,7 +161,7 @@ public final class MessageCodec {
     }
     String type = text(json, "type", 16);
     Message message = switch (type) {
-      case "announce" -> new Message.Announce(node(json));
+      case "announce" -> new Message.Announce(node(json), interval(json));
       case "goodbye" -> new Message.Goodbye(node(json));
       case "probe" -> new Message.Probe(service(json), text(json, "incarnation", MAX_INCARNATION_LENGTH));
       default -> throw new RejectedMessageException(Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
@@ -194,6 +205,11 @@ public final class MessageCodec {
       canonical.add(node.host()).add(node.port()).add(node.akkaAddress()).add(node.incarnation());
     }
     canonical.add(seq).add(timestamp);
+    long interval = intervalOf(message);
+    if (interval > 0) {
+      // Appended only when stated, so that messages without it sign as they did before the field existed.
+      canonical.add(interval);
+    }
     return BASE64.encodeToString(mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -202,6 +218,24 @@ public final class MessageCodec {
       return "announce";
     }
     return message instanceof Message.Goodbye ? "goodbye" : "probe";
+  }
+
+  private static long intervalOf(Message message) {
+    return message instanceof Message.Announce announce ? announce.intervalMillis() : 0;
+  }
+
+  /** The optional interval of an announcement: 0 when absent, else 1 to {@link #MAX_INTERVAL_MILLIS}. */
+  private static long interval(JsonNode json) throws RejectedMessageException {
+    JsonNode value = json.get("ivl");
+    if (value == null || value.isNull()) {
+      return 0;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 1
+        || value.longValue() > MAX_INTERVAL_MILLIS) {
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field 'ivl' is not an integer from 1 to " + MAX_INTERVAL_MILLIS + " (milliseconds)");
+    }
+    return value.longValue();
   }
 
   private static Announcement nodeOf(Message message) {

@@ -28,7 +28,7 @@ public final class PeerTable {
     }
   }
 
-  private record Entry(Announcement node, long lastHeardNanos) {}
+  private record Entry(Announcement node, long lastHeardNanos, long expireAfterNanos) {}
 
   /** What {@link #admit} did with an announcement. */
   public enum Admission {
@@ -79,6 +79,17 @@ public final class PeerTable {
    * refreshed.
    */
   public synchronized Admission admit(Announcement node, long nowNanos) {
+    return admit(node, nowNanos, expireAfterNanos);
+  }
+
+  /**
+   * As {@link #admit(Announcement, long)}, with an expiry for this entry alone: until it is heard again, it stays
+   * for {@code entryExpireAfterNanos} instead of the table's expiry. For a peer that announces less often.
+   */
+  public synchronized Admission admit(Announcement node, long nowNanos, long entryExpireAfterNanos) {
+    if (entryExpireAfterNanos <= 0) {
+      throw new IllegalArgumentException("entryExpireAfterNanos must be positive");
+    }
     if (retired.containsKey(node.incarnation())) {
       return Admission.RETIRED;
     }
@@ -88,7 +99,7 @@ public final class PeerTable {
     if (!known && liveCount(node.service(), nowNanos) >= maxPerService) {
       return Admission.FULL;
     }
-    entries.put(endpoint, new Entry(node, nowNanos));
+    entries.put(endpoint, new Entry(node, nowNanos, entryExpireAfterNanos));
     return known && previous.node().equals(node) ? Admission.REFRESHED : Admission.NEW;
   }
 
@@ -129,7 +140,7 @@ public final class PeerTable {
   }
 
   /**
-   * Drops entries not heard for longer than the expiry.
+   * Drops entries not heard for longer than their expiry.
    *
    * @return the entries dropped
    */
@@ -199,7 +210,7 @@ public final class PeerTable {
   }
 
   private boolean isExpired(Entry entry, long nowNanos) {
-    return nowNanos - entry.lastHeardNanos() > expireAfterNanos;
+    return nowNanos - entry.lastHeardNanos() > entry.expireAfterNanos();
   }
 
   private void retire(String incarnation) {

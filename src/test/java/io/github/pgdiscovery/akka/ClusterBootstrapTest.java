@@ -43,6 +43,13 @@ final class ClusterBootstrapTest {
           () -> AkkaNodes.upMembers(system).equals(three), () -> AkkaNodes.upMembers(system));
     }
 
+    for (ActorSystem system : first) {
+      // Up in the cluster: from the next heartbeat on, the node announces at the joined interval.
+      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " announces at the joined interval",
+          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().equals(Duration.ofSeconds(120)),
+          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval());
+    }
+
     ActorSystem leaving = first.get(2);
     int leavingPort = AkkaNodes.managementPort(leaving);
     Cluster.get(leaving).leave(Cluster.get(leaving).selfAddress());

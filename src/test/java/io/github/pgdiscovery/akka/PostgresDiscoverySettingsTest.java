@@ -40,6 +40,7 @@ final class PostgresDiscoverySettingsTest {
         () -> assertNull(engine.password()),
         () -> assertEquals("akka_discovery", engine.channel()),
         () -> assertEquals(Duration.ofSeconds(5), engine.heartbeatInterval()),
+        () -> assertEquals(Duration.ofSeconds(30), engine.joinedHeartbeatInterval()),
         () -> assertEquals(Duration.ofSeconds(15), engine.expireAfter()),
         () -> assertEquals(Duration.ofSeconds(5), engine.connectTimeout()),
         () -> assertEquals(Duration.ofSeconds(5), engine.connectionCheckInterval()),
@@ -56,6 +57,7 @@ final class PostgresDiscoverySettingsTest {
         password = "pa55word"
         channel = orders_cluster_2
         heartbeat-interval = 2s
+        joined-heartbeat-interval = 20s
         expire-after = 7s
         connect-timeout = 3s
         connection-check-interval = 4s
@@ -74,6 +76,7 @@ final class PostgresDiscoverySettingsTest {
             "pa55word",
             "orders_cluster_2",
             Duration.ofSeconds(2),
+            Duration.ofSeconds(20),
             Duration.ofSeconds(7),
             Duration.ofSeconds(3),
             Duration.ofSeconds(4),
@@ -92,6 +95,14 @@ final class PostgresDiscoverySettingsTest {
     String channel = "c".repeat(63);
 
     assertEquals(channel, settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).engine().channel());
+  }
+
+  @Test
+  void heartbeatRaisedAboveTheJoinedHeartbeatAppliesThroughout() {
+    EngineSettings engine = settings(
+        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s").engine();
+
+    assertEquals(Duration.ofSeconds(60), engine.joinedHeartbeatInterval());
   }
 
   @Test
@@ -135,6 +146,10 @@ final class PostgresDiscoverySettingsTest {
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 5s", "expire-after", "5s"),
         Arguments.of(url + "heartbeat-interval = 10s\nexpire-after = 11s", "expire-after", "11s"),
         Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
+        Arguments.of(url + "joined-heartbeat-interval = 2h", "joined-heartbeat-interval", "2h"),
+        Arguments.of(url + "joined-heartbeat-interval = 0s", "joined-heartbeat-interval", "0s"),
+        Arguments.of(url + "heartbeat-interval = 61m\nexpire-after = 4h\njoined-heartbeat-interval = 61m",
+            "heartbeat-interval", "61m"),
         Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),
         Arguments.of(url + "replay-window = 0s", "replay-window", "0s"),
         Arguments.of(url + "max-peers-per-service = 0", "max-peers-per-service", "0"),

@@ -14,12 +14,14 @@ import io.github.pgdiscovery.testing.PostgresExtension;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -142,6 +144,36 @@ final class DiscoveryEngineTest {
   }
 
   @Test
+  void joinedPeerStatesItsLongerIntervalAndOutlivesTheReceiversPlainExpiry() throws Exception {
+    UnaryOperator<EngineSettings> timings = s -> s
+        .withTimings(Duration.ofMillis(200), Duration.ofMillis(600))
+        .withJoinedHeartbeat(Duration.ofSeconds(2));
+    DiscoveryEngine listener = participants.start(9451, timings);
+    DiscoveryEngine member = participants.start(9452, timings);
+    awaitPorts(listener, Set.of(9451, 9452));
+
+    try (ChannelTap tap = new ChannelTap(db, participants.channel())) {
+      member.joined();
+      String stated = "\"ivl\":2000";
+      List<String> heard = new ArrayList<>();
+      Poll.until(DEADLINE, "an announcement of the joined node stating " + stated, () -> {
+        heard.addAll(tapped(tap));
+        return heard.stream().anyMatch(p -> p.contains(member.self().incarnation()) && p.contains(stated));
+      }, () -> heard);
+    }
+    assertEquals(Duration.ofSeconds(2), member.status().heartbeatInterval());
+
+    // Announcing every 2 s, the member goes unheard for longer than the listener's expire-after (600 ms) between
+    // two heartbeats; the listener must keep it, as the member told it its interval.
+    Poll.until(DEADLINE, "the listener still to list the member after more than 600 ms without hearing it", () -> {
+      PeerTable.HeardPeer peer = listener.status().peers().stream()
+          .filter(p -> p.node().port() == 9452).findFirst()
+          .orElseThrow(() -> new AssertionError("the listener dropped the joined member"));
+      return peer.ageMillis() > 600;
+    }, () -> listener.status().peers());
+  }
+
+  @Test
   void reconnectsAfterBackendIsTerminatedAndLearnsPeersThatJoinedDuringTheOutage() throws Exception {
     // A fixed 3 s backoff keeps the victim away long enough for a newcomer to join while it is gone.
     DiscoveryEngine victim =
@@ -194,6 +226,14 @@ final class DiscoveryEngineTest {
     int pidA = a.backendPid().orElseThrow();
     int pidB = b.backendPid().orElseThrow();
     assertEquals(2, countListeners(participants.channel(), List.of(pidA, pidB)));
+  }
+
+  private static List<String> tapped(ChannelTap tap) {
+    try {
+      return tap.heard(50);
+    } catch (SQLException e) {
+      throw new AssertionError("channel tap failed", e);
+    }
   }
 
   private void notify(String payload) throws Exception {

@@ -37,6 +37,9 @@ final class MessageCodecTest {
         new Announcement("bestellungen-größe", "node-2", 1, "akka://x@node-2:65535", "inc-unicode");
     return Stream.of(
         Arguments.of("announce, IPv4 host", new Message.Announce(ORDERS_NODE)),
+        Arguments.of("announce stating its interval", new Message.Announce(ORDERS_NODE, 30_000)),
+        Arguments.of("announce stating the longest interval",
+            new Message.Announce(ORDERS_NODE, MessageCodec.MAX_INTERVAL_MILLIS)),
         Arguments.of("announce, IPv6 host", new Message.Announce(ipv6)),
         Arguments.of("announce, DNS host", new Message.Announce(dns)),
         Arguments.of("announce, non-ASCII service", new Message.Announce(unicodeService)),
@@ -61,6 +64,30 @@ final class MessageCodecTest {
             + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\",\"seq\":12,"
             + "\"ts\":1763769600000}",
         payload);
+  }
+
+  @Test
+  void announceStatingItsIntervalCarriesItAsIvlInMilliseconds() throws Exception {
+    String payload = codec.encode(new Message.Announce(ORDERS_NODE, 30_000), 12, 1763769600000L);
+
+    assertSameJson(
+        "{\"v\":1,\"type\":\"announce\",\"service\":\"orders\",\"host\":\"10.0.0.5\",\"port\":8558,"
+            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\",\"ivl\":30000,"
+            + "\"seq\":12,\"ts\":1763769600000}",
+        payload);
+  }
+
+  @Test
+  void announceWithoutIvlIsDecodedAsNotStatingAnInterval() throws Exception {
+    Message message = codec.decode(json(announceFields()));
+
+    assertEquals(0, ((Message.Announce) message).intervalMillis());
+  }
+
+  @ParameterizedTest(name = "ivl = {0}")
+  @ValueSource(strings = {"0", "-1", "3600001", "99999999999999999999", "1.5", "\"30000\"", "true", "[30000]"})
+  void announceWithIvlNotFromOneMillisecondToOneHourIsRejectedAsInvalidField(String interval) {
+    assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith("ivl", interval)));
   }
 
   @Test

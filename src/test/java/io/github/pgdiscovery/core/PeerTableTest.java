@@ -85,6 +85,27 @@ final class PeerTableTest {
   }
 
   @Test
+  void peerAdmittedWithItsOwnLongerExpiryOutlivesTheTableExpiryButNotItsOwn() {
+    Announcement slow = node("orders", "10.0.0.1", 8558, "a1");
+    Announcement normal = node("orders", "10.0.0.2", 8558, "b1");
+    table.admit(slow, T0, 6 * EXPIRE_AFTER);
+    table.admit(normal, T0);
+
+    assertEquals(List.of(normal), table.expire(T0 + EXPIRE_AFTER + 1));
+    assertEquals(List.of(slow), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 6 * EXPIRE_AFTER));
+    assertEquals(List.of(slow), table.expire(T0 + 6 * EXPIRE_AFTER + 1));
+  }
+
+  @Test
+  void aPeerThatAnnouncesAtTheNormalRateAgainGetsTheTableExpiryBack() {
+    Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
+    table.admit(peer, T0, 6 * EXPIRE_AFTER);
+    table.admit(peer, T0 + SECOND);
+
+    assertEquals(List.of(peer), table.expire(T0 + SECOND + EXPIRE_AFTER + 1));
+  }
+
+  @Test
   void peerHeardAgainAfterExpiringIsReportedAsNew() {
     Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
     table.heard(peer, T0);

@@ -57,6 +57,23 @@ final class SignedMessageTest {
   }
 
   @Test
+  void statedIntervalIsSignedSoItCanBeNeitherAlteredNorAddedNorRemoved() throws Exception {
+    ObjectNode stated = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE, 30_000), 7, NOW));
+    assertEquals(30_000, ((Message.Announce) signing.open(stated.toString()).message()).intervalMillis());
+
+    ObjectNode altered = stated.deepCopy();
+    altered.put("ivl", 3_600_000);
+    ObjectNode removed = stated.deepCopy();
+    removed.remove("ivl");
+    ObjectNode added = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
+    added.put("ivl", 3_600_000);
+
+    assertEquals(Reason.BAD_SIGNATURE, rejection(altered.toString()), "altered");
+    assertEquals(Reason.BAD_SIGNATURE, rejection(removed.toString()), "removed");
+    assertEquals(Reason.BAD_SIGNATURE, rejection(added.toString()), "added");
+  }
+
+  @Test
   void signedAnnounceReplayedAsGoodbyeIsRejected() throws Exception {
     ObjectNode asGoodbye = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
     asGoodbye.put("type", "goodbye");
