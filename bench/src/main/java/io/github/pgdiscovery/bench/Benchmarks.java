@@ -21,7 +21,7 @@ public final class Benchmarks {
 
   private static final String USAGE = String.join("\n",
       "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost] [--output FILE]",
-      "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 500]",
+      "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 200,500]",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
       "  --only    run only these benchmarks (default: all three)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
@@ -56,9 +56,9 @@ public final class Benchmarks {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
             options.smoke()
-                ? cost.run(new int[] {5}, new Duration[] {Duration.ofSeconds(1)}, Duration.ofSeconds(3))
-                : cost.run(options.costSizes(), new Duration[] {Duration.ofSeconds(5), Duration.ofSeconds(30)},
-                    Duration.ofSeconds(30)));
+                ? cost.run(new int[] {5}, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3))
+                : cost.run(options.costSizes(), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                    Duration.ofSeconds(60)));
       }
     }
     md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
@@ -114,7 +114,7 @@ public final class Benchmarks {
       Path output = null;
       String nodeClasspath = null;
       int[] convergenceSizes = {10, 50, 200, 500};
-      int[] costSizes = {500};
+      int[] costSizes = {200, 500};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;

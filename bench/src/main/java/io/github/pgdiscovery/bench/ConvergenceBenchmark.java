@@ -36,7 +36,7 @@ final class ConvergenceBenchmark {
   }
 
   /** Results of one (N, mode) cell. */
-  record Cell(int participants, String mode, List<Join> joins, double residentsStartSeconds) {}
+  record Cell(int participants, String mode, List<Join> joins, double residentsStartSeconds, String failure) {}
 
   private final BenchDatabase db;
   private final Duration heartbeat;
@@ -49,13 +49,33 @@ final class ConvergenceBenchmark {
   String run(int[] sizes, int probeJoiners, int heartbeatJoiners) throws Exception {
     List<Cell> cells = new ArrayList<>();
     for (int n : sizes) {
-      cells.add(measure(n, "probe + reply (this library)", probeJoiners, s -> s));
-      cells.add(measure(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners, EngineSettings::withoutProbing));
+      cells.add(measureOrReport(n, "probe + reply (this library)", probeJoiners, s -> s, true));
+      cells.add(measureOrReport(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners,
+          EngineSettings::withoutProbing, false));
     }
     return markdown(cells);
   }
 
-  Cell measure(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust) throws Exception {
+  /** A cell that could not be measured on this machine is reported as such, so the other results are kept. */
+  private Cell measureOrReport(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust,
+      boolean residentsJoin) throws InterruptedException {
+    try {
+      return measure(n, mode, joiners, adjust, residentsJoin);
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      log.warn("N={} {}: not measured", n, mode, e);
+      return new Cell(n, mode, List.of(), Double.NaN, e.getMessage());
+    }
+  }
+
+  /**
+   * @param residentsJoin true: residents are members of a formed cluster and announce at the joined interval, as
+   *     this library's nodes do once Up; false: everybody announces at the heartbeat throughout, as
+   *     libcluster_postgres does
+   */
+  Cell measure(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust, boolean residentsJoin)
+      throws Exception {
     String channel = "bench_conv_" + n + "_" + (mode.startsWith("probe") ? "probe" : "hb") + "_"
         + Long.toHexString(System.nanoTime());
     EngineSettings settings = adjust.apply(
@@ -81,10 +101,16 @@ final class ConvergenceBenchmark {
         residents.add(engine);
         engine.start();
         if ((i + 1) % START_BATCH == 0) {
-          awaitReady(residents, Duration.ofSeconds(60));
+          awaitReady(residents, Duration.ofSeconds(180));
+          if (residentsJoin) {
+            residents.forEach(DiscoveryEngine::joined);
+          }
         }
       }
-      awaitReady(residents, Duration.ofSeconds(120));
+      awaitReady(residents, Duration.ofSeconds(180));
+      if (residentsJoin) {
+        residents.forEach(DiscoveryEngine::joined);
+      }
       double residentsStart = (System.nanoTime() - startedResidents) / 1e9;
       log.info("{} residents ready in {} s ({})", n - 1, String.format("%.1f", residentsStart), mode);
       Thread.sleep(1000); // Let the start-up traffic drain before the first measured join.
@@ -94,7 +120,7 @@ final class ConvergenceBenchmark {
         joins.add(join(settings, n, j, watched, residents.size()));
       }
       log.info("N={} {}: {}", n, mode, joins);
-      return new Cell(n, mode, joins, residentsStart);
+      return new Cell(n, mode, joins, residentsStart, null);
     } finally {
       residents.forEach(DiscoveryEngine::shutdown);
       for (DiscoveryEngine engine : residents) {
@@ -169,15 +195,26 @@ final class ConvergenceBenchmark {
 
   private String markdown(List<Cell> cells) {
     StringBuilder md = new StringBuilder();
-    md.append("Engine only (no Akka), all participants in one JVM, each with its own connection, heartbeat ")
-        .append(heartbeat.toMillis() / 1000.0).append(" s. For each joiner, from its first announcement: ")
+    md.append("Engine only (no Akka), all participants in one JVM, each with its own connection. Joiners announce ")
+        .append("every ").append(heartbeat.toMillis() / 1000.0).append(" s (`heartbeat-interval`); residents ")
+        .append("are members of a formed cluster, which with probe + reply announce at the joined interval (")
+        .append(EngineSettings.defaults("jdbc:postgresql:x", null, null, "x").joinedHeartbeatInterval().toSeconds())
+        .append(" s, the default), and in the heartbeat-only mode at the same ").append(heartbeat.toMillis() / 1000.0)
+        .append(" s as everybody, as libcluster_postgres does. For each joiner, from its first announcement: ")
         .append("*others see it* = until every resident's table holds it; *it sees others* = until its table ")
         .append("holds every resident; *full* = the later of the two. Milliseconds, nearest-rank percentiles over ")
-        .append("the joiners.\n\n");
+        .append("the joiners. *Residents started in*: from starting the first of the N - 1 residents until all ")
+        .append("were ready, started in batches of ").append(START_BATCH)
+        .append(" (with probe + reply, each probes as it starts and is answered by all before it).\n\n");
     md.append("| N | mode | joiners | others see it p50 / p99 / max | it sees others p50 / p99 / max "
-        + "| full p50 / p99 / max |\n");
-    md.append("|---:|---|---:|---:|---:|---:|\n");
+        + "| full p50 / p99 / max | residents started in |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|\n");
     for (Cell cell : cells) {
+      if (cell.failure() != null) {
+        md.append("| ").append(cell.participants()).append(" | ").append(cell.mode())
+            .append(" | not measured: ").append(cell.failure()).append(" | | | | |\n");
+        continue;
+      }
       List<Join> complete = cell.joins().stream().filter(join -> !Double.isNaN(join.full())).toList();
       Stats others = Stats.of(complete.stream().map(Join::othersSeeIt).toList());
       Stats sees = Stats.of(complete.stream().map(Join::itSeesOthers).toList());
@@ -186,7 +223,8 @@ final class ConvergenceBenchmark {
           .append(complete.size()).append(cell.joins().size() > complete.size()
               ? " (" + (cell.joins().size() - complete.size()) + " incomplete)" : "")
           .append(" | ").append(triple(others)).append(" | ").append(triple(sees)).append(" | ")
-          .append(triple(full)).append(" |\n");
+          .append(triple(full)).append(" | ").append(String.format("%.1f s", cell.residentsStartSeconds()))
+          .append(" |\n");
     }
     return md.toString();
   }

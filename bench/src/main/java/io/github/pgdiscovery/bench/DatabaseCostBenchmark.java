@@ -21,8 +21,14 @@ final class DatabaseCostBenchmark {
   private static final String APPLICATION_NAME = "akka-discovery-postgres";
 
   /** One steady-state measurement. */
-  record Row(int participants, Duration heartbeat, double connectionsPerParticipant, double notifiesPerSecond,
-      double commitsPerSecond, double cpuPercentOfOneCore) {}
+  record Row(int participants, Duration heartbeat, Duration joinedHeartbeat, double connectionsPerParticipant,
+      double notifiesPerSecond, double commitsPerSecond, double cpuPercentOfOneCore, int smallestTable) {
+
+    /** What the steady state should send: every participant announces once per (joined) interval. */
+    double expectedNotifiesPerSecond() {
+      return participants / (joinedHeartbeat.toMillis() / 1000.0);
+    }
+  }
 
   private final BenchDatabase db;
 
@@ -30,25 +36,29 @@ final class DatabaseCostBenchmark {
     this.db = db;
   }
 
-  String run(int[] sizes, Duration[] heartbeats, Duration window) throws Exception {
+  /**
+   * For each size, two rows: every participant announcing at {@code heartbeat} throughout (the protocol before
+   * joined nodes slowed down), and participants that have joined announcing at {@code joinedHeartbeat}.
+   */
+  String run(int[] sizes, Duration heartbeat, Duration joinedHeartbeat, Duration window) throws Exception {
     List<Row> rows = new ArrayList<>();
     for (int n : sizes) {
-      for (Duration heartbeat : heartbeats) {
-        rows.add(measure(n, heartbeat, window));
-      }
+      rows.add(measure(n, heartbeat, heartbeat, window));
+      rows.add(measure(n, heartbeat, joinedHeartbeat, window));
     }
     return markdown(rows, window);
   }
 
-  Row measure(int n, Duration heartbeat, Duration window) throws Exception {
-    String channel = "bench_cost_" + n + "_" + heartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
+  Row measure(int n, Duration heartbeat, Duration joinedHeartbeat, Duration window) throws Exception {
+    String channel = "bench_cost_" + n + "_" + joinedHeartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
     // Heartbeat-only: the steady state is the same as with probing (probes go out only on connect), and hundreds
     // of participants probing at start-up swamp a small machine for minutes (see the convergence section).
     EngineSettings settings = EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
         .withoutProbing()
         .withTimings(heartbeat, heartbeat.multipliedBy(3))
-            // Hundreds of connections opening at once on a small machine: allow them time.
-            .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5));
+        .withJoinedHeartbeat(joinedHeartbeat)
+        // Hundreds of connections opening at once on a small machine: allow them time.
+        .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5));
     List<DiscoveryEngine> engines = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
@@ -61,8 +71,11 @@ final class DatabaseCostBenchmark {
         }
       }
       awaitReady(engines);
-      // Past the start-up: every participant has sent at least one heartbeat since.
+      // Everybody has heard everybody after one heartbeat; then they join their cluster, as Akka's MemberUp tells a
+      // real node, and switch at their next heartbeat, which states the new interval.
       Thread.sleep(heartbeat.multipliedBy(11).dividedBy(10).toMillis());
+      engines.forEach(DiscoveryEngine::joined);
+      Thread.sleep(heartbeat.multipliedBy(12).dividedBy(10).toMillis());
 
       long connections = db.queryLong(
           "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APPLICATION_NAME + "'");
@@ -75,11 +88,13 @@ final class DatabaseCostBenchmark {
       long sentAfter = sent(engines);
       OptionalLong cpuAfter = db.serverCpuTicks();
       long commitsAfter = commits();
+      // Nobody dropped a peer that announces less often: every table still holds everybody else.
+      int smallestTable = engines.stream().mapToInt(engine -> engine.status().peers().size()).min().orElse(0);
 
       double cpu = cpuBefore.isPresent() && cpuAfter.isPresent()
           ? (cpuAfter.getAsLong() - cpuBefore.getAsLong()) / 100.0 / seconds * 100 : Double.NaN;
-      Row row = new Row(n, heartbeat, (double) connections / n, (sentAfter - sentBefore) / seconds,
-          (commitsAfter - commitsBefore) / seconds, cpu);
+      Row row = new Row(n, heartbeat, joinedHeartbeat, (double) connections / n, (sentAfter - sentBefore) / seconds,
+          (commitsAfter - commitsBefore) / seconds, cpu, smallestTable);
       log.info("{}", row);
       return row;
     } finally {
@@ -109,28 +124,37 @@ final class DatabaseCostBenchmark {
 
   private String markdown(List<Row> rows, Duration window) {
     StringBuilder md = new StringBuilder();
-    md.append("Steady state, all participants found each other, measured over ")
-        .append(window.toSeconds()).append(" s. Connections from `pg_stat_activity` (application_name ")
-        .append("`akka-discovery-postgres`); participants started heartbeat-only, which in steady state sends ")
-        .append("exactly what the protocol sends, as probes go out only on connect; notifications counted by the ")
-        .append("participants; commits from ")
-        .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction); CPU time of the ")
-        .append("postmaster and all its children from /proc, as a share of one core. Target: 1 connection per ")
-        .append("participant, at most N / heartbeat-interval notifications a second, CPU under 10% of one core ")
-        .append("at N = 500.\n\n");
-    md.append("| N | heartbeat | connections per participant | notifications/s (N / heartbeat) | commits/s "
-        + "| PostgreSQL CPU, % of one core |\n");
-    md.append("|---:|---:|---:|---:|---:|---:|\n");
+    md.append("Steady state, all participants found each other and joined, measured over ")
+        .append(window.toSeconds()).append(" s. Each size twice: *one rate*, every participant announcing every ")
+        .append("heartbeat throughout (the protocol before this change); *joined slower*, participants announcing ")
+        .append("at `joined-heartbeat-interval` once joined (the default now). Connections from ")
+        .append("`pg_stat_activity` (application_name `akka-discovery-postgres`); participants started ")
+        .append("heartbeat-only, which in steady state sends exactly what the protocol sends, as probes go out only ")
+        .append("on connect; notifications counted by the participants; commits from ")
+        .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction, and each listening ")
+        .append("backend reads notifications in one of its own); CPU time of the postmaster and all its children ")
+        .append("from /proc, as a share of one core; *smallest table* is the fewest peers any participant listed at ")
+        .append("the end (N - 1 means nobody dropped anybody). Target: 1 connection per participant, at most ")
+        .append("N / heartbeat-interval notifications a second, CPU under 10% of one core at N = 500.\n\n");
+    md.append("| N | announcing | connections per participant | notifications/s (expected) | commits/s "
+        + "| PostgreSQL CPU, % of one core | smallest table |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|\n");
     for (Row row : rows) {
-      md.append("| ").append(row.participants()).append(" | ").append(row.heartbeat().toSeconds()).append(" s | ")
+      String announcing = row.joinedHeartbeat().equals(row.heartbeat())
+          ? "one rate, every " + seconds(row.heartbeat())
+          : "joined slower, every " + seconds(row.heartbeat()) + " then " + seconds(row.joinedHeartbeat());
+      md.append("| ").append(row.participants()).append(" | ").append(announcing).append(" | ")
           .append(String.format("%.2f", row.connectionsPerParticipant())).append(" | ")
-          .append(String.format("%.1f (%.1f)", row.notifiesPerSecond(),
-              (double) row.participants() / row.heartbeat().toSeconds()))
+          .append(String.format("%.1f (%.1f)", row.notifiesPerSecond(), row.expectedNotifiesPerSecond()))
           .append(" | ").append(String.format("%.1f", row.commitsPerSecond())).append(" | ")
           .append(Double.isNaN(row.cpuPercentOfOneCore()) ? "n/a (external server)"
               : String.format("%.1f", row.cpuPercentOfOneCore()))
-          .append(" |\n");
+          .append(" | ").append(row.smallestTable()).append(" |\n");
     }
     return md.toString();
+  }
+
+  private static String seconds(Duration duration) {
+    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
   }
 }
