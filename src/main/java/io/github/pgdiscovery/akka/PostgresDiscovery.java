@@ -14,6 +14,8 @@ import akka.management.cluster.bootstrap.ClusterBootstrapSettings;
 import io.github.pgdiscovery.core.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.HostNames;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -66,10 +68,12 @@ public final class PostgresDiscovery implements Extension {
     engine = new DiscoveryEngine(settings.engine(), self);
     engine.start();
     log.info(
-        "PostgreSQL discovery announcing service [{}] at {} on channel [{}]",
+        "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
         self.service(),
         self.endpoint(),
-        settings.engine().channel());
+        settings.engine().channel(),
+        readable(settings.engine().heartbeatInterval()),
+        readable(settings.engine().joinedHeartbeatInterval()));
 
     if (isClusterProvider(system)) {
       system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
@@ -125,5 +129,10 @@ public final class PostgresDiscovery implements Extension {
 
   private static boolean isClusterProvider(ExtendedActorSystem system) {
     return system.provider() instanceof akka.cluster.ClusterActorRefProvider;
+  }
+
+  /** "5s", "1m30s", "0.2s": ISO-8601 without its "PT" prefix, as HOCON users write durations. */
+  private static String readable(Duration duration) {
+    return duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }
 }

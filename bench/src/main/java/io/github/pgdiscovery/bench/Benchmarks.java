@@ -22,6 +22,7 @@ public final class Benchmarks {
   private static final String USAGE = String.join("\n",
       "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost] [--output FILE]",
       "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 200,500]",
+      "                    [--cost-joined-heartbeats 30]   joined-heartbeat-interval(s) in seconds for the cost rows",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
       "  --only    run only these benchmarks (default: all three)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
@@ -50,14 +51,17 @@ public final class Benchmarks {
       if (options.only().contains("convergence")) {
         ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
         section(md, "Convergence: a new participant and everybody else",
-            options.smoke() ? convergence.run(new int[] {5}, 3, 2) : convergence.run(options.convergenceSizes(), 30, 10));
+            options.smoke()
+                ? convergence.run(new int[] {5}, 3, 2)
+                : convergence.run(options.convergenceSizes(), 30, 10));
       }
       if (options.only().contains("cost")) {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
             options.smoke()
-                ? cost.run(new int[] {5}, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3))
-                : cost.run(options.costSizes(), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                ? cost.run(new int[] {5}, Duration.ofSeconds(1), List.of(Duration.ofSeconds(2)), Duration.ofSeconds(3))
+                : cost.run(options.costSizes(), Duration.ofSeconds(5),
+                    Arrays.stream(options.costJoinedSeconds()).mapToObj(Duration::ofSeconds).toList(),
                     Duration.ofSeconds(60)));
       }
     }
@@ -106,7 +110,7 @@ public final class Benchmarks {
   }
 
   record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
-      int[] convergenceSizes, int[] costSizes) {
+      int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
@@ -115,6 +119,7 @@ public final class Benchmarks {
       String nodeClasspath = null;
       int[] convergenceSizes = {10, 50, 200, 500};
       int[] costSizes = {200, 500};
+      int[] costJoinedSeconds = {30};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;
@@ -133,13 +138,15 @@ public final class Benchmarks {
             }
             output = Path.of(args[++i]);
           }
-          case "--convergence-sizes", "--cost-sizes" -> {
+          case "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats" -> {
             if (i + 1 >= args.length || !args[i + 1].matches("\\d+(,\\d+)*")) {
               return null;
             }
             int[] sizes = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
             if (args[i].equals("--cost-sizes")) {
               costSizes = sizes;
+            } else if (args[i].equals("--cost-joined-heartbeats")) {
+              costJoinedSeconds = sizes;
             } else {
               convergenceSizes = sizes;
             }
@@ -167,7 +174,8 @@ public final class Benchmarks {
         }
       }
       return new Options(smoke, only, output, nodeClasspath,
-          command.toString().replace(" --node-classpath", ""), convergenceSizes, costSizes);
+          command.toString().replace(" --node-classpath", ""), convergenceSizes, costSizes,
+          costJoinedSeconds);
     }
   }
 }
