@@ -16,6 +16,7 @@ import io.github.pgdiscovery.core.EngineSettings;
 import io.github.pgdiscovery.testing.NodeConfig;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.Resources;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.net.URI;
@@ -40,7 +41,7 @@ final class OperatorViewTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final TestDatabase db;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Resources resources = new Resources();
   private ActorSystem system;
 
   OperatorViewTest(TestDatabase db) {
@@ -52,9 +53,7 @@ final class OperatorViewTest {
     if (system != null) {
       TestKit.shutdownActorSystem(system);
     }
-    for (AutoCloseable resource : resources) {
-      resource.close();
-    }
+    resources.close();
   }
 
   @Test

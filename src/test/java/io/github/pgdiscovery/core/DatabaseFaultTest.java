@@ -13,13 +13,12 @@ import io.github.pgdiscovery.testing.LogCapture;
 import io.github.pgdiscovery.testing.Participants;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.Resources;
 import io.github.pgdiscovery.testing.RestartablePostgres;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -41,7 +40,7 @@ final class DatabaseFaultTest {
 
   private final TestDatabase db;
   private final Participants participants;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Resources resources = new Resources();
 
   DatabaseFaultTest(TestDatabase db) {
     this.db = db;
@@ -51,9 +50,7 @@ final class DatabaseFaultTest {
   @AfterEach
   void cleanUp() throws Exception {
     participants.close();
-    for (AutoCloseable resource : resources) {
-      resource.close();
-    }
+    resources.close();
   }
 
   @Test

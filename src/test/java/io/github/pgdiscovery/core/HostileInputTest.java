@@ -13,6 +13,7 @@ import io.github.pgdiscovery.testing.LogCapture;
 import io.github.pgdiscovery.testing.Participants;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.Resources;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +39,7 @@ final class HostileInputTest {
 
   private final TestDatabase db;
   private final Participants participants;
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Resources resources = new Resources();
 
   HostileInputTest(TestDatabase db) {
     this.db = db;
@@ -48,9 +49,7 @@ final class HostileInputTest {
   @AfterEach
   void cleanUp() throws Exception {
     participants.close();
-    for (AutoCloseable resource : resources) {
-      resource.close();
-    }
+    resources.close();
   }
 
   @Test
