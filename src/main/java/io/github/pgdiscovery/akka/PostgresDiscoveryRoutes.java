@@ -15,9 +15,9 @@ import akka.management.javadsl.ManagementRouteProviderSettings;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.EngineStatus;
-import io.github.pgdiscovery.core.PeerTable;
+import io.github.pgdiscovery.core.protocol.PeerTable;
 
 /**
  * {@code GET /bootstrap/postgres} on the Akka Management endpoint: what discovery is doing on this node, as JSON.

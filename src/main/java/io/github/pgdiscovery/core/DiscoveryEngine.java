@@ -1,7 +1,13 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.ReplayGuard;
+import io.github.pgdiscovery.core.protocol.PeerTable;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.Announcement;
 /**
  * Told by the engine thread when things happen, for metrics and benchmarks. Called on the engine's own thread:
  * an implementation must return quickly and must not block.

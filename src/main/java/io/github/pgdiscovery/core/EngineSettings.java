@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.MessageCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;

@@ -1,5 +1,8 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.PeerTable;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -10,7 +10,7 @@ import akka.management.javadsl.AkkaManagement;
 import akka.testkit.javadsl.TestKit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineSettings;
 import io.github.pgdiscovery.testing.NodeConfig;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import akka.discovery.ServiceDiscovery.Resolved;
 import akka.discovery.ServiceDiscovery.ResolvedTarget;
-import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,9 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.PeerTable;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.MessageCodec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,9 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.FuzzPayloads;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.Message;
 import static io.github.pgdiscovery.testing.Participants.awaitPorts;
 import static io.github.pgdiscovery.testing.Participants.ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import io.github.pgdiscovery.testing.ChannelTap;
 import io.github.pgdiscovery.testing.LogCapture;
 import io.github.pgdiscovery.testing.Participants;

@@ -1,6 +1,6 @@
 package io.github.pgdiscovery.bench;
 
-import io.github.pgdiscovery.core.Announcement;
+import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineSettings;
 import java.time.Duration;

@@ -1,7 +1,7 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
-import static io.github.pgdiscovery.core.RejectedMessageException.Reason.INVALID_FIELD;
-import static io.github.pgdiscovery.core.RejectedMessageException.Reason.MISSING_FIELD;
+import static io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason.INVALID_FIELD;
+import static io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason.MISSING_FIELD;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

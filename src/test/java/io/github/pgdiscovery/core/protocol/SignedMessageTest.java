@@ -1,11 +1,11 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import org.junit.jupiter.api.Test;
 
 /** Signing with a shared secret, and the replay guard that works on signed messages. */

@@ -1,4 +1,4 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 /** A notification payload that is not a message this version understands; it is dropped and counted. */
 public final class RejectedMessageException extends Exception {

@@ -1,4 +1,4 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +15,7 @@ import java.util.Set;
  * the generator does not know: the well-formed messages it starts from are signed with another secret, or not at
  * all. Distinct, because PostgreSQL delivers identical payloads sent in one transaction only once.
  */
-final class FuzzPayloads {
+public final class FuzzPayloads {
 
   /** PostgreSQL refuses a payload of 8000 bytes or more. */
   private static final int MAX_NOTIFY_BYTES = 7999;
@@ -34,7 +34,7 @@ final class FuzzPayloads {
   private final ObjectMapper json = new ObjectMapper();
   private final List<String> seeds;
 
-  FuzzPayloads(long seed) {
+  public FuzzPayloads(long seed) {
     random = new Random(seed);
     Announcement node = new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", "fuzz-1");
     MessageCodec foreign = new MessageCodec("a-secret-the-node-under-test-does-not-know");
@@ -48,7 +48,7 @@ final class FuzzPayloads {
         unsigned.encode(new Message.Goodbye(node), 5, now));
   }
 
-  List<String> generate(int count) {
+  public List<String> generate(int count) {
     Set<String> payloads = new LinkedHashSet<>();
     payloads.addAll(seeds);
     while (payloads.size() < count) {

@@ -1,4 +1,4 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -1,6 +1,6 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.util.Map;
 
 /**
@@ -9,7 +9,7 @@ import java.util.Map;
  * sent again later to resurrect a peer that left, or to remove one that is still there. Only meaningful for
  * signed messages, whose seq and ts cannot be altered. Not thread-safe: the engine thread owns it.
  */
-final class ReplayGuard {
+public final class ReplayGuard {
 
   /** Incarnations remembered; the oldest are forgotten first, and could then replay within the window. */
   private static final int MAX_INCARNATIONS = 16_384;
@@ -17,11 +17,11 @@ final class ReplayGuard {
   private final long windowMillis;
   private final Map<String, Long> lastSeq = new BoundedMap<>(MAX_INCARNATIONS, true);
 
-  ReplayGuard(long windowMillis) {
+  public ReplayGuard(long windowMillis) {
     this.windowMillis = windowMillis;
   }
 
-  void check(MessageCodec.Envelope envelope, long nowMillis) throws RejectedMessageException {
+  public void check(MessageCodec.Envelope envelope, long nowMillis) throws RejectedMessageException {
     if (Math.abs(nowMillis - envelope.timestampMillis()) > windowMillis) {
       throw new RejectedMessageException(Reason.STALE,
           "timestamp " + (envelope.timestampMillis() - nowMillis) + " ms from this node's clock, outside the"

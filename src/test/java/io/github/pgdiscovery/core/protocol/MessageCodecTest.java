@@ -1,11 +1,11 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.pgdiscovery.core.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
