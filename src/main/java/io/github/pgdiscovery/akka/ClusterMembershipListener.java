@@ -8,8 +8,8 @@ import io.github.pgdiscovery.core.DiscoveryEngine;
 
 /**
  * Tells the engine about this node's membership: this node Up means it has joined, so it may announce less often;
- * this node removed means stop announcing and say goodbye; another node removed means drop its contact point now
- * rather than at expiry.
+ * this node removed means stop announcing and say goodbye; another node removed means drop that incarnation's
+ * contact point now rather than at expiry.
  */
 final class ClusterMembershipListener extends AbstractActor {
 
@@ -48,10 +48,12 @@ final class ClusterMembershipListener extends AbstractActor {
         .match(
             ClusterEvent.MemberRemoved.class,
             removed -> {
-              if (removed.member().address().equals(cluster.selfAddress())) {
+              // Address and uid: a node restarted on the same host and port is a new member with another uid,
+              // and the removal of its predecessor must leave it alone.
+              if (removed.member().uniqueAddress().equals(cluster.selfUniqueAddress())) {
                 engine.stopAnnouncing();
               } else {
-                engine.forgetAkkaAddress(removed.member().address().toString());
+                engine.memberRemoved(removed.member().address().toString(), removed.member().uniqueAddress().longUid());
               }
             })
         .build();

@@ -13,9 +13,8 @@ import akka.management.AkkaManagementSettings;
 import akka.management.cluster.bootstrap.ClusterBootstrapSettings;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.protocol.HostNames;
-import java.time.Duration;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -65,15 +64,15 @@ public final class PostgresDiscovery implements Extension {
   private PostgresDiscovery(ExtendedActorSystem system) {
     settings = PostgresDiscoverySettings.fromConfig(system.settings().config());
     Announcement self = selfAnnouncement(system);
-    engine = new DiscoveryEngine(settings.engine(), self);
+    engine = new DiscoveryEngine(settings.discovery(), self);
     engine.start();
     log.info(
         "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
         self.service(),
         self.endpoint(),
-        settings.engine().channel(),
-        readable(settings.engine().heartbeatInterval()),
-        readable(settings.engine().joinedHeartbeatInterval()));
+        settings.discovery().channel(),
+        DiscoverySettings.readable(settings.discovery().timing().heartbeatInterval()),
+        DiscoverySettings.readable(settings.discovery().timing().joinedHeartbeatInterval()));
 
     if (isClusterProvider(system)) {
       system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
@@ -123,16 +122,13 @@ public final class PostgresDiscovery implements Extension {
     }
     ClusterBootstrapSettings bootstrap = new ClusterBootstrapSettings(system.settings().config(), system.log());
     String service = bootstrap.getContactPointDiscoveryEffectiveName(system);
-    String akkaAddress = system.provider().getDefaultAddress().toString();
-    return new Announcement(service, host, port, akkaAddress, UUID.randomUUID().toString());
+    String address = system.provider().getDefaultAddress().toString();
+    // The cluster's uid for this actor system, so that MemberRemoved retires exactly this incarnation.
+    long uid = isClusterProvider(system) ? akka.cluster.Cluster.get(system).selfUniqueAddress().longUid() : 0;
+    return new Announcement(service, host, port, address, uid, UUID.randomUUID().toString());
   }
 
   private static boolean isClusterProvider(ExtendedActorSystem system) {
     return system.provider() instanceof akka.cluster.ClusterActorRefProvider;
-  }
-
-  /** "5s", "1m30s", "0.2s": ISO-8601 without its "PT" prefix, as HOCON users write durations. */
-  private static String readable(Duration duration) {
-    return duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }
 }

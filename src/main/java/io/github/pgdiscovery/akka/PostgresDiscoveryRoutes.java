@@ -82,7 +82,8 @@ public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
     json.put("service", node.service());
     json.put("host", node.host());
     json.put("port", node.port());
-    json.put("address", node.akkaAddress());
+    json.put("address", node.address());
+    json.put("uid", node.uid());
     json.put("incarnation", node.incarnation());
     return json;
   }

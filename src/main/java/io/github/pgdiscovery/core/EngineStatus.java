@@ -1,31 +1,23 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.PeerTable;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException;
-import io.github.pgdiscovery.core.protocol.Announcement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A point-in-time view of an engine, for operators.
+ * A point-in-time view of an engine, for operators: the runtime's connection and the protocol's state.
  *
  * @param channel the channel listened on
  * @param state connection state
  * @param since wall-clock time the state was entered
  * @param lastError the last connection error (password redacted), or null
- * @param ready whether lookups are answered now (connected, own probe heard back, reply window over)
  * @param self this node's announcement
- * @param announcing false once the node stopped announcing (left the cluster or shutting down)
- * @param heartbeatInterval how often the node announces itself now: the joined interval once it has joined its
- *     cluster, the normal one before
- * @param peers the live peers heard, with their age
- * @param sent notifications sent
- * @param received notifications received, including this node's own echoes
- * @param accepted received notifications that were valid messages and were acted on; with {@code rejected}, adds
- *     up to {@code received}
- * @param rejected received payloads dropped, by reason
+ * @param protocol what the protocol knows: readiness, peers, clashes, clock skew, message counters
  * @param reconnects successful reconnections after a lost connection
  */
 public record EngineStatus(
@@ -33,15 +25,8 @@ public record EngineStatus(
     ConnectionState state,
     Instant since,
     String lastError,
-    boolean ready,
     Announcement self,
-    boolean announcing,
-    Duration heartbeatInterval,
-    List<PeerTable.HeardPeer> peers,
-    long sent,
-    long received,
-    long accepted,
-    Map<RejectedMessageException.Reason, Long> rejected,
+    DiscoveryProtocol.Snapshot protocol,
     long reconnects) {
 
   /** Where the engine's connection stands. */
@@ -56,7 +41,43 @@ public record EngineStatus(
     STOPPED
   }
 
+  /** Whether lookups are answered now. */
+  public boolean ready() {
+    return protocol.ready();
+  }
+
+  /** False once the node stopped announcing (left the cluster or shutting down). */
+  public boolean announcing() {
+    return protocol.announcing();
+  }
+
+  /** How often the node announces itself now. */
+  public Duration heartbeatInterval() {
+    return protocol.heartbeatInterval();
+  }
+
+  public List<PeerTable.HeardPeer> peers() {
+    return protocol.peers();
+  }
+
+  public long sent() {
+    return protocol.sent();
+  }
+
+  /** Notifications received, this node's own echoes included; {@link #accepted} plus {@link #rejectedTotal}. */
+  public long received() {
+    return protocol.received();
+  }
+
+  public long accepted() {
+    return protocol.accepted();
+  }
+
+  public Map<RejectedMessageException.Reason, Long> rejected() {
+    return protocol.rejected();
+  }
+
   public long rejectedTotal() {
-    return rejected.values().stream().mapToLong(Long::longValue).sum();
+    return protocol.rejected().values().stream().mapToLong(Long::longValue).sum();
   }
 }

@@ -6,7 +6,7 @@ import akka.management.AkkaManagementSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.io.File;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -22,12 +22,12 @@ final class ApplicationConfExampleTest {
             .withFallback(ConfigFactory.parseResources("reference.conf"))
             .resolve(ConfigResolveOptions.noSystem());
 
-    EngineSettings settings = PostgresDiscoverySettings.fromConfig(config).engine();
+    DiscoverySettings settings = PostgresDiscoverySettings.fromConfig(config).discovery();
 
-    assertEquals("jdbc:postgresql://db.internal:5432/app", settings.url());
+    assertEquals("jdbc:postgresql://db.internal:5432/app", settings.database().url());
     assertEquals("akka_discovery", settings.channel());
-    assertEquals(Duration.ofSeconds(5), settings.heartbeatInterval());
-    assertEquals(Duration.ofSeconds(15), settings.expireAfter());
+    assertEquals(Duration.ofSeconds(5), settings.timing().heartbeatInterval());
+    assertEquals(Duration.ofSeconds(15), settings.timing().expireAfter());
     assertEquals("postgres",
         config.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
     assertEquals(8558, new AkkaManagementSettings(config).getHttpPort());

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.NodeConfig;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
@@ -104,10 +104,11 @@ final class OperatorViewTest {
   }
 
   private DiscoveryEngine peer(String channel, int port) {
-    EngineSettings settings = EngineSettings.defaults(db.jdbcUrl(), db.user(), db.password(), channel);
+    DiscoverySettings settings =
+        DiscoverySettings.builder(db.jdbcUrl()).user(db.user()).password(db.password()).channel(channel).build();
     DiscoveryEngine engine = new DiscoveryEngine(settings,
-        new Announcement("operatorview", "127.0.0.1", port, "akka://OperatorView@127.0.0.1:1", UUID.randomUUID()
-            .toString()));
+        new Announcement("operatorview", "127.0.0.1", port, "akka://OperatorView@127.0.0.1:1", port,
+            UUID.randomUUID().toString()));
     resources.add(engine);
     engine.start();
     return engine;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,27 +31,38 @@ final class PostgresDiscoverySettingsTest {
   // Valid configuration
 
   @Test
-  void urlAloneGivesTheReferenceDefaultsForEverythingElse() {
-    EngineSettings engine = settings("url = \"" + VALID_URL + "\"").engine();
+  void referenceConfDefaultsAreTheCoreDefaults() {
+    // One source of defaults: what reference.conf gives must be what the builder gives without configuration.
+    DiscoverySettings fromReference = settings("url = \"" + VALID_URL + "\"").discovery();
 
-    assertAll(
-        () -> assertEquals(VALID_URL, engine.url()),
-        () -> assertNull(engine.user()),
-        () -> assertNull(engine.password()),
-        () -> assertEquals("akka_discovery", engine.channel()),
-        () -> assertEquals(Duration.ofSeconds(5), engine.heartbeatInterval()),
-        () -> assertEquals(Duration.ofSeconds(30), engine.joinedHeartbeatInterval()),
-        () -> assertEquals(Duration.ofSeconds(15), engine.expireAfter()),
-        () -> assertEquals(Duration.ofSeconds(5), engine.connectTimeout()),
-        () -> assertEquals(Duration.ofSeconds(5), engine.connectionCheckInterval()),
-        () -> assertEquals(Duration.ofMillis(200), engine.reconnectMinBackoff()),
-        () -> assertEquals(Duration.ofSeconds(10), engine.reconnectMaxBackoff()),
-        () -> assertEquals(Duration.ofMillis(300), engine.probeReplyWindow()));
+    assertEquals(DiscoverySettings.builder(VALID_URL).naming(PostgresDiscoverySettings.NAMING).build(), fromReference);
   }
 
   @Test
-  void everyConfiguredValueIsCarriedIntoTheEngineSettings() {
-    EngineSettings engine = settings("""
+  void urlAloneGivesTheDocumentedDefaultsForEverythingElse() {
+    DiscoverySettings settings = settings("url = \"" + VALID_URL + "\"").discovery();
+
+    assertAll(
+        () -> assertEquals(VALID_URL, settings.database().url()),
+        () -> assertNull(settings.database().user()),
+        () -> assertNull(settings.database().password()),
+        () -> assertEquals("akka_discovery", settings.channel()),
+        () -> assertEquals(Duration.ofSeconds(5), settings.timing().heartbeatInterval()),
+        () -> assertEquals(Duration.ofSeconds(30), settings.timing().joinedHeartbeatInterval()),
+        () -> assertEquals(Duration.ofSeconds(15), settings.timing().expireAfter()),
+        () -> assertEquals(Duration.ofSeconds(5), settings.database().connectTimeout()),
+        () -> assertEquals(Duration.ofSeconds(5), settings.database().connectionCheckInterval()),
+        () -> assertEquals(Duration.ofMillis(200), settings.database().reconnectMinBackoff()),
+        () -> assertEquals(Duration.ofSeconds(10), settings.database().reconnectMaxBackoff()),
+        () -> assertEquals(Duration.ofMillis(300), settings.timing().probeReplyWindow()),
+        () -> assertNull(settings.security().sharedSecret()),
+        () -> assertEquals(Duration.ofSeconds(30), settings.security().replayWindow()),
+        () -> assertEquals(1024, settings.security().maxPeersPerService()));
+  }
+
+  @Test
+  void everyConfiguredValueIsCarriedIntoTheSettings() {
+    DiscoverySettings settings = settings("""
         url = "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full"
         user = discovery
         password = "pa55word"
@@ -67,50 +78,42 @@ final class PostgresDiscoverySettingsTest {
         shared-secret = "0123456789abcdef-secret"
         replay-window = 45s
         max-peers-per-service = 64
-        """).engine();
+        """).discovery();
 
     assertEquals(
-        new EngineSettings(
-            "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
-            "discovery",
-            "pa55word",
+        new DiscoverySettings(
+            new DiscoverySettings.Database("jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
+                "discovery", "pa55word", Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofMillis(100),
+                Duration.ofMinutes(1)),
             "orders_cluster_2",
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(20),
-            Duration.ofSeconds(7),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(4),
-            Duration.ofMillis(100),
-            Duration.ofMinutes(1),
-            Duration.ZERO,
-            "0123456789abcdef-secret",
-            Duration.ofSeconds(45),
-            64,
-            true),
-        engine);
+            new DiscoverySettings.Timing(Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofSeconds(7),
+                Duration.ZERO),
+            new DiscoverySettings.Security("0123456789abcdef-secret", Duration.ofSeconds(45), 64),
+            PostgresDiscoverySettings.NAMING),
+        settings);
   }
 
   @Test
   void channelOfExactly63BytesIsAccepted() {
     String channel = "c".repeat(63);
 
-    assertEquals(channel, settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).engine().channel());
+    assertEquals(channel, settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).discovery().channel());
   }
 
   @Test
   void heartbeatRaisedAboveTheJoinedHeartbeatAppliesThroughout() {
-    EngineSettings engine = settings(
-        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s").engine();
+    DiscoverySettings settings = settings(
+        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s").discovery();
 
-    assertEquals(Duration.ofSeconds(60), engine.joinedHeartbeatInterval());
+    assertEquals(Duration.ofSeconds(60), settings.timing().joinedHeartbeatInterval());
   }
 
   @Test
   void reconnectMaxBackoffEqualToMinBackoffIsAccepted() {
-    EngineSettings engine = settings(
-        "url = \"" + VALID_URL + "\"\nreconnect-min-backoff = 1s\nreconnect-max-backoff = 1s").engine();
+    DiscoverySettings settings = settings(
+        "url = \"" + VALID_URL + "\"\nreconnect-min-backoff = 1s\nreconnect-max-backoff = 1s").discovery();
 
-    assertEquals(engine.reconnectMinBackoff(), engine.reconnectMaxBackoff());
+    assertEquals(settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -200,7 +203,7 @@ final class PostgresDiscoverySettingsTest {
     assertFalse(tooShort.getMessage().contains("hunter2hunter"), tooShort.getMessage());
 
     String description = settings("url = \"" + VALID_URL + "\"\nshared-secret = \"correct-horse-battery-staple\"")
-        .engine().toString();
+        .discovery().toString();
     assertFalse(description.contains("correct-horse-battery-staple"), description);
   }
 
@@ -211,7 +214,7 @@ final class PostgresDiscoverySettingsTest {
         password = "s3cret"
         """);
 
-    assertFalse(settings.engine().toString().contains("s3cret"), settings.engine()::toString);
+    assertFalse(settings.discovery().toString().contains("s3cret"), settings.discovery()::toString);
     assertFalse(settings.toString().contains("s3cret"), settings::toString);
   }
 

@@ -79,6 +79,6 @@ final class PostgresServiceDiscoveryTest {
   }
 
   private static Announcement node(String host, int port) {
-    return new Announcement("orders", host, port, "akka://orders@" + host + ":25520", "inc-" + host);
+    return new Announcement("orders", host, port, "akka://orders@" + host + ":25520", 0, "inc-" + host);
   }
 }

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import static io.github.pgdiscovery.testing.Participants.awaitPorts;
 import static io.github.pgdiscovery.testing.Participants.ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,8 +58,8 @@ final class DatabaseFaultTest {
   void serverRestartIsSurvivedAndBothNodesListenAgain(@TempDir Path dataDirectory) throws Exception {
     RestartablePostgres server = RestartablePostgres.start(dataDirectory);
     resources.add(server);
-    UnaryOperator<EngineSettings> onServer =
-        s -> s.withUrl(server.jdbcUrl()).withReconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+    UnaryOperator<DiscoverySettings.Builder> onServer =
+        s -> s.url(server.jdbcUrl()).reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
     DiscoveryEngine a = participants.start(9901, onServer);
     DiscoveryEngine b = participants.start(9902, onServer);
     awaitPorts(a, Set.of(9901, 9902));
@@ -80,7 +81,7 @@ final class DatabaseFaultTest {
     resources.add(logs);
     TcpProxy proxy = proxy();
     DiscoveryEngine node = participants.start(9911,
-        s -> s.withUrl(db.jdbcUrlVia(proxy.port())).withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)));
+        s -> s.url(db.jdbcUrlVia(proxy.port())).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)));
     awaitPorts(node, Set.of(9911));
     String thread = participants.channel() + "-9911";
 
@@ -99,9 +100,9 @@ final class DatabaseFaultTest {
   void silentConnectionIsNoticedAndReplaced() throws Exception {
     TcpProxy proxy = proxy();
     DiscoveryEngine node = participants.start(9921,
-        s -> s.withUrl(db.jdbcUrlVia(proxy.port()))
-            .withConnectionChecks(Duration.ofSeconds(1), Duration.ofSeconds(1))
-            .withReconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500)));
+        s -> s.url(db.jdbcUrlVia(proxy.port()))
+            .connectTimeout(Duration.ofSeconds(1)).connectionCheckInterval(Duration.ofSeconds(1))
+            .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500)));
     awaitPorts(node, Set.of(9921));
 
     long silencedAt = System.nanoTime();
@@ -126,7 +127,7 @@ final class DatabaseFaultTest {
     String url = db.jdbcUrlVia(pooler.port());
     String plainUrl = url + (url.contains("?") ? "&" : "?") + "sslmode=disable&gssEncMode=disable";
     DiscoveryEngine node = participants.start(9931,
-        s -> s.withUrl(plainUrl).withConnectionChecks(Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        s -> s.url(plainUrl).connectTimeout(Duration.ofSeconds(1)).connectionCheckInterval(Duration.ofSeconds(5)));
 
     Poll.until(DEADLINE, "the self-check error",
         () -> logs.count(Level.ERROR, participants.channel() + "-9931", "PgBouncer") == 1);

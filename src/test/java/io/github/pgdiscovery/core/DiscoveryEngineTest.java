@@ -1,5 +1,7 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.protocol.PeerTable;
 import io.github.pgdiscovery.core.protocol.MessageCodec;
 import io.github.pgdiscovery.core.protocol.Message;
@@ -101,11 +103,11 @@ final class DiscoveryEngineTest {
 
   @Test
   void replyChannelIsAValidIdentifierDerivedFromChannelAndIncarnation() {
-    String reply = DiscoveryEngine.replyChannel("akka_discovery", "3f1c9a7e");
+    String reply = DiscoveryProtocol.replyChannel("akka_discovery", "3f1c9a7e");
 
-    assertTrue(EngineSettings.isValidChannel(reply), reply);
-    assertEquals(reply, DiscoveryEngine.replyChannel("akka_discovery", "3f1c9a7e"));
-    assertTrue(!reply.equals(DiscoveryEngine.replyChannel("other_channel", "3f1c9a7e")));
+    assertTrue(DiscoverySettings.isValidChannel(reply), reply);
+    assertEquals(reply, DiscoveryProtocol.replyChannel("akka_discovery", "3f1c9a7e"));
+    assertTrue(!reply.equals(DiscoveryProtocol.replyChannel("other_channel", "3f1c9a7e")));
   }
 
   @Test
@@ -136,7 +138,7 @@ final class DiscoveryEngineTest {
   @Test
   void silentPeerExpires() throws Exception {
     DiscoveryEngine listener =
-        participants.start(9401, s -> s.withTimings(Duration.ofMillis(200), Duration.ofMillis(800)));
+        participants.start(9401, s -> s.timings(Duration.ofMillis(200), Duration.ofMillis(800)));
     awaitPorts(listener, Set.of(9401));
 
     // A peer that announces once and then falls silent, as a crashed node does.
@@ -149,9 +151,9 @@ final class DiscoveryEngineTest {
 
   @Test
   void joinedPeerStatesItsLongerIntervalAndOutlivesTheReceiversPlainExpiry() throws Exception {
-    UnaryOperator<EngineSettings> timings = s -> s
-        .withTimings(Duration.ofMillis(200), Duration.ofMillis(600))
-        .withJoinedHeartbeat(Duration.ofSeconds(2));
+    UnaryOperator<DiscoverySettings.Builder> timings = s -> s
+        .timings(Duration.ofMillis(200), Duration.ofMillis(600))
+        .joinedHeartbeatInterval(Duration.ofSeconds(2));
     DiscoveryEngine listener = participants.start(9451, timings);
     DiscoveryEngine member = participants.start(9452, timings);
     awaitPorts(listener, Set.of(9451, 9452));
@@ -183,7 +185,7 @@ final class DiscoveryEngineTest {
     DiscoveryEngine victim =
         participants.start(
             9501,
-            s -> s.withReconnectBackoff(Duration.ofSeconds(3), Duration.ofSeconds(3)));
+            s -> s.reconnectBackoff(Duration.ofSeconds(3), Duration.ofSeconds(3)));
     participants.start(9502);
     awaitPorts(victim, Set.of(9501, 9502));
 
@@ -209,7 +211,7 @@ final class DiscoveryEngineTest {
     DiscoveryEngine stranded =
         participants.start(
             9601,
-            s -> s.withUrl("jdbc:postgresql://127.0.0.1:1/none"));
+            s -> s.url("jdbc:postgresql://127.0.0.1:1/none"));
 
     ExecutionException failure =
         org.junit.jupiter.api.Assertions.assertThrows(

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.protocol.FuzzPayloads;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException;
 import io.github.pgdiscovery.core.protocol.MessageCodec;
@@ -94,7 +95,7 @@ final class HostileInputTest {
   @Test
   void floodOfNewContactPointsStopsAtTheBoundPerService() throws Exception {
     ChannelTap tap = tap();
-    DiscoveryEngine node = participants.start(9821, s -> s.withSecurity(null, s.replayWindow(), 5));
+    DiscoveryEngine node = participants.start(9821, s -> s.sharedSecret(null).maxPeersPerService(5));
     awaitPorts(node, Set.of(9821));
     MessageCodec unsigned = new MessageCodec();
     List<String> flood = new ArrayList<>();
@@ -145,7 +146,7 @@ final class HostileInputTest {
     return tap;
   }
 
-  private static UnaryOperator<EngineSettings> secret(String secret) {
-    return s -> s.withSecurity(secret, s.replayWindow(), s.maxPeersPerService());
+  private static UnaryOperator<DiscoverySettings.Builder> secret(String secret) {
+    return s -> s.sharedSecret(secret);
   }
 }

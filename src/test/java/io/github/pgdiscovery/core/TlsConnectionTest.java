@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -142,7 +143,7 @@ final class TlsConnectionTest {
 
   private DiscoveryEngine start(String url, String channel, int port) {
     DiscoveryEngine engine =
-        new DiscoveryEngine(EngineSettings.defaults(url, TlsPostgres.USER, null, channel),
+        new DiscoveryEngine(DiscoverySettings.builder(url).user(TlsPostgres.USER).channel(channel).build(),
             Participants.announcement(port));
     engines.add(engine);
     engine.start();

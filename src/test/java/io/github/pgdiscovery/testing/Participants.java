@@ -2,7 +2,7 @@ package io.github.pgdiscovery.testing;
 
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,17 +31,17 @@ public final class Participants implements AutoCloseable {
   }
 
   /** Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes explain changes. */
-  public EngineSettings settings() {
-    return EngineSettings.defaults(db.jdbcUrl(), db.user(), db.password(), channel)
-        .withTimings(Duration.ofSeconds(60), Duration.ofSeconds(180));
+  public DiscoverySettings.Builder settings() {
+    return DiscoverySettings.builder(db.jdbcUrl()).user(db.user()).password(db.password()).channel(channel)
+        .timings(Duration.ofSeconds(60), Duration.ofSeconds(180));
   }
 
   public DiscoveryEngine start(int port) {
     return start(port, settings -> settings);
   }
 
-  public DiscoveryEngine start(int port, UnaryOperator<EngineSettings> adjust) {
-    DiscoveryEngine engine = new DiscoveryEngine(adjust.apply(settings()), announcement(port));
+  public DiscoveryEngine start(int port, UnaryOperator<DiscoverySettings.Builder> adjust) {
+    DiscoveryEngine engine = new DiscoveryEngine(adjust.apply(settings()).build(), announcement(port));
     started.add(engine);
     engine.start();
     return engine;
@@ -49,7 +49,7 @@ public final class Participants implements AutoCloseable {
 
   public static Announcement announcement(int port) {
     return new Announcement(
-        SERVICE, "127.0.0.1", port, "akka://test@127.0.0.1:" + (port + 1000), UUID.randomUUID().toString());
+        SERVICE, "127.0.0.1", port, "akka://test@127.0.0.1:" + (port + 1000), port, UUID.randomUUID().toString());
   }
 
   /** Waits until {@code engine}'s lookup of {@link #SERVICE} answers exactly the management ports expected. */

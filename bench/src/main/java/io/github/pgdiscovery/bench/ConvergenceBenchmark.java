@@ -3,7 +3,8 @@ package io.github.pgdiscovery.bench;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineObserver;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol.Mode;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,18 +50,18 @@ final class ConvergenceBenchmark {
   String run(int[] sizes, int probeJoiners, int heartbeatJoiners) throws Exception {
     List<Cell> cells = new ArrayList<>();
     for (int n : sizes) {
-      cells.add(measureOrReport(n, "probe + reply (this library)", probeJoiners, s -> s, true));
-      cells.add(measureOrReport(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners,
-          EngineSettings::withoutProbing, false));
+      cells.add(measureOrReport(n, "probe + reply (this library)", probeJoiners, Mode.PROBE_AND_REPLY, true));
+      cells.add(measureOrReport(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners, Mode.HEARTBEAT_ONLY,
+          false));
     }
     return markdown(cells);
   }
 
   /** A cell that could not be measured on this machine is reported as such, so the other results are kept. */
-  private Cell measureOrReport(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust,
+  private Cell measureOrReport(int n, String mode, int joiners, Mode protocolMode,
       boolean residentsJoin) throws InterruptedException {
     try {
-      return measure(n, mode, joiners, adjust, residentsJoin);
+      return measure(n, mode, joiners, protocolMode, residentsJoin);
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
@@ -74,15 +75,16 @@ final class ConvergenceBenchmark {
    *     this library's nodes do once Up; false: everybody announces at the heartbeat throughout, as
    *     libcluster_postgres does
    */
-  Cell measure(int n, String mode, int joiners, UnaryOperator<EngineSettings> adjust, boolean residentsJoin)
+  Cell measure(int n, String mode, int joiners, Mode protocolMode, boolean residentsJoin)
       throws Exception {
     String channel = "bench_conv_" + n + "_" + (mode.startsWith("probe") ? "probe" : "hb") + "_"
         + Long.toHexString(System.nanoTime());
-    EngineSettings settings = adjust.apply(
-        EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
-            .withTimings(heartbeat, heartbeat.multipliedBy(3))
-            // Hundreds of connections opening at once on a small machine: allow them time.
-            .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5)));
+    DiscoverySettings settings = DiscoverySettings.builder(db.url()).user(db.user()).password(db.password())
+        .channel(channel)
+        .timings(heartbeat, heartbeat.multipliedBy(3))
+        // Hundreds of connections opening at once on a small machine: allow them time.
+        .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(Duration.ofSeconds(5))
+        .build();
     Map<String, Watch> watched = new ConcurrentHashMap<>();
     EngineObserver resident = new EngineObserver() {
       @Override
@@ -97,7 +99,7 @@ final class ConvergenceBenchmark {
     long startedResidents = System.nanoTime();
     try {
       for (int i = 0; i < n - 1; i++) {
-        DiscoveryEngine engine = new DiscoveryEngine(settings, announcement(i), resident);
+        DiscoveryEngine engine = new DiscoveryEngine(settings, announcement(i), resident, protocolMode);
         residents.add(engine);
         engine.start();
         if ((i + 1) % START_BATCH == 0) {
@@ -117,7 +119,7 @@ final class ConvergenceBenchmark {
 
       List<Join> joins = new ArrayList<>();
       for (int j = 0; j < joiners; j++) {
-        joins.add(join(settings, n, j, watched, residents.size()));
+        joins.add(join(settings, protocolMode, n, j, watched, residents.size()));
       }
       log.info("N={} {}: {}", n, mode, joins);
       return new Cell(n, mode, joins, residentsStart, null);
@@ -129,7 +131,7 @@ final class ConvergenceBenchmark {
     }
   }
 
-  private Join join(EngineSettings settings, int n, int j, Map<String, Watch> watched, int residentCount)
+  private Join join(DiscoverySettings settings, Mode protocolMode, int n, int j, Map<String, Watch> watched, int residentCount)
       throws InterruptedException {
     Announcement self = announcement(n + j);
     Watch watch = new Watch();
@@ -151,7 +153,7 @@ final class ConvergenceBenchmark {
         seen.incrementAndGet();
         lastSeen.accumulateAndGet(nanoTime, Math::max);
       }
-    });
+    }, protocolMode);
     joiner.start();
     long deadline = System.nanoTime() + heartbeat.multipliedBy(3).plusSeconds(10).toNanos();
     while ((watch.count.get() < residentCount || seen.get() < residentCount) && System.nanoTime() < deadline) {
@@ -178,7 +180,7 @@ final class ConvergenceBenchmark {
   }
 
   private static Announcement announcement(int i) {
-    return new Announcement(SERVICE, "127.0.0.1", 10_000 + i, "akka://bench@127.0.0.1:" + (30_000 + i),
+    return new Announcement(SERVICE, "127.0.0.1", 10_000 + i, "akka://bench@127.0.0.1:" + (30_000 + i), i,
         UUID.randomUUID().toString());
   }
 
@@ -198,7 +200,7 @@ final class ConvergenceBenchmark {
     md.append("Engine only (no Akka), all participants in one JVM, each with its own connection. Joiners announce ")
         .append("every ").append(heartbeat.toMillis() / 1000.0).append(" s (`heartbeat-interval`); residents ")
         .append("are members of a formed cluster, which with probe + reply announce at the joined interval (")
-        .append(EngineSettings.defaults("jdbc:postgresql:x", null, null, "x").joinedHeartbeatInterval().toSeconds())
+        .append(DiscoverySettings.Defaults.JOINED_HEARTBEAT_INTERVAL.toSeconds())
         .append(" s, the default), and in the heartbeat-only mode at the same ").append(heartbeat.toMillis() / 1000.0)
         .append(" s as everybody, as libcluster_postgres does. For each joiner, from its first announcement: ")
         .append("*others see it* = until every resident's table holds it; *it sees others* = until its table ")

@@ -2,7 +2,9 @@ package io.github.pgdiscovery.bench;
 
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.EngineSettings;
+import io.github.pgdiscovery.core.EngineObserver;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,17 +57,19 @@ final class DatabaseCostBenchmark {
     String channel = "bench_cost_" + n + "_" + joinedHeartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
     // Heartbeat-only: the steady state is the same as with probing (probes go out only on connect), and hundreds
     // of participants probing at start-up swamp a small machine for minutes (see the convergence section).
-    EngineSettings settings = EngineSettings.defaults(db.url(), db.user(), db.password(), channel)
-        .withoutProbing()
-        .withTimings(heartbeat, heartbeat.multipliedBy(3))
-        .withJoinedHeartbeat(joinedHeartbeat)
+    DiscoverySettings settings = DiscoverySettings.builder(db.url()).user(db.user()).password(db.password())
+        .channel(channel)
+        .timings(heartbeat, heartbeat.multipliedBy(3))
+        .joinedHeartbeatInterval(joinedHeartbeat)
         // Hundreds of connections opening at once on a small machine: allow them time.
-        .withConnectionChecks(Duration.ofSeconds(15), Duration.ofSeconds(5));
+        .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(Duration.ofSeconds(5))
+        .build();
     List<DiscoveryEngine> engines = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
         DiscoveryEngine engine = new DiscoveryEngine(settings, new Announcement("cost", "127.0.0.1", 40_000 + i,
-            "akka://cost@127.0.0.1:" + (50_000 + i), UUID.randomUUID().toString()));
+            "akka://cost@127.0.0.1:" + (50_000 + i), i, UUID.randomUUID().toString()), EngineObserver.NONE,
+            DiscoveryProtocol.Mode.HEARTBEAT_ONLY);
         engines.add(engine);
         engine.start();
         if ((i + 1) % 25 == 0) {

@@ -6,7 +6,10 @@ import static io.github.pgdiscovery.core.protocol.RejectedMessageException.Reaso
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
@@ -20,7 +23,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Turns messages into the JSON payloads sent with {@code pg_notify} and back. Decoding is strict: anything but a
  * well-formed message of a known version and type, with every field present, of the right type and within bounds,
- * is rejected with the reason.
+ * is rejected with the reason; so are a key given twice and anything after the JSON object.
  *
  * <p>With a shared secret every message carries an HMAC-SHA256 signature over its canonical content (all fields
  * but the signature, in a fixed order), and messages without a valid one are rejected. Whether a signed message
@@ -30,7 +33,8 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <pre>
  * {"v":1,"type":"announce","service":"orders","host":"10.0.0.5","port":8558,
- *  "address":"akka://orders@10.0.0.5:25520","incarnation":"3f1c...","ivl":30000,"seq":12,"ts":1763769600000,
+ *  "address":"akka://orders@10.0.0.5:25520","uid":-4226452422189680915,"incarnation":"3f1c...","ivl":30000,
+ *  "seq":12,"ts":1763769600000,
  *  "sig":"..."}
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
@@ -72,7 +76,11 @@ public final class MessageCodec {
 
   /** A codec that signs and checks with {@code sharedSecret}, or neither when it is null or empty. */
   public MessageCodec(String sharedSecret) {
-    mapper = new ObjectMapper();
+    // Strict as documented: one value per key, and nothing after the object.
+    mapper = JsonMapper.builder()
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .build();
     mapper
         .getFactory()
         .setStreamReadConstraints(
@@ -110,7 +118,8 @@ public final class MessageCodec {
       json.put("service", node.service());
       json.put("host", node.host());
       json.put("port", node.port());
-      json.put("address", node.akkaAddress());
+      json.put("address", node.address());
+      json.put("uid", node.uid());
       json.put("incarnation", node.incarnation());
       long interval = intervalOf(message);
       if (interval > 0) {
@@ -202,7 +211,7 @@ public final class MessageCodec {
       canonical.add(probe.senderIncarnation());
     } else {
       Announcement node = nodeOf(message);
-      canonical.add(node.host()).add(node.port()).add(node.akkaAddress()).add(node.incarnation());
+      canonical.add(node.host()).add(node.port()).add(node.address()).add(node.uid()).add(node.incarnation());
     }
     canonical.add(seq).add(timestamp);
     long interval = intervalOf(message);
@@ -256,8 +265,15 @@ public final class MessageCodec {
       throw new RejectedMessageException(INVALID_FIELD, "field 'port' is not an integer from 1 to 65535");
     }
     String address = text(json, "address", MAX_ADDRESS_LENGTH);
+    JsonNode uid = json.get("uid");
+    if (uid == null || uid.isNull()) {
+      throw new RejectedMessageException(MISSING_FIELD, "missing field 'uid'");
+    }
+    if (!uid.isIntegralNumber() || !uid.canConvertToLong()) {
+      throw new RejectedMessageException(INVALID_FIELD, "field 'uid' is not a 64-bit integer");
+    }
     String incarnation = text(json, "incarnation", MAX_INCARNATION_LENGTH);
-    return new Announcement(service, host, port.intValue(), address, incarnation);
+    return new Announcement(service, host, port.intValue(), address, uid.longValue(), incarnation);
   }
 
   private static String service(JsonNode json) throws RejectedMessageException {

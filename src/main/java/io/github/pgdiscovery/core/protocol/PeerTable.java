@@ -3,16 +3,26 @@ package io.github.pgdiscovery.core.protocol;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
  * The contact points a node has heard, keyed by service and endpoint, each with the time it was last heard on the
  * receiver's monotonic clock. Receiver clock, not a sender timestamp: nodes' clocks may disagree.
  *
- * <p>All times are {@link System#nanoTime()} values passed in by the caller, so the table is a plain function of
- * what it was told and can be tested without waiting. Thread-safe.
+ * <p>All times are nanosecond values passed in by the caller, so the table is a plain function of what it was told.
+ * Its size is bounded whatever strangers send: it keeps only the services it was told to keep ({@link #keep}), at
+ * most {@code maxPerService} contact points each. Admission is O(1) but for one heap insertion for the expiry
+ * deadline; expiry costs O(log n) per entry that actually expires. Not thread-safe: one owner.
+ *
+ * <p>Two live incarnations announcing one endpoint are a configuration error (typically two hosts announcing the
+ * same 127.0.1.1). The first different incarnation on an endpoint is taken for a restart and replaces the one
+ * before; if the replaced one is heard again, both are alive: the entry then holds both, as a clash, so that
+ * neither flips the entry on every heartbeat nor removes the other with its goodbye.
  */
 public final class PeerTable {
 
@@ -28,167 +38,342 @@ public final class PeerTable {
     }
   }
 
-  private record Entry(Announcement node, long lastHeardNanos, long expireAfterNanos) {}
+  /** One contact point: who holds it, and, during a clash, the other live incarnation on it. */
+  private static final class Entry {
+    Announcement node;
+    long lastHeard;
+    long expireAfter;
+    /** The incarnation this one replaced, taken for a restart until it is heard again. */
+    String superseded;
+    Announcement clash;
+    long clashLastHeard;
+    long clashExpireAfter;
+
+    Entry(Announcement node, long now, long expireAfter) {
+      this.node = node;
+      this.lastHeard = now;
+      this.expireAfter = expireAfter;
+    }
+
+    boolean expired(long now) {
+      return now - lastHeard > expireAfter;
+    }
+
+    boolean clashExpired(long now) {
+      return clash != null && now - clashLastHeard > clashExpireAfter;
+    }
+
+    long deadline() {
+      long own = lastHeard + expireAfter;
+      return clash == null ? own : Math.min(own, clashLastHeard + clashExpireAfter);
+    }
+
+    /** The clashing incarnation takes over the endpoint. */
+    void promoteClash() {
+      node = clash;
+      lastHeard = clashLastHeard;
+      expireAfter = clashExpireAfter;
+      clash = null;
+      superseded = null;
+    }
+  }
+
+  private record Deadline(long atNanos, Endpoint endpoint) {}
 
   /** What {@link #admit} did with an announcement. */
   public enum Admission {
-    /** A contact point not in the table before, or a new incarnation on one. */
+    /** A contact point not in the table before, or a new incarnation on one (a restart). */
     NEW,
     /** The same incarnation heard again; its age starts over. */
     REFRESHED,
+    /** A second live incarnation on an endpoint, just detected: a clash. */
+    CLASH,
     /** From an incarnation that said goodbye or was removed from the cluster; ignored. */
     RETIRED,
     /** A new contact point for a service that has the maximum number already; ignored. */
-    FULL
+    FULL,
+    /** For a service the table does not keep; ignored. */
+    OTHER_SERVICE
   }
 
-  private final long expireAfterNanos;
+  /** What an entry that left the table was, and why it left. */
+  public record Departure(Announcement node, String why) {}
+
+  /** Two live incarnations announcing one contact point, for operators. */
+  public record Clash(Announcement holder, Announcement other) {}
+
   private final int maxPerService;
   private final Map<Endpoint, Entry> entries = new HashMap<>();
+  private final Map<String, Integer> countByService = new HashMap<>();
+  private final Set<String> services = new LinkedHashSet<>();
+  private final int maxServices;
   private final Map<String, Boolean> retired = new BoundedMap<>(MAX_RETIRED, false);
+  // Compared by difference, not by value: monotonic nanosecond readings may wrap around.
+  private final PriorityQueue<Deadline> deadlines =
+      new PriorityQueue<>((a, b) -> Long.signum(a.atNanos() - b.atNanos()));
 
-  public PeerTable(long expireAfterNanos) {
-    this(expireAfterNanos, Integer.MAX_VALUE);
+  /**
+   * @param maxPerService at most this many contact points per service
+   * @param maxServices at most this many services kept
+   */
+  public PeerTable(int maxPerService, int maxServices) {
+    if (maxPerService <= 0 || maxServices <= 0) {
+      throw new IllegalArgumentException("maxPerService and maxServices must be positive");
+    }
+    this.maxPerService = maxPerService;
+    this.maxServices = maxServices;
   }
 
-  /** A table that keeps at most {@code maxPerService} live contact points per service, so a flood cannot grow it. */
-  public PeerTable(long expireAfterNanos, int maxPerService) {
+  /**
+   * Keeps contact points of {@code service} from now on.
+   *
+   * @return false if the table keeps {@code maxServices} others already
+   */
+  public boolean keep(String service) {
+    if (services.contains(service)) {
+      return true;
+    }
+    if (services.size() >= maxServices) {
+      return false;
+    }
+    services.add(service);
+    return true;
+  }
+
+  /** The services kept, in the order they were first kept. */
+  public List<String> keptServices() {
+    return List.copyOf(services);
+  }
+
+  public boolean keeps(String service) {
+    return services.contains(service);
+  }
+
+  /**
+   * Records an announcement heard at {@code now}, staying {@code expireAfterNanos} unless heard again, and says
+   * what became of it. A new contact point is refused when its service already has the maximum number; known
+   * ones are always refreshed. Call {@link #expire} first, so that expired entries do not count.
+   */
+  public Admission admit(Announcement node, long now, long expireAfterNanos) {
     if (expireAfterNanos <= 0) {
       throw new IllegalArgumentException("expireAfterNanos must be positive");
     }
-    if (maxPerService <= 0) {
-      throw new IllegalArgumentException("maxPerService must be positive");
-    }
-    this.expireAfterNanos = expireAfterNanos;
-    this.maxPerService = maxPerService;
-  }
-
-  /**
-   * Records an announcement heard at {@code nowNanos}. A newer incarnation on the same endpoint replaces the older
-   * one. An incarnation that said goodbye or was removed from the cluster is not taken back.
-   *
-   * @return true if the endpoint was not in the table before (or held another incarnation)
-   */
-  public synchronized boolean heard(Announcement node, long nowNanos) {
-    return admit(node, nowNanos) == Admission.NEW;
-  }
-
-  /**
-   * Records an announcement heard at {@code nowNanos}, as {@link #heard}, and says what became of it. A new
-   * contact point is refused when its service already has the maximum number of live ones; known ones are always
-   * refreshed.
-   */
-  public synchronized Admission admit(Announcement node, long nowNanos) {
-    return admit(node, nowNanos, expireAfterNanos);
-  }
-
-  /**
-   * As {@link #admit(Announcement, long)}, with an expiry for this entry alone: until it is heard again, it stays
-   * for {@code entryExpireAfterNanos} instead of the table's expiry. For a peer that announces less often.
-   */
-  public synchronized Admission admit(Announcement node, long nowNanos, long entryExpireAfterNanos) {
-    if (entryExpireAfterNanos <= 0) {
-      throw new IllegalArgumentException("entryExpireAfterNanos must be positive");
+    if (!services.contains(node.service())) {
+      return Admission.OTHER_SERVICE;
     }
     if (retired.containsKey(node.incarnation())) {
       return Admission.RETIRED;
     }
     Endpoint endpoint = Endpoint.of(node);
-    Entry previous = entries.get(endpoint);
-    boolean known = previous != null && !isExpired(previous, nowNanos);
-    if (!known && liveCount(node.service(), nowNanos) >= maxPerService) {
-      return Admission.FULL;
+    Entry entry = entries.get(endpoint);
+    if (entry != null && entry.expired(now) && entry.clash == null) {
+      remove(endpoint);
+      entry = null;
     }
-    entries.put(endpoint, new Entry(node, nowNanos, entryExpireAfterNanos));
-    return known && previous.node().equals(node) ? Admission.REFRESHED : Admission.NEW;
+    if (entry == null) {
+      if (countByService.getOrDefault(node.service(), 0) >= maxPerService) {
+        return Admission.FULL;
+      }
+      entries.put(endpoint, new Entry(node, now, expireAfterNanos));
+      countByService.merge(node.service(), 1, Integer::sum);
+      deadlines.add(new Deadline(now + expireAfterNanos + 1, endpoint));
+      return Admission.NEW;
+    }
+    Admission admission;
+    if (entry.node.incarnation().equals(node.incarnation())) {
+      entry.node = node;
+      entry.lastHeard = now;
+      entry.expireAfter = expireAfterNanos;
+      admission = Admission.REFRESHED;
+    } else if (entry.clash != null && entry.clash.incarnation().equals(node.incarnation())) {
+      entry.clash = node;
+      entry.clashLastHeard = now;
+      entry.clashExpireAfter = expireAfterNanos;
+      admission = Admission.REFRESHED;
+    } else if (node.incarnation().equals(entry.superseded) && !entry.expired(now)) {
+      // The incarnation we took for restarted is still announcing: two live nodes claim this endpoint.
+      entry.clash = node;
+      entry.clashLastHeard = now;
+      entry.clashExpireAfter = expireAfterNanos;
+      admission = Admission.CLASH;
+    } else {
+      // A restart on the same endpoint, in all likelihood: the newer incarnation takes over.
+      entry.superseded = entry.node.incarnation();
+      entry.node = node;
+      entry.lastHeard = now;
+      entry.expireAfter = expireAfterNanos;
+      entry.clash = null;
+      admission = Admission.NEW;
+    }
+    deadlines.add(new Deadline(entry.deadline() + 1, endpoint));
+    return admission;
   }
 
   /**
-   * Drops the endpoint if it still holds the incarnation that said goodbye; a goodbye from an old incarnation leaves
-   * a newer one on the same endpoint alone.
+   * Drops the incarnation that said goodbye, and retires it; a goodbye from an old incarnation leaves a newer one on
+   * the same endpoint alone, and one side of a clash leaves the other.
    *
-   * @return true if an entry was removed
+   * @return true if the endpoint is no longer in the table because of it
    */
-  public synchronized boolean goodbye(Announcement node) {
+  public boolean goodbye(Announcement node) {
     retire(node.incarnation());
     Endpoint endpoint = Endpoint.of(node);
     Entry entry = entries.get(endpoint);
-    if (entry != null && entry.node().incarnation().equals(node.incarnation())) {
-      entries.remove(endpoint);
-      return true;
+    if (entry == null) {
+      return false;
     }
-    return false;
+    return dropIncarnation(endpoint, entry, node.incarnation());
   }
 
   /**
-   * Drops every entry with this Akka address, because the cluster removed that node; its incarnation will not be
-   * taken back even if a late heartbeat from it arrives.
+   * Drops and retires the incarnation the cluster removed: the entries whose address and uid are those of the
+   * removed member. A new incarnation on the same address has another uid and stays (a node restarted on the same
+   * host and ports, whose predecessor's removal the cluster publishes after it announced). An announcement without
+   * a uid (0) matches on the address alone.
    *
-   * @return the number of entries removed
+   * @return the entries that left the table
    */
-  public synchronized int forgetAkkaAddress(String akkaAddress) {
-    int removed = 0;
-    for (var it = entries.values().iterator(); it.hasNext(); ) {
-      Entry entry = it.next();
-      if (entry.node().akkaAddress().equals(akkaAddress)) {
-        retire(entry.node().incarnation());
-        it.remove();
-        removed++;
+  public List<Announcement> memberRemoved(String address, long uid) {
+    List<Announcement> removed = new ArrayList<>();
+    for (var entry : new ArrayList<>(entries.entrySet())) {
+      Entry e = entry.getValue();
+      if (e.clash != null && matches(e.clash, address, uid)) {
+        retire(e.clash.incarnation());
+        e.clash = null;
+      }
+      if (matches(e.node, address, uid)) {
+        Announcement node = e.node;
+        retire(node.incarnation());
+        if (dropIncarnation(entry.getKey(), e, node.incarnation())) {
+          removed.add(node);
+        }
       }
     }
     return removed;
   }
 
+  private static boolean matches(Announcement node, String address, long uid) {
+    return node.address().equals(address) && (node.uid() == 0 || node.uid() == uid);
+  }
+
+  /** Removes {@code incarnation} from the entry; true if the endpoint left the table. */
+  private boolean dropIncarnation(Endpoint endpoint, Entry entry, String incarnation) {
+    if (entry.node.incarnation().equals(incarnation)) {
+      if (entry.clash != null) {
+        entry.promoteClash();
+        return false;
+      }
+      remove(endpoint);
+      return true;
+    }
+    if (entry.clash != null && entry.clash.incarnation().equals(incarnation)) {
+      entry.clash = null;
+    }
+    return false;
+  }
+
   /**
-   * Drops entries not heard for longer than their expiry.
+   * Drops entries not heard for longer than their expiry, and ends clashes whose other side went quiet.
    *
    * @return the entries dropped
    */
-  public synchronized List<Announcement> expire(long nowNanos) {
-    List<Announcement> expired = new ArrayList<>();
-    for (var it = entries.values().iterator(); it.hasNext(); ) {
-      Entry entry = it.next();
-      if (isExpired(entry, nowNanos)) {
-        expired.add(entry.node());
-        it.remove();
+  public List<Departure> expire(long now) {
+    List<Departure> expired = List.of();
+    while (!deadlines.isEmpty() && deadlines.peek().atNanos() - now <= 0) {
+      Endpoint endpoint = deadlines.poll().endpoint();
+      Entry entry = entries.get(endpoint);
+      if (entry == null) {
+        continue;
+      }
+      if (entry.clashExpired(now)) {
+        entry.clash = null;
+      }
+      if (entry.expired(now)) {
+        if (entry.clash != null) {
+          entry.promoteClash();
+          continue;
+        }
+        remove(endpoint);
+        if (expired.isEmpty()) {
+          expired = new ArrayList<>();
+        }
+        expired.add(new Departure(entry.node, "not heard within its expiry"));
       }
     }
     return expired;
   }
 
+  /** When {@link #expire} next has something to do, or {@link Long#MAX_VALUE}. */
+  public long nextExpiryNanos() {
+    return deadlines.isEmpty() ? Long.MAX_VALUE : deadlines.peek().atNanos();
+  }
+
   /**
    * The live contact points of {@code service} in a deterministic order (host, then port), with {@code self}
-   * included when it belongs to that service. Entries past their expiry are left out even before
-   * {@link #expire(long)} removes them.
+   * included when it belongs to that service. Entries past their expiry are left out even before {@link #expire}
+   * removes them.
    */
-  public synchronized List<Announcement> contactPoints(String service, Announcement self, long nowNanos) {
-    Map<Endpoint, Announcement> live = new HashMap<>();
+  public List<Announcement> contactPoints(String service, Announcement self, long now) {
+    List<Announcement> result = new ArrayList<>();
     for (Entry entry : entries.values()) {
-      if (entry.node().service().equals(service) && !isExpired(entry, nowNanos)) {
-        live.put(Endpoint.of(entry.node()), entry.node());
+      if (entry.node.service().equals(service) && live(entry, now)
+          && (self == null || !entry.node.sameContactPoint(self))) {
+        result.add(entry.node);
       }
     }
     if (self != null && self.service().equals(service)) {
-      live.put(Endpoint.of(self), self);
+      result.add(self);
     }
-    List<Announcement> result = new ArrayList<>(live.values());
     result.sort(ORDER);
     return result;
   }
 
+  private static boolean live(Entry entry, long now) {
+    return !entry.expired(now) || (entry.clash != null && !entry.clashExpired(now));
+  }
+
+  /** The incarnation holding {@code node}'s endpoint now, if any. */
+  public Announcement holder(Announcement node) {
+    Entry entry = entries.get(Endpoint.of(node));
+    return entry == null ? null : entry.node;
+  }
+
+  /** True if this incarnation is in the table, live, on either side of a clash. */
+  public boolean holds(String incarnation, long now) {
+    for (Entry entry : entries.values()) {
+      if (entry.node.incarnation().equals(incarnation) && !entry.expired(now)
+          || entry.clash != null && entry.clash.incarnation().equals(incarnation) && !entry.clashExpired(now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Every live entry with its age, for the operator view. */
-  public synchronized List<HeardPeer> snapshot(long nowNanos) {
+  public List<HeardPeer> snapshot(long now) {
     List<HeardPeer> result = new ArrayList<>();
     for (Entry entry : entries.values()) {
-      if (!isExpired(entry, nowNanos)) {
-        result.add(new HeardPeer(entry.node(), (nowNanos - entry.lastHeardNanos()) / 1_000_000));
+      if (!entry.expired(now)) {
+        result.add(new HeardPeer(entry.node, (now - entry.lastHeard) / 1_000_000));
       }
     }
     result.sort(Comparator.comparing(HeardPeer::node, Comparator.comparing(Announcement::service).thenComparing(ORDER)));
     return result;
   }
 
-  public synchronized int size() {
+  /** The clashes going on now. */
+  public List<Clash> clashes(long now) {
+    List<Clash> result = new ArrayList<>();
+    for (Entry entry : entries.values()) {
+      if (entry.clash != null && !entry.clashExpired(now) && !entry.expired(now)) {
+        result.add(new Clash(entry.node, entry.clash));
+      }
+    }
+    return result;
+  }
+
+  /** Entries held, expired ones not yet dropped included. */
+  public int size() {
     return entries.size();
   }
 
@@ -199,18 +384,10 @@ public final class PeerTable {
     }
   }
 
-  private int liveCount(String service, long nowNanos) {
-    int count = 0;
-    for (Entry entry : entries.values()) {
-      if (entry.node().service().equals(service) && !isExpired(entry, nowNanos)) {
-        count++;
-      }
+  private void remove(Endpoint endpoint) {
+    if (entries.remove(endpoint) != null) {
+      countByService.computeIfPresent(endpoint.service(), (service, count) -> count == 1 ? null : count - 1);
     }
-    return count;
-  }
-
-  private boolean isExpired(Entry entry, long nowNanos) {
-    return nowNanos - entry.lastHeardNanos() > entry.expireAfterNanos();
   }
 
   private void retire(String incarnation) {

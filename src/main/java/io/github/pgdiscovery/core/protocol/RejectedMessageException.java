@@ -28,7 +28,22 @@ public final class RejectedMessageException extends Exception {
     /** Signed, but not newer than a message already heard from the same incarnation: a replay. */
     REPLAYED,
     /** A new contact point for a service that already has the maximum number of peers. */
-    TABLE_FULL
+    TABLE_FULL,
+    /**
+     * From an incarnation that said goodbye or that the cluster removed: its late or replayed heartbeats must not
+     * bring it back.
+     */
+    RETIRED,
+    /**
+     * For a service this node neither announces nor looks up: another cluster on the same channel. Kept out of the
+     * table so that invented service names cannot grow it; counted, never warned about.
+     */
+    OTHER_SERVICE;
+
+    /** Whether drops for this reason deserve an operator's attention; the others are normal traffic. */
+    public boolean warns() {
+      return this != OTHER_SERVICE && this != RETIRED;
+    }
   }
 
   private final Reason reason;

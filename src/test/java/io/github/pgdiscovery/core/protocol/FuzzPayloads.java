@@ -36,7 +36,7 @@ public final class FuzzPayloads {
 
   public FuzzPayloads(long seed) {
     random = new Random(seed);
-    Announcement node = new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", "fuzz-1");
+    Announcement node = new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", 7, "fuzz-1");
     MessageCodec foreign = new MessageCodec("a-secret-the-node-under-test-does-not-know");
     MessageCodec unsigned = new MessageCodec();
     long now = System.currentTimeMillis();

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class MessageCodecTest {
 
   private static final Announcement ORDERS_NODE =
-      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", "3f1c9a7e");
+      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", -4226452422189680915L, "3f1c9a7e");
 
   private final MessageCodec codec = new MessageCodec();
 
@@ -29,12 +29,12 @@ final class MessageCodecTest {
 
   static Stream<Arguments> messages() {
     Announcement ipv6 =
-        new Announcement("orders", "2001:db8::17", 8558, "akka://orders@[2001:db8::17]:25520", "inc-ipv6");
+        new Announcement("orders", "2001:db8::17", 8558, "akka://orders@[2001:db8::17]:25520", 2, "inc-ipv6");
     Announcement dns = new Announcement(
         "orders", "orders-1.orders.default.svc.cluster.local", 8558,
-        "akka://orders@orders-1.orders.default.svc.cluster.local:25520", "inc-dns");
+        "akka://orders@orders-1.orders.default.svc.cluster.local:25520", 3, "inc-dns");
     Announcement unicodeService =
-        new Announcement("bestellungen-größe", "node-2", 1, "akka://x@node-2:65535", "inc-unicode");
+        new Announcement("bestellungen-größe", "node-2", 1, "akka://x@node-2:65535", Long.MIN_VALUE, "inc-unicode");
     return Stream.of(
         Arguments.of("announce, IPv4 host", new Message.Announce(ORDERS_NODE)),
         Arguments.of("announce stating its interval", new Message.Announce(ORDERS_NODE, 30_000)),
@@ -61,7 +61,7 @@ final class MessageCodecTest {
 
     assertSameJson(
         "{\"v\":1,\"type\":\"announce\",\"service\":\"orders\",\"host\":\"10.0.0.5\",\"port\":8558,"
-            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\",\"seq\":12,"
+            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"uid\":-4226452422189680915,\"incarnation\":\"3f1c9a7e\",\"seq\":12,"
             + "\"ts\":1763769600000}",
         payload);
   }
@@ -72,7 +72,7 @@ final class MessageCodecTest {
 
     assertSameJson(
         "{\"v\":1,\"type\":\"announce\",\"service\":\"orders\",\"host\":\"10.0.0.5\",\"port\":8558,"
-            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"incarnation\":\"3f1c9a7e\",\"ivl\":30000,"
+            + "\"address\":\"akka://orders@10.0.0.5:25520\",\"uid\":-4226452422189680915,\"incarnation\":\"3f1c9a7e\",\"ivl\":30000,"
             + "\"seq\":12,\"ts\":1763769600000}",
         payload);
   }
@@ -115,6 +115,7 @@ final class MessageCodecTest {
         host,
         65535,
         "€".repeat(MessageCodec.MAX_ADDRESS_LENGTH),
+        Long.MIN_VALUE,
         "€".repeat(MessageCodec.MAX_INCARNATION_LENGTH));
     assertEquals(HostNames.MAX_LENGTH, host.length());
 
@@ -123,7 +124,7 @@ final class MessageCodecTest {
 
   @Test
   void encodeRefusesAnAnnouncementWhosePayloadWouldExceedTheLimit() {
-    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(5000), "3f1c9a7e");
+    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(5000), 0, "3f1c9a7e");
 
     assertThrows(IllegalArgumentException.class, () -> codec.encode(new Message.Announce(huge)));
   }
@@ -210,13 +211,13 @@ final class MessageCodecTest {
   // Missing and ill-typed fields
 
   @ParameterizedTest(name = "without {0}")
-  @ValueSource(strings = {"service", "host", "port", "address", "incarnation"})
+  @ValueSource(strings = {"service", "host", "port", "address", "uid", "incarnation"})
   void announceWithoutAFieldIsRejectedAsMissingField(String field) {
     assertEquals(Reason.MISSING_FIELD, rejectionOf(announceWithout(field)));
   }
 
   @ParameterizedTest(name = "without {0}")
-  @ValueSource(strings = {"service", "host", "port", "address", "incarnation"})
+  @ValueSource(strings = {"service", "host", "port", "address", "uid", "incarnation"})
   void goodbyeWithoutAFieldIsRejectedAsMissingField(String field) {
     Map<String, String> fields = announceFields();
     fields.put("type", quoted("goodbye"));
@@ -254,8 +255,32 @@ final class MessageCodecTest {
         Arguments.of("service", "42"),
         Arguments.of("service", "[\"orders\"]"),
         Arguments.of("address", "false"),
+        Arguments.of("uid", "\"12\""),
+        Arguments.of("uid", "1.5"),
+        Arguments.of("uid", "18446744073709551616"),
         Arguments.of("incarnation", "7"),
         Arguments.of("type", "1"));
+  }
+
+  @ParameterizedTest(name = "duplicate {0}")
+  @ValueSource(strings = {"host", "port", "service", "type"})
+  void payloadGivingAKeyTwiceIsRejected(String field) {
+    // Two values for one key: a checker and a reader that took different ones could disagree about the message.
+    String payload = announce();
+    String duplicated = payload.substring(0, payload.length() - 1) + ",\"" + field + "\":" + announceFields().get(field) + "}";
+
+    assertEquals(Reason.NOT_JSON, rejectionOf(duplicated));
+  }
+
+  @ParameterizedTest(name = "followed by [{0}]")
+  @ValueSource(strings = {" {}", "x", " 1", "]", "{\"v\":1}"})
+  void payloadWithAnythingAfterTheObjectIsRejected(String trailer) {
+    assertEquals(Reason.NOT_JSON, rejectionOf(announce() + trailer));
+  }
+
+  @Test
+  void payloadWithTrailingWhiteSpaceIsStillAMessage() throws Exception {
+    assertEquals(ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(announce() + " \n")).node());
   }
 
   @ParameterizedTest(name = "{0} = {1}")
@@ -396,7 +421,8 @@ final class MessageCodecTest {
     fields.put("service", quoted(ORDERS_NODE.service()));
     fields.put("host", quoted(ORDERS_NODE.host()));
     fields.put("port", Integer.toString(ORDERS_NODE.port()));
-    fields.put("address", quoted(ORDERS_NODE.akkaAddress()));
+    fields.put("address", quoted(ORDERS_NODE.address()));
+    fields.put("uid", Long.toString(ORDERS_NODE.uid()));
     fields.put("incarnation", quoted(ORDERS_NODE.incarnation()));
     return fields;
   }

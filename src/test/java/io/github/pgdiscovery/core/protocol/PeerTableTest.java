@@ -22,7 +22,7 @@ final class PeerTableTest {
   /** This node, in a service none of the tests look up, so it stays out of their results. */
   private static final Announcement SELF_ELSEWHERE = node("inventory", "10.0.9.9", 8558, "self-inventory");
 
-  private final PeerTable table = new PeerTable(EXPIRE_AFTER);
+  private final Table table = new Table(Integer.MAX_VALUE);
 
   // ---------------------------------------------------------------------------------------------------------------
   // Hearing and expiry
@@ -125,7 +125,8 @@ final class PeerTableTest {
 
   @Test
   void tableRefusesANonPositiveExpiry() {
-    assertThrows(IllegalArgumentException.class, () -> new PeerTable(0));
+    assertThrows(IllegalArgumentException.class,
+        () -> table.table.admit(node("orders", "10.0.0.1", 8558, "a1"), T0, 0));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -196,16 +197,16 @@ final class PeerTableTest {
   // Removal from the cluster
 
   @Test
-  void forgetAkkaAddressRemovesEveryEntryOfThatAddressAndNothingElse() {
+  void memberRemovedRemovesEveryEntryOfThatMemberAndNothingElse() {
     String removedAddress = "akka://orders@10.0.0.1:25520";
-    Announcement orders = new Announcement("orders", "10.0.0.1", 8558, removedAddress, "a1");
-    Announcement secondEndpoint = new Announcement("orders", "10.0.0.1", 8559, removedAddress, "a1");
+    Announcement orders = new Announcement("orders", "10.0.0.1", 8558, removedAddress, 1, "a1");
+    Announcement secondEndpoint = new Announcement("orders", "10.0.0.1", 8559, removedAddress, 1, "a1");
     Announcement other = node("orders", "10.0.0.2", 8558, "b1");
     table.heard(orders, T0);
     table.heard(secondEndpoint, T0);
     table.heard(other, T0);
 
-    assertEquals(2, table.forgetAkkaAddress(removedAddress));
+    assertEquals(2, table.memberRemoved(removedAddress, 1));
     assertEquals(List.of(other), table.contactPoints("orders", SELF_ELSEWHERE, T0));
   }
 
@@ -213,30 +214,30 @@ final class PeerTableTest {
   void lateHeartbeatOfAForgottenIncarnationIsNotTakenBack() {
     Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
     table.heard(peer, T0);
-    table.forgetAkkaAddress(peer.akkaAddress());
+    table.memberRemoved(peer.address(), peer.uid());
 
     assertFalse(table.heard(peer, T0 + SECOND));
     assertEquals(List.of(), table.contactPoints("orders", SELF_ELSEWHERE, T0 + SECOND));
   }
 
   @Test
-  void newIncarnationOnAForgottenAkkaAddressIsTakenIn() {
+  void newIncarnationOnTheAddressOfARemovedMemberIsTakenIn() {
     Announcement old = node("orders", "10.0.0.1", 8558, "old");
     Announcement restarted = node("orders", "10.0.0.1", 8558, "new");
-    assertEquals(old.akkaAddress(), restarted.akkaAddress());
+    assertEquals(old.address(), restarted.address());
     table.heard(old, T0);
-    table.forgetAkkaAddress(old.akkaAddress());
+    table.memberRemoved(old.address(), old.uid());
 
     assertTrue(table.heard(restarted, T0 + SECOND));
     assertEquals(List.of(restarted), table.contactPoints("orders", SELF_ELSEWHERE, T0 + SECOND));
   }
 
   @Test
-  void forgetAkkaAddressOfAnUnknownAddressRemovesNothing() {
+  void removalOfAnUnknownMemberRemovesNothing() {
     Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
     table.heard(peer, T0);
 
-    assertEquals(0, table.forgetAkkaAddress("akka://orders@10.0.0.7:25520"));
+    assertEquals(0, table.memberRemoved("akka://orders@10.0.0.7:25520", peer.uid()));
     assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0));
   }
 
@@ -337,12 +338,64 @@ final class PeerTableTest {
   // ---------------------------------------------------------------------------------------------------------------
   // Helpers
 
+  private static Announcement node(String service, String host, int port, String address, long uid, String incarnation) {
+    return new Announcement(service, host, port, address, uid, incarnation);
+  }
+
+  /**
+   * The table as the protocol uses it, with the services of these tests kept and the table's expiry run before
+   * every admission, as the protocol does.
+   */
+  private static final class Table {
+    final PeerTable table;
+
+    Table(int maxPerService) {
+      table = new PeerTable(maxPerService, 16);
+      for (String service : List.of("orders", "billing", "orders-staging", "inventory")) {
+        table.keep(service);
+      }
+    }
+
+    boolean heard(Announcement node, long now) {
+      return admit(node, now) == PeerTable.Admission.NEW;
+    }
+
+    PeerTable.Admission admit(Announcement node, long now) {
+      return admit(node, now, EXPIRE_AFTER);
+    }
+
+    PeerTable.Admission admit(Announcement node, long now, long expireAfter) {
+      table.expire(now);
+      return table.admit(node, now, expireAfter);
+    }
+
+    boolean goodbye(Announcement node) {
+      return table.goodbye(node);
+    }
+
+    int memberRemoved(String address, long uid) {
+      return table.memberRemoved(address, uid).size();
+    }
+
+    List<Announcement> expire(long now) {
+      return table.expire(now).stream().map(PeerTable.Departure::node).toList();
+    }
+
+    List<Announcement> contactPoints(String service, Announcement self, long now) {
+      return table.contactPoints(service, self, now);
+    }
+
+    int size() {
+      return table.size();
+    }
+  }
+
   private static Announcement node(String service, String host, int port, String incarnation) {
-    return new Announcement(service, host, port, "akka://" + service + "@" + host + ":25520", incarnation);
+    return new Announcement(service, host, port, "akka://" + service + "@" + host + ":25520", incarnation.hashCode(), incarnation);
   }
 
   private static List<Announcement> contactPointsAfterHearing(List<Announcement> nodes) {
-    PeerTable fresh = new PeerTable(EXPIRE_AFTER);
+    Table fresh = new Table(Integer.MAX_VALUE);
     long now = T0;
     for (Announcement node : nodes) {
       fresh.heard(node, now);
@@ -353,7 +406,7 @@ final class PeerTableTest {
 
   @Test
   void fullServiceRefusesNewContactPointsButKeepsRefreshingKnownOnesAndOtherServices() {
-    PeerTable bounded = new PeerTable(EXPIRE_AFTER, 2);
+    Table bounded = new Table(2);
     Announcement first = node("orders", "10.0.0.1", 8558, "a1");
     Announcement second = node("orders", "10.0.0.2", 8558, "a2");
     bounded.admit(first, T0);
@@ -367,9 +420,97 @@ final class PeerTableTest {
 
   @Test
   void expiredEntriesFreeTheirPlaceInAFullService() {
-    PeerTable bounded = new PeerTable(EXPIRE_AFTER, 1);
+    Table bounded = new Table(1);
     bounded.admit(node("orders", "10.0.0.1", 8558, "a1"), T0);
 
     assertEquals(PeerTable.Admission.NEW, bounded.admit(node("orders", "10.0.0.2", 8558, "a2"), T0 + EXPIRE_AFTER + 1));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Restarts on the same address, clashes, bounds
+
+  @Test
+  void removalOfAMemberLeavesItsRestartedSuccessorOnTheSameAddressAlone() {
+    // docker compose, StatefulSets: the node restarts on the same host and ports before the cluster removes its
+    // predecessor. The removal names the predecessor's uid, not the successor's.
+    String address = "akka://orders@10.0.0.1:25520";
+    Announcement predecessor = node("orders", "10.0.0.1", 8558, address, 111, "before");
+    Announcement successor = node("orders", "10.0.0.1", 8558, address, 222, "after");
+    table.heard(predecessor, T0);
+    table.heard(successor, T0 + SECOND);
+
+    assertEquals(0, table.memberRemoved(address, 111));
+    assertEquals(PeerTable.Admission.REFRESHED, table.admit(successor, T0 + 2 * SECOND));
+    assertEquals(List.of(successor), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND));
+  }
+
+  @Test
+  void heartbeatOfARetiredIncarnationIsRefusedAsRetired() {
+    Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
+    table.heard(peer, T0);
+    table.memberRemoved(peer.address(), peer.uid());
+
+    assertEquals(PeerTable.Admission.RETIRED, table.admit(peer, T0 + SECOND));
+  }
+
+  @Test
+  void servicesTheTableDoesNotKeepAreNotStored() {
+    assertEquals(PeerTable.Admission.OTHER_SERVICE, table.admit(node("invented-1", "10.0.0.1", 8558, "x"), T0));
+    assertEquals(0, table.size());
+  }
+
+  @Test
+  void theNumberOfServicesKeptIsBounded() {
+    PeerTable bounded = new PeerTable(10, 2);
+
+    assertTrue(bounded.keep("a"));
+    assertTrue(bounded.keep("b"));
+    assertTrue(bounded.keep("a"));
+    assertFalse(bounded.keep("c"));
+    assertEquals(List.of("a", "b"), bounded.keptServices());
+  }
+
+  @Test
+  void replacedIncarnationHeardAgainIsAClashAndNeitherFlipsTheEntry() {
+    Announcement first = node("orders", "10.0.0.1", 8558, "one");
+    Announcement second = node("orders", "10.0.0.1", 8558, "two");
+    table.heard(first, T0);
+    assertEquals(PeerTable.Admission.NEW, table.admit(second, T0 + SECOND));
+
+    assertEquals(PeerTable.Admission.CLASH, table.admit(first, T0 + 2 * SECOND));
+    assertEquals(PeerTable.Admission.REFRESHED, table.admit(second, T0 + 3 * SECOND));
+    assertEquals(PeerTable.Admission.REFRESHED, table.admit(first, T0 + 4 * SECOND));
+    assertEquals(List.of(new PeerTable.Clash(second, first)), table.table.clashes(T0 + 4 * SECOND));
+    assertEquals(List.of(second), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 4 * SECOND));
+  }
+
+  @Test
+  void goodbyeFromOneSideOfAClashLeavesTheOtherInPlace() {
+    Announcement first = node("orders", "10.0.0.1", 8558, "one");
+    Announcement second = node("orders", "10.0.0.1", 8558, "two");
+    table.heard(first, T0);
+    table.heard(second, T0 + SECOND);
+    table.admit(first, T0 + 2 * SECOND);
+
+    assertFalse(table.goodbye(second));
+    assertEquals(List.of(first), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND));
+    assertTrue(table.goodbye(first));
+    assertEquals(List.of(), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND));
+  }
+
+  @Test
+  void aClashEndsWhenOneSideGoesQuiet() {
+    Announcement first = node("orders", "10.0.0.1", 8558, "one");
+    Announcement second = node("orders", "10.0.0.1", 8558, "two");
+    table.heard(first, T0);
+    table.heard(second, T0 + SECOND);
+    table.admit(first, T0 + 2 * SECOND);
+    // Only the second goes on announcing.
+    table.admit(second, T0 + 10 * SECOND);
+
+    table.expire(T0 + 2 * SECOND + EXPIRE_AFTER + 1);
+
+    assertEquals(List.of(), table.table.clashes(T0 + 2 * SECOND + EXPIRE_AFTER + 1));
+    assertEquals(List.of(second), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND + EXPIRE_AFTER + 1));
   }
 }

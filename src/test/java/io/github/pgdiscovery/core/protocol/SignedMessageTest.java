@@ -14,7 +14,7 @@ final class SignedMessageTest {
   private static final String SECRET = "a-shared-secret-of-some-length";
   private static final long NOW = 1_763_769_600_000L;
   private static final Announcement NODE =
-      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", "3f1c9a7e");
+      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", -4226452422189680915L, "3f1c9a7e");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final MessageCodec signing = new MessageCodec(SECRET);
@@ -120,7 +120,7 @@ final class SignedMessageTest {
     ReplayGuard guard = new ReplayGuard(30_000);
     guard.check(envelope(5, NOW), NOW);
 
-    Announcement restarted = new Announcement(NODE.service(), NODE.host(), NODE.port(), NODE.akkaAddress(), "new");
+    Announcement restarted = new Announcement(NODE.service(), NODE.host(), NODE.port(), NODE.address(), 99, "new");
     guard.check(new MessageCodec.Envelope(new Message.Announce(restarted), 1, NOW), NOW);
   }
 

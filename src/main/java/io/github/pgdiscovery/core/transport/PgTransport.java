@@ -1,5 +1,6 @@
-package io.github.pgdiscovery.core;
+package io.github.pgdiscovery.core.transport;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,47 +13,46 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * One pgjdbc connection that listens on the discovery channels and notifies on them. Not thread-safe: it belongs to
- * the engine's connection thread alone.
+ * The pgjdbc transport: one connection that listens on the discovery channels and notifies on them with
+ * {@code SELECT pg_notify(?, ?)}. Not thread-safe: it belongs to the runtime's connection thread alone.
  */
-final class ChannelConnection implements AutoCloseable {
-
-  static final String APPLICATION_NAME = "akka-discovery-postgres";
-
+public final class PgTransport implements Transport {
 
   private final Connection connection;
   private final PGConnection pg;
   private final PreparedStatement notify;
 
-  private ChannelConnection(Connection connection) throws SQLException {
+  private PgTransport(Connection connection) throws SQLException {
     this.connection = connection;
     this.pg = connection.unwrap(PGConnection.class);
     this.notify = connection.prepareStatement("SELECT pg_notify(?, ?)");
   }
 
-  static ChannelConnection open(EngineSettings settings) throws SQLException {
+  /** Connects with {@code settings}; the session's application_name is the adapter's application name. */
+  public static PgTransport open(DiscoverySettings settings) throws SQLException {
+    DiscoverySettings.Database database = settings.database();
     Properties properties = new Properties();
     // Defaults only: options given in the URL take precedence over these.
-    if (settings.user() != null && !settings.user().isEmpty()) {
-      properties.setProperty("user", settings.user());
+    if (database.user() != null && !database.user().isEmpty()) {
+      properties.setProperty("user", database.user());
     }
-    if (settings.password() != null && !settings.password().isEmpty()) {
-      properties.setProperty("password", settings.password());
+    if (database.password() != null && !database.password().isEmpty()) {
+      properties.setProperty("password", database.password());
     }
-    long timeoutSeconds = Math.max(1, settings.connectTimeout().toSeconds());
-    properties.setProperty("ApplicationName", APPLICATION_NAME);
+    long timeoutSeconds = Math.max(1, database.connectTimeout().toSeconds());
+    properties.setProperty("ApplicationName", settings.naming().applicationName());
     properties.setProperty("connectTimeout", Long.toString(timeoutSeconds));
     properties.setProperty("loginTimeout", Long.toString(timeoutSeconds));
     properties.setProperty("tcpKeepAlive", "true");
-    Connection connection = new org.postgresql.Driver().connect(settings.url(), properties);
+    Connection connection = new org.postgresql.Driver().connect(database.url(), properties);
     if (connection == null) {
-      throw new SQLException("not a PostgreSQL JDBC URL: " + EngineSettings.redactUrl(settings.url()));
+      throw new SQLException("not a PostgreSQL JDBC URL: " + DiscoverySettings.redactUrl(database.url()));
     }
     try {
       connection.setAutoCommit(true);
       // Bounds every statement's round trip, so a connection that went silent fails instead of hanging.
-      connection.setNetworkTimeout(Runnable::run, (int) settings.connectTimeout().toMillis());
-      return new ChannelConnection(connection);
+      connection.setNetworkTimeout(Runnable::run, (int) database.connectTimeout().toMillis());
+      return new PgTransport(connection);
     } catch (SQLException | RuntimeException e) {
       connection.close();
       throw e;
@@ -60,8 +60,9 @@ final class ChannelConnection implements AutoCloseable {
   }
 
   /** {@code channel} must be a valid identifier ({@link EngineSettings#isValidChannel}). */
-  void listen(String channel) throws SQLException {
-    if (!EngineSettings.isValidChannel(channel)) {
+  @Override
+  public void listen(String channel) throws SQLException {
+    if (!DiscoverySettings.isValidChannel(channel)) {
       throw new IllegalArgumentException("not a valid channel name: " + channel);
     }
     try (Statement statement = connection.createStatement()) {
@@ -70,7 +71,8 @@ final class ChannelConnection implements AutoCloseable {
     }
   }
 
-  void send(String channel, String payload) throws SQLException {
+  @Override
+  public void send(String channel, String payload) throws SQLException {
     notify.setString(1, channel);
     notify.setString(2, payload);
     // pg_notify returns void: the one row carries nothing.
@@ -78,8 +80,8 @@ final class ChannelConnection implements AutoCloseable {
     result.close();
   }
 
-  /** Waits up to {@code timeoutMillis} for notifications and returns their payloads, possibly none. */
-  List<String> poll(int timeoutMillis) throws SQLException {
+  @Override
+  public List<String> poll(int timeoutMillis) throws SQLException {
     PGNotification[] notifications = pg.getNotifications(timeoutMillis);
     if (notifications == null || notifications.length == 0) {
       return List.of();
@@ -91,12 +93,13 @@ final class ChannelConnection implements AutoCloseable {
     return payloads;
   }
 
-  /** A round trip to the server, bounded by {@code timeoutSeconds}. */
-  boolean isValid(int timeoutSeconds) throws SQLException {
+  @Override
+  public boolean isValid(int timeoutSeconds) throws SQLException {
     return connection.isValid(timeoutSeconds);
   }
 
-  int backendPid() {
+  @Override
+  public int backendPid() {
     return pg.getBackendPID();
   }
 

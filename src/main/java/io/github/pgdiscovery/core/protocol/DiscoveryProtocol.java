@@ -1,0 +1,608 @@
+package io.github.pgdiscovery.core.protocol;
+
+import io.github.pgdiscovery.core.protocol.Effect.Level;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import io.github.pgdiscovery.core.settings.DiscoverySettings.Timing;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * The discovery protocol of one node as a state machine: it is told what happened (connected, a payload arrived,
+ * time passed, the node joined its cluster, a member was removed) and answers with {@link Effect}s (payloads to
+ * send, readiness changes, peers added and removed, notices for the log). It has no thread, reads no clock and does
+ * no I/O: every input carries the time, on the node's monotonic clock in nanoseconds and its wall clock in
+ * milliseconds, so the same inputs always give the same outputs. Not thread-safe: one owner at a time.
+ *
+ * <p>The rules. On connect: announce, then probe (the runtime LISTENs on {@link #channels()} first). Every node that
+ * announces the probed service replies at once, on the prober's reply channel; so a newcomer knows everyone within a
+ * round trip. Lookups are answered once the node has heard its own probe come back and {@code probe-reply-window}
+ * has passed, and while nothing makes its view suspect (another live node on its own endpoint; signed peers it
+ * cannot hear because their clocks are off). A node re-announces every heartbeat interval, the joined interval once
+ * it has joined its cluster; every announcement states that interval and receivers scale its expiry to it.
+ *
+ * <p>Replies go to the prober alone, on a channel derived from the main channel and the prober's incarnation, which
+ * every node computes the same way: a broadcast reply would be delivered to every node, so that one join of a
+ * cluster of N would cost N x N deliveries instead of N.
+ */
+public final class DiscoveryProtocol {
+
+  /** How the node learns of its peers. */
+  public enum Mode {
+    /** The protocol: probe on connect, and answer probes at once. */
+    PROBE_AND_REPLY,
+    /** Heartbeats only, as libcluster_postgres does: for comparison benchmarks, never for production. */
+    HEARTBEAT_ONLY
+  }
+
+  /** At most one warning about rejected payloads per this interval; the rest are counted. */
+  private static final long REJECT_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** At most one error about skewed clocks per this interval. */
+  private static final long SKEW_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+  /**
+   * A node replies at most once per prober incarnation within this time: a forged or replayed probe repeated in a
+   * loop then costs each member one reply, not one per copy.
+   */
+  static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final int MAX_REMEMBERED_PROBERS = 4096;
+  private static final int MAX_REMEMBERED_SKEWED = 256;
+
+  private final DiscoverySettings settings;
+  private final Timing timing;
+  private final Announcement self;
+  private final Mode mode;
+  private final RandomGenerator random;
+  private final MessageCodec codec;
+  private final ReplayGuard replayGuard;
+  private final PeerTable peers;
+  private final String replyChannel;
+
+  // Connection.
+  private boolean connected;
+  private long connectedAt;
+  private boolean selfCheckReported;
+  /** Per kept service: when this node heard its own probe for it come back on this connection. */
+  private final Map<String, Long> probeEchoAt = new HashMap<>();
+  private final Set<String> probesToSend = new LinkedHashSet<>();
+
+  // Announcing.
+  private boolean announceRequested = true;
+  private boolean announcing;
+  private boolean joined;
+  private long nextHeartbeat;
+  private long seq;
+
+  // Readiness and what can spoil it.
+  private boolean ready;
+  private Announcement selfClash;
+  private long selfClashLastHeard;
+  private long selfClashExpireAfter;
+  private record Skew(long seq, long lastHeard, long skewMillis, String sender) {}
+  private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
+  private long lastSkewError = Long.MIN_VALUE;
+
+  private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
+
+  // Counters.
+  private long sent;
+  private long received;
+  private long accepted;
+  private long clashes;
+  private long repliesSuppressed;
+  private final Map<Reason, Long> rejected = new EnumMap<>(Reason.class);
+  private long lastRejectWarning = Long.MIN_VALUE;
+  private long rejectsSinceWarning;
+
+  public DiscoveryProtocol(DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
+    this.settings = settings;
+    this.timing = settings.timing();
+    this.self = self;
+    this.mode = mode;
+    this.random = random;
+    this.codec = new MessageCodec(settings.security().sharedSecret());
+    this.replayGuard = codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
+    this.peers = new PeerTable(settings.security().maxPeersPerService(), DiscoverySettings.Security.MAX_SERVICES);
+    this.replyChannel = replyChannel(settings.channel(), self.incarnation());
+    peers.keep(self.service());
+    for (Reason reason : Reason.values()) {
+      rejected.put(reason, 0L);
+    }
+    // Encoding our own announcement here fails fast, at start, on a name too long for a notification.
+    codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
+  }
+
+  public Announcement self() {
+    return self;
+  }
+
+  public DiscoverySettings settings() {
+    return settings;
+  }
+
+  /** The channels to LISTEN on before {@link #connected}: the main one, and this node's reply channel. */
+  public List<String> channels() {
+    return List.of(settings.channel(), replyChannel);
+  }
+
+  // ---------------------------------------------------------------------------------------------------- inputs
+
+  /** The connection is up and listening on {@link #channels()}: announce, then probe. */
+  public List<Effect> connected(long now, long wallMillis) {
+    List<Effect> out = new ArrayList<>();
+    connected = true;
+    connectedAt = now;
+    selfCheckReported = false;
+    probeEchoAt.clear();
+    announcing = announceRequested;
+    if (announcing) {
+      send(out, settings.channel(), announcement(), wallMillis);
+      nextHeartbeat = now + heartbeatDelayNanos(heartbeatInterval());
+    }
+    if (mode == Mode.PROBE_AND_REPLY) {
+      probesToSend.addAll(peers.keptServices());
+      sendProbes(out, wallMillis);
+    }
+    updateReadiness(out, now);
+    return out;
+  }
+
+  /** The connection is gone: nothing undelivered will arrive, and lookups stop until connected again. */
+  public List<Effect> disconnected(long now) {
+    List<Effect> out = new ArrayList<>();
+    connected = false;
+    announcing = false;
+    probeEchoAt.clear();
+    updateReadiness(out, now);
+    return out;
+  }
+
+  /** A notification arrived on one of {@link #channels()}. */
+  public List<Effect> received(String payload, long now, long wallMillis) {
+    List<Effect> out = new ArrayList<>();
+    received++;
+    expire(out, now);
+    Message message = open(payload, now, wallMillis, out);
+    if (message != null) {
+      handle(message, now, wallMillis, out);
+    }
+    updateReadiness(out, now);
+    return out;
+  }
+
+  /** Time passed: heartbeats, goodbyes, probes asked for by lookups, expiry, readiness. */
+  public List<Effect> tick(long now, long wallMillis) {
+    List<Effect> out = new ArrayList<>();
+    if (connected) {
+      if (announcing && !announceRequested) {
+        announcing = false;
+        send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
+        out.add(new Effect.Notice(Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
+      }
+      if (announcing && now - nextHeartbeat >= 0) {
+        // One read of the interval for both the stated interval and the next delay: they must agree.
+        Duration interval = heartbeatInterval();
+        send(out, settings.channel(), new Message.Announce(self, interval.toMillis()), wallMillis);
+        nextHeartbeat = now + heartbeatDelayNanos(interval);
+      }
+      sendProbes(out, wallMillis);
+      if (!selfCheckReported && !probeEchoAt.containsKey(self.service())
+          && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
+        selfCheckReported = true;
+        out.add(new Effect.Notice(Level.ERROR, "Connected to channel " + settings.channel() + " but did not hear"
+            + " this node's own " + (mode == Mode.PROBE_AND_REPLY ? "probe" : "announcement") + " within "
+            + DiscoverySettings.readable(settings.database().connectTimeout()) + ": notifications are not delivered"
+            + " on this connection. Likely causes: a pooler in transaction mode (PgBouncer, Supavisor), a read"
+            + " replica or hot standby, or a proxy that drops asynchronous messages. Point "
+            + settings.naming().key("url") + " at the primary directly. Lookups keep failing until this is"
+            + " fixed."));
+      }
+    }
+    expire(out, now);
+    updateReadiness(out, now);
+    return out;
+  }
+
+  /**
+   * This node has joined its cluster: from its next heartbeat on it announces at the joined interval, stating it.
+   * The cluster itself now watches the node; discovery only keeps it findable. Idempotent.
+   */
+  public List<Effect> joined() {
+    if (joined) {
+      return List.of();
+    }
+    joined = true;
+    return List.of(new Effect.Notice(Level.DEBUG, "Joined the cluster: announcing every "
+        + DiscoverySettings.readable(timing.joinedHeartbeatInterval()) + " from the next heartbeat on"));
+  }
+
+  /** Stop heartbeats and say goodbye at the next tick; the node keeps listening and answering lookups. */
+  public List<Effect> stopAnnouncing() {
+    announceRequested = false;
+    return List.of();
+  }
+
+  /** The cluster removed the member with this address and uid: drop and retire its contact points. */
+  public List<Effect> memberRemoved(String address, long uid) {
+    List<Effect> out = new ArrayList<>();
+    if (address.equals(self.address()) && uid == self.uid()) {
+      announceRequested = false;
+      return out;
+    }
+    for (Announcement gone : peers.memberRemoved(address, uid)) {
+      out.add(new Effect.PeerRemoved(gone, "removed from the cluster"));
+      out.add(new Effect.Notice(Level.DEBUG, "Forgot " + gone.endpoint() + " of " + gone.service()
+          + ": " + address + " was removed from the cluster"));
+    }
+    return out;
+  }
+
+  /**
+   * The contact points of {@code service}, this node included when it belongs to it; empty while lookups of that
+   * service are not answered (see {@link #notReadyReason}). A service this node has not kept so far is kept from
+   * now on and probed at the next tick, so that its first lookup waits for the replies instead of seeing nobody.
+   */
+  public Optional<List<Announcement>> lookup(String service, long now) {
+    if (!peers.keeps(service) && peers.keep(service) && connected && mode == Mode.PROBE_AND_REPLY) {
+      probesToSend.add(service);
+    }
+    if (!answers(service, now)) {
+      return Optional.empty();
+    }
+    return Optional.of(peers.contactPoints(service, self, now));
+  }
+
+  /** When this protocol next needs a {@link #tick}, on the monotonic clock; at most a second ahead of now. */
+  public long nextDeadline(long now) {
+    long next = now + TimeUnit.SECONDS.toNanos(1);
+    if (connected) {
+      if (announcing && !announceRequested || !probesToSend.isEmpty()) {
+        return now;
+      }
+      if (announcing) {
+        next = earlier(next, nextHeartbeat);
+      }
+      Long echo = probeEchoAt.get(self.service());
+      if (echo == null && !selfCheckReported) {
+        next = earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
+      } else if (echo != null && !ready) {
+        next = earlier(next, echo + timing.probeReplyWindow().toNanos());
+      }
+    }
+    return earlier(next, peers.nextExpiryNanos());
+  }
+
+  private static long earlier(long a, long b) {
+    return a - b <= 0 ? a : b;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- state
+
+  public boolean isReady() {
+    return ready;
+  }
+
+  public boolean isConnected() {
+    return connected;
+  }
+
+  /** Why lookups are not answered now, for the error a waiting lookup fails with. */
+  public String notReadyReason(long now) {
+    String channel = settings.channel();
+    if (!connected) {
+      return "PostgreSQL discovery channel " + channel + " is not connected";
+    }
+    if (selfClashActive(now)) {
+      return "another live node announces this node's own contact point " + self.endpoint() + " ("
+          + selfClash.address() + "); see the error logged";
+    }
+    if (!probeEchoAt.containsKey(self.service())) {
+      return "PostgreSQL discovery channel " + channel + " was connected too recently, or has not heard this"
+          + " node's own probe";
+    }
+    if (skewActive(now)) {
+      return "signed messages from peers are outside " + settings.naming().key("replay-window")
+          + " of this node's clock (clock skew); see the error logged";
+    }
+    return "PostgreSQL discovery channel " + channel + " is waiting " + DiscoverySettings.readable(
+        timing.probeReplyWindow()) + " for replies to its probe";
+  }
+
+  /** What an operator sees of the protocol; see {@code EngineStatus}. */
+  public Snapshot snapshot(long now) {
+    List<PeerTable.Clash> clashList = new ArrayList<>(peers.clashes(now));
+    if (selfClashActive(now)) {
+      clashList.add(new PeerTable.Clash(self, selfClash));
+    }
+    long maxSkew = 0;
+    for (Skew skew : skewed.values()) {
+      if (now - skew.lastHeard() <= timing.expireAfter().toNanos() && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
+        maxSkew = skew.skewMillis();
+      }
+    }
+    return new Snapshot(ready, announceRequested, heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
+        sent, received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
+  }
+
+  /**
+   * The protocol's part of the operator view.
+   *
+   * @param clashes live incarnations announcing one contact point now, this node's own included
+   * @param clockSkewMillis the largest clock difference measured recently in a validly signed but stale message,
+   *     0 if none
+   * @param clashesDetected clashes detected since start
+   * @param repliesSuppressed probes not answered because the same prober was answered just before
+   */
+  public record Snapshot(boolean ready, boolean announcing, Duration heartbeatInterval,
+      List<PeerTable.HeardPeer> peers, List<PeerTable.Clash> clashes, long clockSkewMillis, long sent,
+      long received, long accepted, Map<Reason, Long> rejected, long clashesDetected, long repliesSuppressed) {}
+
+  // ---------------------------------------------------------------------------------------------------- rules
+
+  private Message open(String payload, long now, long wallMillis, List<Effect> out) {
+    MessageCodec.Envelope envelope;
+    try {
+      envelope = codec.open(payload);
+    } catch (RejectedMessageException e) {
+      reject(e.reason(), e.getMessage(), now, out);
+      return null;
+    }
+    if (replayGuard != null) {
+      try {
+        replayGuard.check(envelope, wallMillis);
+      } catch (RejectedMessageException e) {
+        if (e.reason() == Reason.STALE) {
+          clockSkew(envelope, now, wallMillis, out);
+        }
+        reject(e.reason(), e.getMessage(), now, out);
+        return null;
+      }
+    }
+    return envelope.message();
+  }
+
+  /**
+   * A message signed with our secret, so from this cluster, but outside the replay window: the sender's clock or
+   * ours is off. Until it is fixed this node must not take its view for complete, or two skewed nodes could each
+   * form a cluster of their own. A repeated copy (no newer sequence number) is a replay, not news of the skew.
+   */
+  private void clockSkew(MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
+    String incarnation = envelope.message().incarnation();
+    Skew before = skewed.get(incarnation);
+    if (before != null && envelope.seq() <= before.seq()) {
+      return;
+    }
+    long skewMillis = envelope.timestampMillis() - wallMillis;
+    String sender = envelope.message() instanceof Message.Probe
+        ? "the node with incarnation " + incarnation + " (probing)"
+        : nodeOf(envelope.message()).address() + " at " + nodeOf(envelope.message()).endpoint();
+    skewed.put(incarnation, new Skew(envelope.seq(), now, skewMillis, sender));
+    if (lastSkewError == Long.MIN_VALUE || now - lastSkewError >= SKEW_ERROR_INTERVAL_NANOS) {
+      lastSkewError = now;
+      out.add(new Effect.Notice(Level.ERROR, "Messages correctly signed by " + sender + " carry a clock "
+          + Math.abs(skewMillis) + " ms " + (skewMillis > 0 ? "ahead of" : "behind") + " this node's, beyond "
+          + settings.naming().key("replay-window") + " ("
+          + DiscoverySettings.readable(settings.security().replayWindow()) + "), so they are dropped. While it"
+          + " hears such messages a node that is not yet answering lookups keeps waiting, so that it cannot form a"
+          + " cluster of its own. Synchronise the nodes' clocks (NTP), or widen the replay window beyond the"
+          + " skew. Logged at most once a minute."));
+    }
+  }
+
+  private void handle(Message message, long now, long wallMillis, List<Effect> out) {
+    skewed.remove(message.incarnation());
+    if (message instanceof Message.Probe probe) {
+      accepted++;
+      if (probe.senderIncarnation().equals(self.incarnation())) {
+        if (mode == Mode.PROBE_AND_REPLY) {
+          probeEchoAt.putIfAbsent(probe.service(), now);
+        }
+        return;
+      }
+      if (announcing && mode == Mode.PROBE_AND_REPLY && probe.service().equals(self.service())) {
+        Long last = repliedTo.get(probe.senderIncarnation());
+        if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
+          repliesSuppressed++;
+          return;
+        }
+        repliedTo.put(probe.senderIncarnation(), now);
+        send(out, replyChannel(settings.channel(), probe.senderIncarnation()), announcement(), wallMillis);
+      }
+    } else if (message instanceof Message.Announce announce) {
+      announced(announce, now, out);
+    } else if (message instanceof Message.Goodbye goodbye) {
+      accepted++;
+      Announcement node = goodbye.node();
+      if (selfClash != null && selfClash.incarnation().equals(node.incarnation())) {
+        selfClash = null;
+      }
+      if (peers.goodbye(node)) {
+        out.add(new Effect.PeerRemoved(node, "said goodbye"));
+        out.add(new Effect.Notice(Level.DEBUG, "Goodbye from " + node.service() + " at " + node.endpoint()));
+      }
+    }
+  }
+
+  private void announced(Message.Announce announce, long now, List<Effect> out) {
+    Announcement node = announce.node();
+    long expireAfter = timing.expireAfterNanos(announce.intervalMillis());
+    if (node.incarnation().equals(self.incarnation())) {
+      accepted++;
+      if (mode == Mode.HEARTBEAT_ONLY) {
+        probeEchoAt.putIfAbsent(self.service(), now);
+      }
+      return;
+    }
+    if (node.sameContactPoint(self)) {
+      accepted++;
+      boolean isNew = !selfClashActive(now) || !selfClash.incarnation().equals(node.incarnation());
+      selfClash = node;
+      selfClashLastHeard = now;
+      selfClashExpireAfter = expireAfter;
+      if (isNew) {
+        clashes++;
+        out.add(new Effect.Notice(Level.ERROR, clashText(self, node) + " This node stops answering lookups"
+            + " until the other one stops announcing (it is then dropped after its expiry)."));
+      }
+      return;
+    }
+    PeerTable.Admission admission = peers.admit(node, now, expireAfter);
+    switch (admission) {
+      case NEW -> {
+        accepted++;
+        out.add(new Effect.PeerAdded(node));
+        out.add(new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
+      }
+      case REFRESHED -> accepted++;
+      case CLASH -> {
+        accepted++;
+        clashes++;
+        out.add(new Effect.Notice(Level.ERROR, clashText(peers.holder(node), node)));
+      }
+      case RETIRED -> reject(Reason.RETIRED, "announcement of " + node.endpoint() + " from incarnation "
+          + node.incarnation() + ", which said goodbye or was removed from the cluster", now, out);
+      case FULL -> reject(Reason.TABLE_FULL, "no room for " + node.endpoint() + " in service " + node.service(),
+          now, out);
+      case OTHER_SERVICE -> reject(Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here",
+          now, out);
+    }
+  }
+
+  private String clashText(Announcement a, Announcement b) {
+    return "Two live nodes announce the same contact point " + a.endpoint() + " for service " + a.service() + ": "
+        + a.address() + " (incarnation " + a.incarnation() + ") and " + b.address() + " (incarnation "
+        + b.incarnation() + "). Cluster Bootstrap can reach only one of them there. Give every node its own"
+        + " management hostname and port; a common cause is a hostname that resolves to 127.0.1.1 through"
+        + " /etc/hosts on every machine.";
+  }
+
+  /** Counts a dropped payload and warns about drops at most every 10 s, with a hint at the likely cause. */
+  private void reject(Reason reason, String detail, long now, List<Effect> out) {
+    rejected.merge(reason, 1L, Long::sum);
+    if (!reason.warns()) {
+      return;
+    }
+    rejectsSinceWarning++;
+    if (lastRejectWarning == Long.MIN_VALUE || now - lastRejectWarning >= REJECT_WARNING_INTERVAL_NANOS) {
+      out.add(new Effect.Notice(Level.WARN, "Dropped " + rejectsSinceWarning + " notification(s) on channel "
+          + settings.channel() + ", latest: " + detail + " (" + reason + "). " + hint(reason)
+          + " Further drops are logged at most every 10 s."));
+      lastRejectWarning = now;
+      rejectsSinceWarning = 0;
+    }
+  }
+
+  private String hint(Reason reason) {
+    return switch (reason) {
+      case MISSING_SIGNATURE, BAD_SIGNATURE -> "Nodes with another shared secret, or none, use this channel: a"
+          + " separate cluster, or a node of this one with the wrong " + settings.naming().key("shared-secret") + ".";
+      case STALE -> "Are the nodes' clocks synchronised? Otherwise widen " + settings.naming().key("replay-window")
+          + ".";
+      case REPLAYED -> "Somebody with access to the database may be replaying recorded messages.";
+      case TABLE_FULL -> "More contact points announce this service than "
+          + settings.naming().key("max-peers-per-service") + " allows; raise it if that many nodes are real.";
+      default -> "Is another application, or another version of this library, using this channel?";
+    };
+  }
+
+  private void expire(List<Effect> out, long now) {
+    for (PeerTable.Departure gone : peers.expire(now)) {
+      out.add(new Effect.PeerRemoved(gone.node(), gone.why()));
+      out.add(new Effect.Notice(Level.DEBUG, "Contact point " + gone.node().endpoint() + " of "
+          + gone.node().service() + " expired: not heard within its expiry"));
+    }
+  }
+
+  private void updateReadiness(List<Effect> out, long now) {
+    boolean nowReady = answers(self.service(), now);
+    if (nowReady != ready) {
+      ready = nowReady;
+      out.add(new Effect.ReadinessChanged(nowReady));
+    }
+  }
+
+  /** Whether lookups of {@code service} are answered now. */
+  private boolean answers(String service, long now) {
+    if (!connected || selfClashActive(now)) {
+      return false;
+    }
+    Long echo = probeEchoAt.get(mode == Mode.HEARTBEAT_ONLY ? self.service() : service);
+    if (echo == null || now - echo < timing.probeReplyWindow().toNanos()) {
+      return false;
+    }
+    // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of service.
+    return ready || !skewActive(now);
+  }
+
+  private boolean selfClashActive(long now) {
+    return selfClash != null && now - selfClashLastHeard <= selfClashExpireAfter;
+  }
+
+  private boolean skewActive(long now) {
+    for (Skew skew : skewed.values()) {
+      if (now - skew.lastHeard() <= timing.expireAfter().toNanos()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void sendProbes(List<Effect> out, long wallMillis) {
+    for (String service : probesToSend) {
+      send(out, settings.channel(), new Message.Probe(service, self.incarnation()), wallMillis);
+    }
+    probesToSend.clear();
+  }
+
+  private void send(List<Effect> out, String channel, Message message, long wallMillis) {
+    out.add(new Effect.Send(channel, codec.encode(message, ++seq, wallMillis), message));
+    sent++;
+  }
+
+  private Message.Announce announcement() {
+    return new Message.Announce(self, heartbeatInterval().toMillis());
+  }
+
+  private Duration heartbeatInterval() {
+    return joined ? timing.joinedHeartbeatInterval() : timing.heartbeatInterval();
+  }
+
+  /**
+   * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the mean stays the
+   * interval, so N nodes send N / interval notifications a second.
+   */
+  private long heartbeatDelayNanos(Duration interval) {
+    return (long) (interval.toNanos() * (0.9 + 0.2 * random.nextDouble()));
+  }
+
+  private static Announcement nodeOf(Message message) {
+    return message instanceof Message.Announce announce ? announce.node() : ((Message.Goodbye) message).node();
+  }
+
+  /**
+   * The channel on which the node with {@code incarnation} hears replies to its probes: "pgd_" and 32 hex digits
+   * of a hash of the main channel and the incarnation, so it is always a valid identifier, differs per channel,
+   * and is not a name the sender of a probe can choose.
+   */
+  public static String replyChannel(String channel, String incarnation) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest((channel + "/" + incarnation).getBytes(StandardCharsets.UTF_8));
+      return "pgd_" + HexFormat.of().formatHex(hash, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
+  }
+}

@@ -1,0 +1,428 @@
+package io.github.pgdiscovery.core.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pgdiscovery.core.protocol.Effect.Level;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The protocol's rules on plain data: inputs in, effects out, no database, no threads, no clock. Times are made up
+ * and passed in; nothing waits.
+ */
+final class DiscoveryProtocolTest {
+
+  private static final long MS = 1_000_000L;
+  private static final long SECOND = 1000 * MS;
+  /** Monotonic readings have no meaning on their own: start somewhere arbitrary. */
+  private static final long T0 = 5_000_000_000_000L;
+  private static final long WALL0 = 1_763_769_600_000L;
+  private static final String SECRET = "0123456789abcdef-test-secret";
+  private static final String SERVICE = "orders";
+
+  private static DiscoverySettings settings(UnaryOperator<DiscoverySettings.Builder> adjust) {
+    return adjust.apply(DiscoverySettings.builder("jdbc:postgresql://db/app").channel("disc")).build();
+  }
+
+  private static Announcement node(int port) {
+    return node(port, UUID.randomUUID().toString());
+  }
+
+  private static Announcement node(int port, String incarnation) {
+    return new Announcement(SERVICE, "10.0.0." + (port % 250), port, "akka://orders@10.0.0." + (port % 250) + ":25520",
+        port * 31L, incarnation);
+  }
+
+  private static DiscoveryProtocol protocol(Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
+    return new DiscoveryProtocol(settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
+  }
+
+  private static List<Effect.Send> sends(List<Effect> effects) {
+    return effects.stream().filter(Effect.Send.class::isInstance).map(Effect.Send.class::cast).toList();
+  }
+
+  private static List<Effect.Notice> notices(List<Effect> effects, Level level) {
+    return effects.stream().filter(Effect.Notice.class::isInstance).map(Effect.Notice.class::cast)
+        .filter(n -> n.level() == level).toList();
+  }
+
+  /** Connects, hears its own announcement and probe come back, and lets the reply window pass: ready. */
+  private static long makeReady(DiscoveryProtocol protocol, long now) {
+    List<Effect> out = protocol.connected(now, WALL0);
+    for (Effect.Send send : sends(out)) {
+      protocol.received(send.payload(), now + MS, WALL0 + 1);
+    }
+    long after = now + MS + protocol.settings().timing().probeReplyWindow().toNanos();
+    protocol.tick(after, WALL0 + 400);
+    assertTrue(protocol.isReady(), () -> protocol.notReadyReason(after));
+    return after;
+  }
+
+  private static String encode(MessageCodec codec, Message message, long seq, long wall) {
+    return codec.encode(message, seq, wall);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Readiness
+
+  @Test
+  void connectAnnouncesThenProbesOnTheMainChannel() {
+    Announcement self = node(8558);
+    DiscoveryProtocol protocol = protocol(self, s -> s);
+
+    List<Effect.Send> sent = sends(protocol.connected(T0, WALL0));
+
+    assertEquals(2, sent.size());
+    assertTrue(sent.get(0).message() instanceof Message.Announce);
+    assertTrue(sent.get(1).message() instanceof Message.Probe);
+    assertTrue(sent.stream().allMatch(s -> s.channel().equals("disc")));
+    assertEquals(List.of("disc", DiscoveryProtocol.replyChannel("disc", self.incarnation())), protocol.channels());
+  }
+
+  @Test
+  void lookupsWaitForTheOwnProbeToComeBackAndTheReplyWindowToPass() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    List<Effect> out = protocol.connected(T0, WALL0);
+    assertEquals(Optional.empty(), protocol.lookup(SERVICE, T0 + SECOND));
+
+    for (Effect.Send send : sends(out)) {
+      protocol.received(send.payload(), T0 + 10 * MS, WALL0);
+    }
+    protocol.tick(T0 + 309 * MS, WALL0);
+    assertFalse(protocol.isReady());
+    List<Effect> ready = protocol.tick(T0 + 310 * MS, WALL0);
+
+    assertTrue(ready.contains(new Effect.ReadinessChanged(true)));
+    assertEquals(1, protocol.lookup(SERVICE, T0 + 310 * MS).orElseThrow().size());
+  }
+
+  @Test
+  void losingTheConnectionStopsLookupsUntilTheProbeIsHeardAgain() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+
+    List<Effect> lost = protocol.disconnected(now);
+    assertTrue(lost.contains(new Effect.ReadinessChanged(false)));
+    protocol.connected(now + SECOND, WALL0);
+
+    assertEquals(Optional.empty(), protocol.lookup(SERVICE, now + 2 * SECOND));
+  }
+
+  @Test
+  void aLookupOfAServiceNotKeptSoFarProbesItAndWaitsForThatProbe() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+
+    assertEquals(Optional.empty(), protocol.lookup("billing", now));
+    List<Effect.Send> probes = sends(protocol.tick(now, WALL0));
+
+    assertEquals(1, probes.size());
+    assertEquals(new Message.Probe("billing", protocol.self().incarnation()), probes.get(0).message());
+    protocol.received(probes.get(0).payload(), now + MS, WALL0);
+    protocol.tick(now + SECOND, WALL0);
+    assertEquals(Optional.of(List.of()), protocol.lookup("billing", now + SECOND));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 1: removal of an old incarnation must not retire its successor on the same address
+
+  @Test
+  void removalOfAPredecessorLeavesItsRestartedSuccessorOnTheSameAddressListed() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    MessageCodec peerCodec = new MessageCodec();
+    Announcement predecessor = new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 111, "old");
+    Announcement successor = new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 222, "new");
+    protocol.received(peerCodec.encode(new Message.Announce(predecessor)), now, WALL0);
+    protocol.received(peerCodec.encode(new Message.Announce(successor)), now + MS, WALL0);
+
+    protocol.memberRemoved(predecessor.address(), predecessor.uid());
+    protocol.received(peerCodec.encode(new Message.Announce(successor)), now + SECOND, WALL0);
+
+    assertTrue(protocol.lookup(SERVICE, now + SECOND).orElseThrow().contains(successor));
+    assertEquals(0L, protocol.snapshot(now + SECOND).rejected().get(Reason.RETIRED));
+  }
+
+  @Test
+  void heartbeatsOfARemovedMemberAreCountedAsRetiredNotAccepted() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    Announcement peer = node(8600);
+    String heartbeat = new MessageCodec().encode(new Message.Announce(peer));
+    protocol.received(heartbeat, now, WALL0);
+    long acceptedBefore = protocol.snapshot(now).accepted();
+
+    List<Effect> removed = protocol.memberRemoved(peer.address(), peer.uid());
+    protocol.received(heartbeat, now + SECOND, WALL0);
+
+    assertTrue(removed.contains(new Effect.PeerRemoved(peer, "removed from the cluster")));
+    assertEquals(acceptedBefore, protocol.snapshot(now + SECOND).accepted());
+    assertEquals(1L, protocol.snapshot(now + SECOND).rejected().get(Reason.RETIRED));
+    assertFalse(protocol.lookup(SERVICE, now + SECOND).orElseThrow().contains(peer));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 2: bounded memory
+
+  @Test
+  void announcementsOfServicesThisNodeNeitherAnnouncesNorLooksUpAreCountedAndNotKept() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    MessageCodec stranger = new MessageCodec();
+
+    for (int i = 0; i < 100; i++) {
+      Announcement invented = new Announcement("invented-" + i, "10.1.0.1", 9000, "akka://x@10.1.0.1:1", 0, "i" + i);
+      List<Effect> out = protocol.received(stranger.encode(new Message.Announce(invented)), now, WALL0);
+      assertEquals(List.of(), notices(out, Level.WARN), "another cluster's traffic is normal, not warned about");
+    }
+
+    assertEquals(100L, protocol.snapshot(now).rejected().get(Reason.OTHER_SERVICE));
+    assertEquals(List.of(), protocol.snapshot(now).peers());
+  }
+
+  @Test
+  void aForgedIntervalOfAnHourBuysNoLongerStayThanThisNodesJoinedIntervalGives() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    Announcement peer = node(8600);
+    protocol.received(new MessageCodec().encode(new Message.Announce(peer, 3_600_000)), now, WALL0);
+
+    // Defaults: 15 s expiry at 5 s, so 90 s at the joined 30 s; an honoured hour would have been three hours.
+    protocol.tick(now + 90 * SECOND, WALL0);
+    assertTrue(protocol.lookup(SERVICE, now + 90 * SECOND).orElseThrow().contains(peer));
+    List<Effect> later = protocol.tick(now + 91 * SECOND, WALL0);
+
+    assertTrue(later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(peer)), later::toString);
+  }
+
+  @Test
+  void aFullServiceRefusesNewcomersAndWarnsNamingTheKey() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s.maxPeersPerService(2));
+    long now = makeReady(protocol, T0);
+    MessageCodec codec = new MessageCodec();
+    protocol.received(codec.encode(new Message.Announce(node(8601))), now, WALL0);
+    List<Effect> out = protocol.received(codec.encode(new Message.Announce(node(8602))), now, WALL0);
+    out = protocol.received(codec.encode(new Message.Announce(node(8603))), now, WALL0);
+
+    assertEquals(1L, protocol.snapshot(now).rejected().get(Reason.TABLE_FULL));
+    assertTrue(notices(out, Level.WARN).get(0).text().contains("discovery.postgres.max-peers-per-service"));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 4: two live nodes on one endpoint
+
+  @Test
+  void twoLiveNodesOnOneEndpointAreAnErrorNamingBothAddressesAndTheEntryDoesNotFlip() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    MessageCodec codec = new MessageCodec();
+    Announcement first = new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-a:25520", 1, "a");
+    Announcement second = new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-b:25520", 2, "b");
+    protocol.received(codec.encode(new Message.Announce(first)), now, WALL0);
+    protocol.received(codec.encode(new Message.Announce(second)), now + MS, WALL0);
+
+    List<Effect> out = protocol.received(codec.encode(new Message.Announce(first)), now + 2 * MS, WALL0);
+
+    List<Effect.Notice> errors = notices(out, Level.ERROR);
+    assertEquals(1, errors.size());
+    assertTrue(errors.get(0).text().contains("akka://orders@host-a:25520"), errors.get(0).text());
+    assertTrue(errors.get(0).text().contains("akka://orders@host-b:25520"), errors.get(0).text());
+    assertEquals(1L, protocol.snapshot(now).clashesDetected());
+    assertEquals(1, protocol.snapshot(now + 2 * MS).clashes().size());
+    // Heartbeats of both go on: no further error, and a goodbye from one leaves the other.
+    assertEquals(List.of(), notices(protocol.received(codec.encode(new Message.Announce(second)), now + 3 * MS, WALL0),
+        Level.ERROR));
+    protocol.received(codec.encode(new Message.Goodbye(first)), now + 4 * MS, WALL0);
+    assertTrue(protocol.lookup(SERVICE, now + 4 * MS).orElseThrow().contains(second));
+  }
+
+  @Test
+  void anotherLiveNodeOnThisNodesOwnEndpointStopsLookupsUntilItGoesQuiet() {
+    Announcement self = node(8558);
+    DiscoveryProtocol protocol = protocol(self, s -> s);
+    long now = makeReady(protocol, T0);
+    Announcement impostor = new Announcement(SERVICE, self.host(), self.port(), "akka://orders@other-host:25520", 5,
+        "impostor");
+
+    List<Effect> out = protocol.received(new MessageCodec().encode(new Message.Announce(impostor)), now, WALL0);
+
+    assertTrue(out.contains(new Effect.ReadinessChanged(false)));
+    assertTrue(notices(out, Level.ERROR).get(0).text().contains("akka://orders@other-host:25520"));
+    assertTrue(notices(out, Level.ERROR).get(0).text().contains(self.address()));
+    assertEquals(Optional.empty(), protocol.lookup(SERVICE, now));
+    assertEquals(1, protocol.snapshot(now).clashes().size());
+
+    List<Effect> quiet = protocol.tick(now + 15 * SECOND + MS, WALL0);
+    assertTrue(quiet.contains(new Effect.ReadinessChanged(true)), quiet::toString);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 5: clock skew beyond the replay window
+
+  @Test
+  void validlySignedButStaleMessagesKeepANodeThatIsNotYetAnsweringFromAnsweringAndLogTheSkew() {
+    Announcement self = node(8558);
+    DiscoveryProtocol protocol = protocol(self, s -> s.sharedSecret(SECRET));
+    MessageCodec skewedPeer = new MessageCodec(SECRET);
+    List<Effect> connect = protocol.connected(T0, WALL0);
+    for (Effect.Send send : sends(connect)) {
+      protocol.received(send.payload(), T0 + MS, WALL0);
+    }
+    // The peer's clock is two minutes behind; its reply to our probe is dropped as stale.
+    List<Effect> out = protocol.received(encode(skewedPeer, new Message.Announce(node(8600)), 1, WALL0 - 120_000),
+        T0 + 2 * MS, WALL0);
+    protocol.tick(T0 + SECOND, WALL0 + 1000);
+
+    assertFalse(protocol.isReady(), "a node that only lacks peers because they were stale must not answer");
+    assertTrue(protocol.notReadyReason(T0 + SECOND).contains("clock skew"));
+    Effect.Notice error = notices(out, Level.ERROR).get(0);
+    assertTrue(error.text().contains("120000 ms behind"), error.text());
+    assertTrue(error.text().contains("discovery.postgres.replay-window"), error.text());
+    assertEquals(-120_000L, protocol.snapshot(T0 + SECOND).clockSkewMillis());
+    // Once nothing stale has been heard for expire-after, the node answers with what it has.
+    protocol.tick(T0 + 2 * MS + 15 * SECOND + MS, WALL0);
+    assertTrue(protocol.isReady());
+  }
+
+  @Test
+  void aSkewedNewcomerDoesNotTakeAnAnsweringMemberOutOfService() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s.sharedSecret(SECRET));
+    long now = makeReady(member, T0);
+    MessageCodec skewedNewcomer = new MessageCodec(SECRET);
+
+    List<Effect> out = member.received(encode(skewedNewcomer, new Message.Probe(SERVICE, "newcomer"), 1,
+        WALL0 + 300_000), now, WALL0);
+
+    assertTrue(member.isReady());
+    assertEquals(1, notices(out, Level.ERROR).size());
+  }
+
+  @Test
+  void aReplayedStaleMessageIsCountedButIsNoNewsOfSkew() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s.sharedSecret(SECRET));
+    long now = makeReady(protocol, T0);
+    String recorded = encode(new MessageCodec(SECRET), new Message.Announce(node(8600)), 7, WALL0 - 120_000);
+    protocol.received(recorded, now, WALL0);
+
+    List<Effect> again = protocol.received(recorded, now + 61 * SECOND, WALL0 + 61_000);
+
+    assertEquals(List.of(), notices(again, Level.ERROR));
+    assertEquals(2L, protocol.snapshot(now).rejected().get(Reason.STALE));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 6: what the replay guard guarantees, and what it does not
+
+  @Test
+  void aRecordedAnnouncementReplayedWithinTheWindowIsRefusedByReceiversThatHeardNewerOnesButTakenByANewcomer() {
+    MessageCodec departed = new MessageCodec(SECRET);
+    Announcement gone = node(8600);
+    String recorded = encode(departed, new Message.Announce(gone), 3, WALL0);
+    String later = encode(departed, new Message.Goodbye(gone), 4, WALL0 + 1000);
+
+    DiscoveryProtocol member = protocol(node(8558), s -> s.sharedSecret(SECRET));
+    long now = makeReady(member, T0);
+    member.received(recorded, now, WALL0);
+    member.received(later, now + SECOND, WALL0 + 1000);
+    member.received(recorded, now + 2 * SECOND, WALL0 + 2000);
+    assertEquals(1L, member.snapshot(now).rejected().get(Reason.REPLAYED));
+    assertFalse(member.lookup(SERVICE, now + 2 * SECOND).orElseThrow().contains(gone));
+
+    // The documented limit: a node that never heard this incarnation has no sequence to compare with, so inside
+    // replay-window it takes the recording, for at most expire-after. Outside the window nobody does.
+    DiscoveryProtocol newcomer = protocol(node(8559), s -> s.sharedSecret(SECRET));
+    long then = makeReady(newcomer, T0);
+    newcomer.received(recorded, then, WALL0 + 2000);
+    assertTrue(newcomer.lookup(SERVICE, then).orElseThrow().contains(gone));
+    DiscoveryProtocol laterNewcomer = protocol(node(8560), s -> s.sharedSecret(SECRET));
+    long after = makeReady(laterNewcomer, T0);
+    laterNewcomer.received(recorded, after, WALL0 + 31_000);
+    assertEquals(1L, laterNewcomer.snapshot(after).rejected().get(Reason.STALE));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 7: the switch to the joined interval
+
+  @Test
+  void theHeartbeatAfterJoiningStatesTheJoinedIntervalAndTheNextOneComesAtThatInterval() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    protocol.joined();
+
+    long heartbeatAt = protocol.nextDeadline(now);
+    List<Effect.Send> heartbeat = sends(protocol.tick(heartbeatAt, WALL0 + 5000));
+
+    assertEquals(new Message.Announce(protocol.self(), 30_000), heartbeat.get(0).message());
+    long next = protocol.nextDeadline(heartbeatAt);
+    // Not before the joined interval less its jitter: the stated interval and the delay come from one reading.
+    Poll.assertNoHeartbeatBefore(protocol, heartbeatAt, heartbeatAt + 27 * SECOND);
+    assertTrue(next - heartbeatAt <= 33 * SECOND);
+  }
+
+  /** Ticks through a stretch of time and checks that no announcement goes out in it. */
+  private static final class Poll {
+    static void assertNoHeartbeatBefore(DiscoveryProtocol protocol, long from, long until) {
+      for (long t = from + SECOND; t < until; t += SECOND) {
+        assertEquals(List.of(), sends(protocol.tick(t, WALL0)), "a heartbeat at +" + (t - from) / SECOND + " s");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Finding 10: a probe repeated in a loop
+
+  @Test
+  void aProbeRepeatedInALoopIsAnsweredOncePerProberAndSecond() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+    MessageCodec forger = new MessageCodec();
+    String probe = forger.encode(new Message.Probe(SERVICE, "forged"));
+
+    int replies = 0;
+    for (int i = 0; i < 100; i++) {
+      replies += sends(member.received(probe, now + i * MS, WALL0)).size();
+    }
+    int afterASecond = sends(member.received(probe, now + SECOND + MS, WALL0)).size();
+
+    assertEquals(1, replies);
+    assertEquals(1, afterASecond);
+    assertEquals(99L, member.snapshot(now).repliesSuppressed());
+  }
+
+  @Test
+  void aProbeIsAnsweredOnTheProbersReplyChannel() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+
+    List<Effect.Send> reply = sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, "p1")), now,
+        WALL0));
+
+    assertEquals(1, reply.size());
+    assertEquals(DiscoveryProtocol.replyChannel("disc", "p1"), reply.get(0).channel());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Goodbye
+
+  @Test
+  void stopAnnouncingSaysGoodbyeAtTheNextTickAndSendsNoMoreHeartbeats() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+
+    protocol.stopAnnouncing();
+    List<Effect.Send> goodbye = sends(protocol.tick(now, WALL0));
+
+    assertEquals(List.of(new Message.Goodbye(protocol.self())), goodbye.stream().map(Effect.Send::message).toList());
+    Poll.assertNoHeartbeatBefore(protocol, now, now + 60 * SECOND);
+    assertTrue(protocol.isReady(), "it keeps answering lookups");
+  }
+}

@@ -1,0 +1,81 @@
+package io.github.pgdiscovery.core.settings;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The rules of the settings, on plain values: every rule lives in {@link DiscoverySettings.Builder#build()}. */
+final class DiscoverySettingsTest {
+
+  private static final DiscoverySettings DEFAULTS = DiscoverySettings.builder("jdbc:postgresql://db/app").build();
+
+  @Test
+  void aPeerThatStatesNoIntervalOrTheNormalOneOrAShorterOneGetsExpireAfter() {
+    long expireAfter = DEFAULTS.timing().expireAfter().toNanos();
+
+    assertEquals(expireAfter, DEFAULTS.timing().expireAfterNanos(0));
+    assertEquals(expireAfter, DEFAULTS.timing().expireAfterNanos(5_000));
+    assertEquals(expireAfter, DEFAULTS.timing().expireAfterNanos(1_000));
+  }
+
+  @Test
+  void aPeerThatStatesALongerIntervalMayMissAsManyHeartbeatsAsANormalOne() {
+    // Defaults: 5 s heartbeat, 15 s expiry, so three heartbeats; at the joined 30 s that is 90 s.
+    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.timing().expireAfterNanos(30_000));
+    assertEquals(Duration.ofSeconds(45).toNanos(), DEFAULTS.timing().expireAfterNanos(15_000));
+  }
+
+  @Test
+  void anAnnouncementCannotBuyALongerStayThanThisNodesOwnJoinedIntervalGives() {
+    // A forged interval of an hour would have kept the entry three hours.
+    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.timing().expireAfterNanos(3_600_000));
+  }
+
+  @Test
+  void aJoinedHeartbeatShorterThanTheHeartbeatGivesTheHeartbeatThroughout() {
+    DiscoverySettings settings = DEFAULTS.toBuilder()
+        .timings(Duration.ofMinutes(1), Duration.ofMinutes(3)).joinedHeartbeatInterval(Duration.ofSeconds(30)).build();
+
+    assertEquals(Duration.ofMinutes(1), settings.timing().joinedHeartbeatInterval());
+  }
+
+  @Test
+  void joinedHeartbeatLongerThanAnHourIsRefusedNamingTheKey() {
+    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
+        () -> DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofMinutes(61)).build());
+
+    assertEquals("joined-heartbeat-interval", error.key());
+    assertTrue(error.problem().contains("1h1m"), error.problem());
+  }
+
+  @Test
+  void expiryWithinOneHeartbeatAndItsJitterIsRefused() {
+    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
+        () -> DEFAULTS.toBuilder().timings(Duration.ofSeconds(10), Duration.ofSeconds(11)).build());
+
+    assertEquals("expire-after", error.key());
+  }
+
+  @Test
+  void toBuilderRebuildsTheSameSettings() {
+    DiscoverySettings settings = DEFAULTS.toBuilder().user("u").password("p").channel("c2")
+        .sharedSecret("0123456789abcdef").maxPeersPerService(7).build();
+
+    assertEquals(settings, settings.toBuilder().build());
+  }
+
+  @Test
+  void aMissingUrlNamesTheEnvironmentVariableOfTheAdapterInUse() {
+    DiscoverySettings.Naming pekko = new DiscoverySettings.Naming(
+        "pekko.discovery.postgres", "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres", "Pekko");
+
+    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
+        () -> DiscoverySettings.builder(" ").naming(pekko).build());
+
+    assertEquals("url", error.key());
+    assertTrue(error.problem().contains("PEKKO_DISCOVERY_POSTGRES_URL"), error.problem());
+  }
+}
