@@ -256,7 +256,7 @@ final class DiscoveryEngineTest {
         PreparedStatement statement =
             connection.prepareStatement(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND pid = ANY (?)")) {
-      statement.setString(1, "akka-discovery-postgres");
+      statement.setString(1, DiscoverySettings.Naming.NEUTRAL.applicationName());
       statement.setArray(2, connection.createArrayOf("int4", pids.toArray()));
       var rs = statement.executeQuery();
       rs.next();
