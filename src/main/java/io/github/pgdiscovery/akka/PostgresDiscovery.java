@@ -2,6 +2,7 @@ package io.github.pgdiscovery.akka;
 
 import akka.Done;
 import akka.actor.AbstractExtensionId;
+import akka.actor.ActorRef;
 import akka.actor.ActorSystem;
 import akka.actor.ClassicActorSystemProvider;
 import akka.actor.CoordinatedShutdown;
@@ -62,11 +63,38 @@ public final class PostgresDiscovery implements Extension {
   private final PostgresDiscoverySettings settings;
   private final DiscoveryEngine engine;
 
+  /**
+   * Everything that stops the engine again (coordinated shutdown, termination, cluster removal) is in place before
+   * the engine starts, and the engine starts last: a step that fails leaves no engine announcing for an actor
+   * system that cannot use it, or that may already be gone.
+   */
   private PostgresDiscovery(ExtendedActorSystem system) {
     settings = PostgresDiscoverySettings.fromConfig(system.settings().config());
     Announcement self = selfAnnouncement(system);
     engine = new DiscoveryEngine(settings.engine(), self);
-    engine.start();
+    ActorRef membership = null;
+    try {
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+              "akka-discovery-postgres-goodbye",
+              () -> engine.shutdown().copy()
+                  .completeOnTimeout(null, GOODBYE_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                  .thenApply(stopped -> Done.getInstance()));
+      // Without coordinated shutdown (terminate() called directly) the connection still closes.
+      system.registerOnTermination(engine::shutdown);
+      if (isClusterProvider(system)) {
+        membership = system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
+      }
+      engine.start();
+    } catch (RuntimeException | Error e) {
+      // Nothing else stops it once this constructor has failed; the tasks registered above find it stopped.
+      engine.shutdown();
+      if (membership != null) {
+        system.stop(membership);
+      }
+      throw e;
+    }
     log.info(
         "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
         self.service(),
@@ -74,19 +102,6 @@ public final class PostgresDiscovery implements Extension {
         settings.engine().channel(),
         readable(settings.engine().heartbeatInterval()),
         readable(settings.engine().joinedHeartbeatInterval()));
-
-    if (isClusterProvider(system)) {
-      system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
-    }
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
-            "akka-discovery-postgres-goodbye",
-            () -> engine.shutdown().copy()
-                .completeOnTimeout(null, GOODBYE_WAIT_MILLIS, TimeUnit.MILLISECONDS)
-                .thenApply(stopped -> Done.getInstance()));
-    // Without coordinated shutdown (terminate() called directly) the connection still closes.
-    system.registerOnTermination(engine::shutdown);
   }
 
   public DiscoveryEngine engine() {
