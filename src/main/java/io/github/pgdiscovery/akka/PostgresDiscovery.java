@@ -17,6 +17,7 @@ import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.protocol.HostNames;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -43,7 +44,12 @@ public final class PostgresDiscovery implements Extension {
 
     @Override
     public PostgresDiscovery createExtension(ExtendedActorSystem system) {
-      return new PostgresDiscovery(system);
+      try {
+        return new PostgresDiscovery(system);
+      } catch (RuntimeException | Error e) {
+        StartFailure.ID.get(system).failure = e;
+        throw e;
+      }
     }
 
     @Override
@@ -58,6 +64,27 @@ public final class PostgresDiscovery implements Extension {
 
   public static PostgresDiscovery get(ClassicActorSystemProvider system) {
     return ID.get(system.classicSystem());
+  }
+
+  /**
+   * Why this actor system's extension could not be created, if it could not. Akka rethrows that failure to every
+   * later caller of {@link #get} but offers no way to ask for it, and asking must not start discovery.
+   */
+  static Optional<Throwable> startFailure(ActorSystem system) {
+    return Optional.ofNullable(StartFailure.ID.get(system).failure);
+  }
+
+  /** Per actor system, the failure {@link Id} met creating the extension; its own creation cannot fail. */
+  private static final class StartFailure implements Extension {
+    static final AbstractExtensionId<StartFailure> ID =
+        new AbstractExtensionId<>() {
+          @Override
+          public StartFailure createExtension(ExtendedActorSystem system) {
+            return new StartFailure();
+          }
+        };
+
+    volatile Throwable failure;
   }
 
   private final PostgresDiscoverySettings settings;
