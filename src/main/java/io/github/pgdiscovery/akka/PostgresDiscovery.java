@@ -2,6 +2,7 @@ package io.github.pgdiscovery.akka;
 
 import akka.Done;
 import akka.actor.AbstractExtensionId;
+import akka.actor.ActorRef;
 import akka.actor.ActorSystem;
 import akka.actor.ClassicActorSystemProvider;
 import akka.actor.CoordinatedShutdown;
@@ -15,6 +16,7 @@ import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.protocol.HostNames;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,7 +43,12 @@ public final class PostgresDiscovery implements Extension {
 
     @Override
     public PostgresDiscovery createExtension(ExtendedActorSystem system) {
-      return new PostgresDiscovery(system);
+      try {
+        return new PostgresDiscovery(system);
+      } catch (RuntimeException | Error e) {
+        StartFailure.ID.get(system).failure = e;
+        throw e;
+      }
     }
 
     @Override
@@ -58,14 +65,62 @@ public final class PostgresDiscovery implements Extension {
     return ID.get(system.classicSystem());
   }
 
+  /**
+   * Why this actor system's extension could not be created, if it could not. Akka rethrows that failure to every
+   * later caller of {@link #get} but offers no way to ask for it, and asking must not start discovery.
+   */
+  static Optional<Throwable> startFailure(ActorSystem system) {
+    return Optional.ofNullable(StartFailure.ID.get(system).failure);
+  }
+
+  /** Per actor system, the failure {@link Id} met creating the extension; its own creation cannot fail. */
+  private static final class StartFailure implements Extension {
+    static final AbstractExtensionId<StartFailure> ID =
+        new AbstractExtensionId<>() {
+          @Override
+          public StartFailure createExtension(ExtendedActorSystem system) {
+            return new StartFailure();
+          }
+        };
+
+    volatile Throwable failure;
+  }
+
   private final PostgresDiscoverySettings settings;
   private final DiscoveryEngine engine;
 
+  /**
+   * Everything that stops the engine again (coordinated shutdown, termination, cluster removal) is in place before
+   * the engine starts, and the engine starts last: a step that fails leaves no engine announcing for an actor
+   * system that cannot use it, or that may already be gone.
+   */
   private PostgresDiscovery(ExtendedActorSystem system) {
     settings = PostgresDiscoverySettings.fromConfig(system.settings().config());
     Announcement self = selfAnnouncement(system);
     engine = new DiscoveryEngine(settings.discovery(), self);
-    engine.start();
+    ActorRef membership = null;
+    try {
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+              "akka-discovery-postgres-goodbye",
+              () -> engine.shutdown().copy()
+                  .completeOnTimeout(null, GOODBYE_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                  .thenApply(stopped -> Done.getInstance()));
+      // Without coordinated shutdown (terminate() called directly) the connection still closes.
+      system.registerOnTermination(engine::shutdown);
+      if (isClusterProvider(system)) {
+        membership = system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
+      }
+      engine.start();
+    } catch (RuntimeException | Error e) {
+      // Nothing else stops it once this constructor has failed; the tasks registered above find it stopped.
+      engine.shutdown();
+      if (membership != null) {
+        system.stop(membership);
+      }
+      throw e;
+    }
     log.info(
         "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
         self.service(),
@@ -73,19 +128,6 @@ public final class PostgresDiscovery implements Extension {
         settings.discovery().channel(),
         DiscoverySettings.readable(settings.discovery().timing().heartbeatInterval()),
         DiscoverySettings.readable(settings.discovery().timing().joinedHeartbeatInterval()));
-
-    if (isClusterProvider(system)) {
-      system.systemActorOf(ClusterMembershipListener.props(engine), "postgresDiscoveryMembership");
-    }
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
-            "akka-discovery-postgres-goodbye",
-            () -> engine.shutdown().copy()
-                .completeOnTimeout(null, GOODBYE_WAIT_MILLIS, TimeUnit.MILLISECONDS)
-                .thenApply(stopped -> Done.getInstance()));
-    // Without coordinated shutdown (terminate() called directly) the connection still closes.
-    system.registerOnTermination(engine::shutdown);
   }
 
   public DiscoveryEngine engine() {

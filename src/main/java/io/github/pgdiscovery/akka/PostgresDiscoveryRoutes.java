@@ -18,12 +18,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.EngineStatus;
 import io.github.pgdiscovery.core.protocol.PeerTable;
+import java.util.Optional;
 
 /**
  * {@code GET /bootstrap/postgres} on the Akka Management endpoint: what discovery is doing on this node, as JSON.
  * Registered in reference.conf under {@code akka.management.http.routes}; read-only, so it is served in Akka
  * Management's read-only mode too. It never starts discovery itself: before the method is used it reports
- * {@code "state": "NOT_STARTED"}.
+ * {@code "state": "NOT_STARTED"}, and when it could not start (a bad setting, say) {@code "state": "FAILED"} with
+ * the reason as {@code "detail"}.
+ *
+ * <p>Every state answers HTTP 200: the route reports a state, and tools polling it read that from one JSON shape.
+ * A FAILED start lasts until the node restarts with a fixed configuration, so 503 (try again later) would mislead,
+ * and many HTTP clients drop the body of an error answer, which is where the reason is. Whether the node should
+ * take traffic is for the readiness check to say.
  */
 public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
 
@@ -43,13 +50,32 @@ public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
   }
 
   private String json() {
-    if (!system.hasExtension(PostgresDiscovery.ID)) {
+    Optional<Throwable> failure = PostgresDiscovery.startFailure(system);
+    if (failure.isPresent()) {
+      return failed(failure.get()).toString();
+    }
+    boolean started;
+    try {
+      started = system.hasExtension(PostgresDiscovery.ID);
+    } catch (RuntimeException e) {
+      // A start that failed since the check above: Akka rethrows it, and it has been recorded by now.
+      return failed(PostgresDiscovery.startFailure(system).orElse(e)).toString();
+    }
+    if (!started) {
       ObjectNode json = MAPPER.createObjectNode();
       json.put("state", "NOT_STARTED");
       json.put("detail", "the postgres discovery method has not been used by this actor system");
       return json.toString();
     }
     return toJson(PostgresDiscovery.get(system).engine().status()).toString();
+  }
+
+  /** Discovery could not start: the reason as the failure states it (settings errors name the key). */
+  static ObjectNode failed(Throwable failure) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("state", "FAILED");
+    json.put("detail", failure.getMessage() != null ? failure.getMessage() : failure.getClass().getName());
+    return json;
   }
 
   /** The status as the route shows it; kept apart from HTTP so it can be checked on plain data. */

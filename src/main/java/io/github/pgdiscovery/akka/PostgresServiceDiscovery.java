@@ -36,30 +36,44 @@ public final class PostgresServiceDiscovery extends ServiceDiscovery {
    * channel is not connected, or too recently to have heard the other nodes, it waits up to {@code resolveTimeout}
    * and then fails with {@link ServiceDiscovery.DiscoveryTimeoutException}, so Bootstrap retries instead of
    * seeing an empty or partial answer. Never throws.
+   *
+   * <p>The Future fails with the exception itself, never a {@link CompletionException} around it: Cluster Bootstrap
+   * matches on the exception's type, and {@link FutureConverters#asScala} hands on whatever the
+   * CompletableFuture holds. So the result is a fresh CompletableFuture completed with the bare exception, rather
+   * than a dependent stage (whose thrown exceptions the JDK wraps).
    */
   @Override
   public Future<Resolved> lookup(Lookup lookup, FiniteDuration resolveTimeout) {
+    CompletableFuture<Resolved> result = new CompletableFuture<>();
     try {
       String service = lookup.serviceName();
-      CompletableFuture<Resolved> resolved =
-          engine
-              .contactPoints(service, Duration.ofNanos(resolveTimeout.toNanos()))
-              .handle(
-                  (contactPoints, error) -> {
-                    if (error == null) {
-                      return toResolved(service, contactPoints);
-                    }
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                    if (cause instanceof NotReadyException) {
-                      throw new DiscoveryTimeoutException(cause.getMessage());
-                    }
-                    throw new CompletionException(cause);
-                  });
-      return FutureConverters.asScala(resolved);
+      engine
+          .contactPoints(service, Duration.ofNanos(resolveTimeout.toNanos()))
+          .whenComplete(
+              (contactPoints, error) -> {
+                if (error != null) {
+                  result.completeExceptionally(lookupFailure(error));
+                  return;
+                }
+                try {
+                  result.complete(toResolved(service, contactPoints));
+                } catch (RuntimeException e) {
+                  result.completeExceptionally(e);
+                }
+              });
     } catch (RuntimeException e) {
-      return FutureConverters.asScala(CompletableFuture.failedFuture(e));
+      result.completeExceptionally(e);
     }
+    return FutureConverters.asScala(result);
+  }
+
+  /** The engine's failure as Akka expects it: not ready means a timeout, anything else as it is, unwrapped. */
+  static Throwable lookupFailure(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof NotReadyException) {
+      return new DiscoveryTimeoutException(cause.getMessage());
+    }
+    return cause;
   }
 
   /** Contact points as Akka targets: host and port as announced, an IP literal's address parsed without DNS. */

@@ -2,6 +2,8 @@ package io.github.pgdiscovery.akka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.ActorSystem;
@@ -10,6 +12,9 @@ import akka.management.javadsl.AkkaManagement;
 import akka.testkit.javadsl.TestKit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
@@ -28,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -103,6 +109,53 @@ final class OperatorViewTest {
     Poll.until(DEADLINE, "readiness once the database is reachable", () -> ready(readiness.get()), engine::status);
   }
 
+  /**
+   * A bad setting: the route reports NOT_STARTED until the method is used (it never starts discovery itself), then
+   * FAILED with the configuration problem, where it used to answer HTTP 500.
+   */
+  @Test
+  void routeReportsAFailedStartWithTheConfigurationProblem() throws Exception {
+    int managementPort = TcpProxy.freePort();
+    system = ActorSystem.create("BadChannelRoute", badChannelConfig(managementPort));
+    AkkaManagement.get(system).start().toCompletableFuture().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+    assertEquals("NOT_STARTED", status(managementPort).path("state").asText());
+    assertFalse(system.hasExtension(PostgresDiscovery.ID), "the route started discovery");
+
+    ConfigException error =
+        assertThrows(ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
+    JsonNode failed = status(managementPort);
+    assertEquals("FAILED", failed.path("state").asText(), failed.toString());
+    assertEquals(error.getMessage(), failed.path("detail").asText());
+    assertTrue(failed.path("detail").asText().contains("akka.discovery.postgres.channel"), failed.toString());
+  }
+
+  /**
+   * A bad setting with the readiness check enabled: Akka Management starts (the check's constructor used to throw,
+   * failing the start), the check says not ready, and so does {@code /ready}.
+   */
+  @Test
+  void readinessIsFalseAfterAFailedStart() throws Exception {
+    int managementPort = TcpProxy.freePort();
+    Config config = ConfigFactory.parseString(
+            "akka.management.health-checks.readiness-checks.postgres-discovery ="
+                + " \"io.github.pgdiscovery.akka.PostgresReadinessCheck\"")
+        .withFallback(badChannelConfig(managementPort));
+    system = ActorSystem.create("BadChannelReadiness", config);
+    AkkaManagement.get(system).start().toCompletableFuture().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+    assertFalse(ready(new PostgresReadinessCheck(system).get()));
+    HttpResponse<String> ready = get(managementPort, "/ready");
+    assertNotEquals(200, ready.statusCode(), ready.body());
+    JsonNode failed = status(managementPort);
+    assertEquals("FAILED", failed.path("state").asText(), failed.toString());
+    assertTrue(failed.path("detail").asText().contains("akka.discovery.postgres.channel"), failed.toString());
+  }
+
+  private static Config badChannelConfig(int managementPort) {
+    return NodeConfig.standalone(null, "jdbc:postgresql://127.0.0.1:1/db", "bad;name", managementPort);
+  }
+
   private DiscoveryEngine peer(String channel, int port) {
     DiscoverySettings settings =
         DiscoverySettings.builder(db.jdbcUrl()).user(db.user()).password(db.password()).channel(channel).build();
@@ -125,15 +178,23 @@ final class OperatorViewTest {
   }
 
   private static JsonNode status(int managementPort) {
+    HttpResponse<String> response = get(managementPort, "/bootstrap/postgres");
+    assertEquals(200, response.statusCode(), response.body());
+    assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
     try {
-      HttpResponse<String> response = HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/bootstrap/postgres")).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, response.statusCode(), response.body());
-      assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
       return JSON.readTree(response.body());
     } catch (Exception e) {
-      throw new AssertionError("GET /bootstrap/postgres failed", e);
+      throw new AssertionError("GET /bootstrap/postgres answered no JSON: " + response.body(), e);
+    }
+  }
+
+  private static HttpResponse<String> get(int managementPort, String path) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).timeout(DEADLINE).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("GET " + path + " failed", e);
     }
   }
 }
