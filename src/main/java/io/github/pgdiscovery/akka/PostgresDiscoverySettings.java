@@ -16,7 +16,8 @@ public final class PostgresDiscoverySettings {
 
   /** What the core needs to name for Akka users: keys, environment variables, the session and thread names. */
   public static final DiscoverySettings.Naming NAMING =
-      new DiscoverySettings.Naming(PREFIX, "AKKA_DISCOVERY_POSTGRES", "akka-discovery-postgres", "Akka");
+      new DiscoverySettings.Naming(PREFIX, "AKKA_DISCOVERY_POSTGRES", "akka-discovery-postgres",
+          "akka_discovery");
 
   private final DiscoverySettings discovery;
 

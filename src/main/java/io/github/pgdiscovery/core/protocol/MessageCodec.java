@@ -101,9 +101,12 @@ public final class MessageCodec {
     return mac != null;
   }
 
-  /** Encodes with sequence number 0 and the current time; for tests and one-off messages. */
+  /**
+   * Encodes with sequence number 0 and timestamp 0: for unsigned one-off messages (tests, tools), which nobody
+   * checks for freshness. The protocol always passes its own sequence number and the time it was given.
+   */
   public String encode(Message message) {
-    return encode(message, 0, System.currentTimeMillis());
+    return encode(message, 0, 0);
   }
 
   public String encode(Message message, long seq, long timestampMillis) {

@@ -125,20 +125,21 @@ public record DiscoverySettings(Database database, String channel, Timing timing
    * @param configPath where the keys live, e.g. {@code akka.discovery.postgres}; log messages name keys under it
    * @param environmentPrefix prefix of the environment variables, e.g. {@code AKKA_DISCOVERY_POSTGRES}
    * @param applicationName the database session's application_name, and the connection thread's name prefix
-   * @param product the toolkit's name for operators, e.g. "Akka"
+   * @param defaultChannel the channel when none is configured: each toolkit has its own, as their nodes cannot form
+   *     one cluster
    */
-  public record Naming(String configPath, String environmentPrefix, String applicationName, String product) {
+  public record Naming(String configPath, String environmentPrefix, String applicationName, String defaultChannel) {
 
     public Naming {
       Objects.requireNonNull(configPath, "configPath");
       Objects.requireNonNull(environmentPrefix, "environmentPrefix");
       Objects.requireNonNull(applicationName, "applicationName");
-      Objects.requireNonNull(product, "product");
+      Objects.requireNonNull(defaultChannel, "defaultChannel");
     }
 
     /** Names for code that is neither adapter: tests of the core, the simulator and the benchmarks. */
     public static final Naming NEUTRAL =
-        new Naming("discovery.postgres", "DISCOVERY_POSTGRES", "pg-discovery", "the cluster toolkit");
+        new Naming("discovery.postgres", "DISCOVERY_POSTGRES", "pg-discovery", "pg_discovery");
 
     /** The full path of {@code key}, e.g. {@code akka.discovery.postgres.replay-window}. */
     public String key(String key) {
@@ -146,9 +147,11 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     }
   }
 
-  /** The library's defaults, the single source that reference.conf must agree with. */
+  /**
+   * The library's defaults, the single source that each adapter's reference.conf must agree with (the default
+   * channel is the adapter's, {@link Naming#defaultChannel()}).
+   */
   public static final class Defaults {
-    public static final String CHANNEL = "akka_discovery";
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
     public static final Duration JOINED_HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
     public static final Duration EXPIRE_AFTER = Duration.ofSeconds(15);
@@ -227,7 +230,7 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     private String url;
     private String user;
     private String password;
-    private String channel = Defaults.CHANNEL;
+    private String channel;
     private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
     private Duration joinedHeartbeatInterval = Defaults.JOINED_HEARTBEAT_INTERVAL;
     private Duration expireAfter = Defaults.EXPIRE_AFTER;
@@ -292,6 +295,7 @@ public record DiscoverySettings(Database database, String channel, Timing timing
         throw new InvalidSetting("url", "\"" + redactUrl(trimmedUrl)
             + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
       }
+      String channel = this.channel == null ? naming.defaultChannel() : this.channel;
       if (!isValidChannel(channel)) {
         throw new InvalidSetting("channel", "\"" + channel + "\" is not a valid Postgres identifier (letters,"
             + " digits, underscore, not starting with a digit; at most 63 bytes)");

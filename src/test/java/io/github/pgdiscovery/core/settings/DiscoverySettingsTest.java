@@ -70,7 +70,7 @@ final class DiscoverySettingsTest {
   @Test
   void aMissingUrlNamesTheEnvironmentVariableOfTheAdapterInUse() {
     DiscoverySettings.Naming pekko = new DiscoverySettings.Naming(
-        "pekko.discovery.postgres", "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres", "Pekko");
+        "pekko.discovery.postgres", "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres", "pekko_discovery");
 
     DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
         () -> DiscoverySettings.builder(" ").naming(pekko).build());
