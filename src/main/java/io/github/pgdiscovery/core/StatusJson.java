@@ -1,0 +1,81 @@
+package io.github.pgdiscovery.core;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.PeerTable;
+
+/**
+ * The operator view's JSON ({@code GET /bootstrap/postgres}), the same for both adapters; kept apart from HTTP so
+ * that it can be checked on plain data.
+ */
+public final class StatusJson {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private StatusJson() {}
+
+  /** Discovery has not been used by this actor system (the route never starts it). */
+  public static ObjectNode notStarted() {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("state", "NOT_STARTED");
+    json.put("detail", "the postgres discovery method has not been used by this actor system");
+    return json;
+  }
+
+  /** Discovery could not start: the reason as the failure states it (settings errors name the key). */
+  public static ObjectNode failed(Throwable failure) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("state", "FAILED");
+    json.put("detail", failure.getMessage() != null ? failure.getMessage() : failure.getClass().getName());
+    return json;
+  }
+
+  public static ObjectNode of(EngineStatus status) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("channel", status.channel());
+    json.put("state", status.state().name());
+    json.put("since", status.since().toString());
+    json.put("ready", status.ready());
+    json.put("lastError", status.lastError());
+    json.put("announcing", status.announcing());
+    json.put("heartbeatIntervalMillis", status.heartbeatInterval().toMillis());
+    json.set("self", node(status.self()));
+    ArrayNode peers = json.putArray("peers");
+    for (PeerTable.HeardPeer peer : status.peers()) {
+      peers.add(node(peer.node()).put("ageMillis", peer.ageMillis()));
+    }
+    // Two live nodes on one contact point: a configuration error, logged at ERROR when detected.
+    ArrayNode clashes = json.putArray("clashes");
+    for (PeerTable.Clash clash : status.protocol().clashes()) {
+      ObjectNode entry = clashes.addObject();
+      entry.put("endpoint", clash.holder().endpoint());
+      entry.putArray("addresses").add(clash.holder().address()).add(clash.other().address());
+      entry.putArray("incarnations").add(clash.holder().incarnation()).add(clash.other().incarnation());
+    }
+    json.put("clockSkewMillis", status.protocol().clockSkewMillis());
+    ObjectNode counters = json.putObject("counters");
+    counters.put("sent", status.sent());
+    counters.put("received", status.received());
+    counters.put("accepted", status.accepted());
+    counters.put("rejected", status.rejectedTotal());
+    ObjectNode reasons = counters.putObject("rejectedByReason");
+    status.rejected().forEach((reason, count) -> reasons.put(reason.name(), count));
+    counters.put("clashesDetected", status.protocol().clashesDetected());
+    counters.put("probeRepliesSuppressed", status.protocol().repliesSuppressed());
+    counters.put("reconnects", status.reconnects());
+    return json;
+  }
+
+  private static ObjectNode node(Announcement node) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("service", node.service());
+    json.put("host", node.host());
+    json.put("port", node.port());
+    json.put("address", node.address());
+    json.put("uid", node.uid());
+    json.put("incarnation", node.incarnation());
+    return json;
+  }
+}
