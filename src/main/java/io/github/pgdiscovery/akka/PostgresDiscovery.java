@@ -14,13 +14,9 @@ import akka.management.AkkaManagementSettings;
 import akka.management.cluster.bootstrap.ClusterBootstrapSettings;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.settings.DiscoverySettings;
-import io.github.pgdiscovery.core.protocol.HostNames;
+import io.github.pgdiscovery.core.SelfAnnouncement;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Owns the discovery engine of one actor system: one Postgres connection, one thread, one announcement. Created on
@@ -29,8 +25,6 @@ import org.slf4j.LoggerFactory;
  * and says goodbye on coordinated shutdown.
  */
 public final class PostgresDiscovery implements Extension {
-
-  private static final Logger log = LoggerFactory.getLogger(PostgresDiscovery.class);
 
   /** Shutdown waits at most this long for the goodbye, well inside the phase's default 5 s timeout. */
   private static final long GOODBYE_WAIT_MILLIS = 3000;
@@ -121,13 +115,6 @@ public final class PostgresDiscovery implements Extension {
       }
       throw e;
     }
-    log.info(
-        "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
-        self.service(),
-        self.endpoint(),
-        settings.discovery().channel(),
-        DiscoverySettings.readable(settings.discovery().timing().heartbeatInterval()),
-        DiscoverySettings.readable(settings.discovery().timing().joinedHeartbeatInterval()));
   }
 
   public DiscoveryEngine engine() {
@@ -152,22 +139,12 @@ public final class PostgresDiscovery implements Extension {
     AkkaManagementSettings management = new AkkaManagementSettings(system.settings().config());
     String host = management.getHttpHostname();
     int port = management.getHttpPort();
-    if (!HostNames.isValid(host)) {
-      throw new com.typesafe.config.ConfigException.BadValue(
-          "akka.management.http.hostname",
-          "\"" + host + "\" is not an IP literal or DNS name, so other nodes could not reach this node's contact point");
-    }
-    if (port < 1 || port > 65535) {
-      throw new com.typesafe.config.ConfigException.BadValue(
-          "akka.management.http.port",
-          port + " cannot be announced: other nodes need the fixed port (1 to 65535) Akka Management listens on");
-    }
     ClusterBootstrapSettings bootstrap = new ClusterBootstrapSettings(system.settings().config(), system.log());
     String service = bootstrap.getContactPointDiscoveryEffectiveName(system);
     String address = system.provider().getDefaultAddress().toString();
     // The cluster's uid for this actor system, so that MemberRemoved retires exactly this incarnation.
     long uid = isClusterProvider(system) ? akka.cluster.Cluster.get(system).selfUniqueAddress().longUid() : 0;
-    return new Announcement(service, host, port, address, uid, UUID.randomUUID().toString());
+    return SelfAnnouncement.of(service, host, port, address, uid, "akka.management.http");
   }
 
   private static boolean isClusterProvider(ExtendedActorSystem system) {
