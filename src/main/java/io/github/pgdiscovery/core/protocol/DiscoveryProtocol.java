@@ -50,7 +50,7 @@ public final class DiscoveryProtocol {
 
   /** At most one warning about rejected payloads per this interval; the rest are counted. */
   private static final long REJECT_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** At most one error about skewed clocks per this interval. */
+  /** At most one error about skewed clocks, or about nodes of another toolkit, per this interval. */
   private static final long SKEW_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
   /**
    * A node replies at most once per prober incarnation within this time: a forged or replayed probe repeated in a
@@ -93,6 +93,7 @@ public final class DiscoveryProtocol {
   private record Skew(long seq, long lastHeard, long skewMillis, String sender) {}
   private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
   private long lastSkewError = Long.MIN_VALUE;
+  private long lastToolkitError = Long.MIN_VALUE;
 
   private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
 
@@ -445,6 +446,10 @@ public final class DiscoveryProtocol {
       }
       return;
     }
+    if (!scheme(node.address()).equals(scheme(self.address()))) {
+      otherToolkit(node, now, out);
+      return;
+    }
     if (node.sameContactPoint(self)) {
       accepted++;
       boolean isNew = !selfClashActive(now) || !selfClash.incarnation().equals(node.incarnation());
@@ -478,6 +483,33 @@ public final class DiscoveryProtocol {
       case OTHER_SERVICE -> reject(Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here",
           now, out);
     }
+  }
+
+  /**
+   * A node of the same service whose address has another scheme ({@code pekko://} heard by an Akka node, say): the
+   * two toolkits' remoting cannot talk, so Bootstrap would probe it for ever. Dropped, counted and logged.
+   */
+  private void otherToolkit(Announcement node, long now, List<Effect> out) {
+    if (!node.service().equals(self.service())) {
+      reject(Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here", now, out);
+      return;
+    }
+    reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
+    if (lastToolkitError == Long.MIN_VALUE || now - lastToolkitError >= SKEW_ERROR_INTERVAL_NANOS) {
+      lastToolkitError = now;
+      out.add(new Effect.Notice(Level.ERROR, "A node with address " + node.address() + " at " + node.endpoint()
+          + " announces service " + self.service() + " on channel " + settings.channel() + ", but this node's"
+          + " address is " + self.address() + ": nodes of different toolkits (" + scheme(node.address()) + " and "
+          + scheme(self.address()) + ") cannot form one cluster, so this node ignores it. Give them different"
+          + " channels (" + settings.naming().key("channel") + ") or service names. Logged at most once a"
+          + " minute."));
+    }
+  }
+
+  /** The scheme of a remoting address, such as the part before "://"; the whole address if it has none. */
+  private static String scheme(String address) {
+    int end = address.indexOf("://");
+    return end < 0 ? address : address.substring(0, end);
   }
 
   private String clashText(Announcement a, Announcement b) {

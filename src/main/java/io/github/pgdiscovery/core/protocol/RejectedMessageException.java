@@ -38,11 +38,16 @@ public final class RejectedMessageException extends Exception {
      * For a service this node neither announces nor looks up: another cluster on the same channel. Kept out of the
      * table so that invented service names cannot grow it; counted, never warned about.
      */
-    OTHER_SERVICE;
+    OTHER_SERVICE,
+    /**
+     * From a node of another toolkit (an {@code akka://} address heard by a Pekko node, or the other way round) on
+     * this node's own service: the two cannot form one cluster. Logged as an error of its own, once a minute.
+     */
+    OTHER_TOOLKIT;
 
-    /** Whether drops for this reason deserve an operator's attention; the others are normal traffic. */
+    /** Whether drops for this reason call for the general warning; the others are normal or reported apart. */
     public boolean warns() {
-      return this != OTHER_SERVICE && this != RETIRED;
+      return this != OTHER_SERVICE && this != RETIRED && this != OTHER_TOOLKIT;
     }
   }
 

@@ -436,4 +436,25 @@ final class DiscoveryProtocolTest {
     Poll.assertNoHeartbeatBefore(protocol, now, now + 60 * SECOND);
     assertTrue(protocol.isReady(), "it keeps answering lookups");
   }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Akka and Pekko nodes on one channel and service
+
+  @Test
+  void aNodeOfTheOtherToolkitOnTheSameServiceIsIgnoredCountedAndLoggedOnce() {
+    DiscoveryProtocol akkaNode = protocol(node(8558), s -> s);
+    long now = makeReady(akkaNode, T0);
+    MessageCodec codec = new MessageCodec();
+    Announcement pekkoNode = new Announcement(SERVICE, "10.0.0.77", 7626, "pekko://orders@10.0.0.77:25520", 9, "p");
+
+    List<Effect> first = akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now, WALL0);
+    List<Effect> second = akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now + SECOND, WALL0);
+
+    assertFalse(akkaNode.lookup(SERVICE, now + SECOND).orElseThrow().contains(pekkoNode));
+    assertEquals(2L, akkaNode.snapshot(now).rejected().get(Reason.OTHER_TOOLKIT));
+    Effect.Notice error = notices(first, Level.ERROR).get(0);
+    assertTrue(error.text().contains("pekko://orders@10.0.0.77:25520"), error.text());
+    assertTrue(error.text().contains("discovery.postgres.channel"), error.text());
+    assertEquals(List.of(), notices(second, Level.ERROR));
+  }
 }
