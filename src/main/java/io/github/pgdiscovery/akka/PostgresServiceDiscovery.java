@@ -6,12 +6,9 @@ import akka.discovery.ServiceDiscovery;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.protocol.HostNames;
-import io.github.pgdiscovery.core.NotReadyException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import scala.Option;
 import scala.concurrent.Future;
 import scala.concurrent.duration.FiniteDuration;
@@ -37,43 +34,12 @@ public final class PostgresServiceDiscovery extends ServiceDiscovery {
    * and then fails with {@link ServiceDiscovery.DiscoveryTimeoutException}, so Bootstrap retries instead of
    * seeing an empty or partial answer. Never throws.
    *
-   * <p>The Future fails with the exception itself, never a {@link CompletionException} around it: Cluster Bootstrap
-   * matches on the exception's type, and {@link FutureConverters#asScala} hands on whatever the
-   * CompletableFuture holds. So the result is a fresh CompletableFuture completed with the bare exception, rather
-   * than a dependent stage (whose thrown exceptions the JDK wraps).
    */
   @Override
   public Future<Resolved> lookup(Lookup lookup, FiniteDuration resolveTimeout) {
-    CompletableFuture<Resolved> result = new CompletableFuture<>();
-    try {
-      String service = lookup.serviceName();
-      engine
-          .contactPoints(service, Duration.ofNanos(resolveTimeout.toNanos()))
-          .whenComplete(
-              (contactPoints, error) -> {
-                if (error != null) {
-                  result.completeExceptionally(lookupFailure(error));
-                  return;
-                }
-                try {
-                  result.complete(toResolved(service, contactPoints));
-                } catch (RuntimeException e) {
-                  result.completeExceptionally(e);
-                }
-              });
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-    }
-    return FutureConverters.asScala(result);
-  }
-
-  /** The engine's failure as Akka expects it: not ready means a timeout, anything else as it is, unwrapped. */
-  static Throwable lookupFailure(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    if (cause instanceof NotReadyException) {
-      return new DiscoveryTimeoutException(cause.getMessage());
-    }
-    return cause;
+    String service = lookup.serviceName();
+    return FutureConverters.asScala(engine.lookup(service, Duration.ofNanos(resolveTimeout.toNanos()),
+        contactPoints -> toResolved(service, contactPoints), DiscoveryTimeoutException::new));
   }
 
   /** Contact points as Akka targets: host and port as announced, an IP literal's address parsed without DNS. */

@@ -17,6 +17,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,6 +115,33 @@ public final class DiscoveryEngine implements AutoCloseable {
     return result;
   }
 
+  /**
+   * A lookup as a discovery front answers it: the contact points turned into the toolkit's answer, or, when not
+   * ready in time, the toolkit's timeout exception. The future fails with that exception itself, never a
+   * {@link java.util.concurrent.CompletionException} around it: Cluster Bootstrap matches on the exception's
+   * type, so the result is a fresh future completed with the bare exception rather than a dependent stage (whose
+   * thrown exceptions the JDK wraps). Never throws.
+   */
+  public <R> CompletableFuture<R> lookup(String service, Duration timeout,
+      Function<List<Announcement>, R> answer,
+      Function<String, ? extends Throwable> notReady) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    contactPoints(service, timeout).whenComplete((contactPoints, error) -> {
+      if (error instanceof NotReadyException) {
+        result.completeExceptionally(notReady.apply(error.getMessage()));
+      } else if (error != null) {
+        result.completeExceptionally(error);
+      } else {
+        try {
+          result.complete(answer.apply(contactPoints));
+        } catch (RuntimeException e) {
+          result.completeExceptionally(e);
+        }
+      }
+    });
+    return result;
+  }
+
   private void attemptLookup(String service, long deadline, Duration timeout,
       CompletableFuture<List<Announcement>> result) {
     long now = System.nanoTime();
@@ -163,7 +192,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /** Runs a request from another thread; what it yields is only ever notices and removals, never a send. */
-  private void apply(java.util.function.Supplier<List<Effect>> request) {
+  private void apply(Supplier<List<Effect>> request) {
     List<Effect> effects;
     synchronized (protocol) {
       effects = request.get();
