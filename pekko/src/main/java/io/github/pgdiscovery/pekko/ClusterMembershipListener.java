@@ -1,0 +1,61 @@
+package io.github.pgdiscovery.pekko;
+
+import org.apache.pekko.actor.AbstractActor;
+import org.apache.pekko.actor.Props;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.ClusterEvent;
+import io.github.pgdiscovery.core.DiscoveryEngine;
+
+/**
+ * Tells the engine about this node's membership: this node Up means it has joined, so it may announce less often;
+ * this node removed means stop announcing and say goodbye; another node removed means drop that incarnation's
+ * contact point now rather than at expiry.
+ */
+final class ClusterMembershipListener extends AbstractActor {
+
+  private final Cluster cluster = Cluster.get(getContext().getSystem());
+  private final DiscoveryEngine engine;
+
+  private ClusterMembershipListener(DiscoveryEngine engine) {
+    this.engine = engine;
+  }
+
+  static Props props(DiscoveryEngine engine) {
+    return Props.create(ClusterMembershipListener.class, () -> new ClusterMembershipListener(engine));
+  }
+
+  @Override
+  public void preStart() {
+    cluster.subscribe(getSelf(), ClusterEvent.initialStateAsEvents(), ClusterEvent.MemberUp.class,
+        ClusterEvent.MemberRemoved.class);
+  }
+
+  @Override
+  public void postStop() {
+    cluster.unsubscribe(getSelf());
+  }
+
+  @Override
+  public Receive createReceive() {
+    return receiveBuilder()
+        .match(
+            ClusterEvent.MemberUp.class,
+            up -> {
+              if (up.member().address().equals(cluster.selfAddress())) {
+                engine.joined();
+              }
+            })
+        .match(
+            ClusterEvent.MemberRemoved.class,
+            removed -> {
+              // Address and uid: a node restarted on the same host and port is a new member with another uid,
+              // and the removal of its predecessor must leave it alone.
+              if (removed.member().uniqueAddress().equals(cluster.selfUniqueAddress())) {
+                engine.stopAnnouncing();
+              } else {
+                engine.memberRemoved(removed.member().address().toString(), removed.member().uniqueAddress().longUid());
+              }
+            })
+        .build();
+  }
+}

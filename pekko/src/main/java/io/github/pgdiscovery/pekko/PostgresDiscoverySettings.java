@@ -1,0 +1,45 @@
+package io.github.pgdiscovery.pekko;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.github.pgdiscovery.core.settings.ConfigSettingsReader;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+
+/**
+ * Reads and checks the {@code pekko.discovery.postgres} section once; the rest of the library never touches
+ * {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()}); every failure names the full
+ * key and the bad value as written (a password never appears).
+ */
+public final class PostgresDiscoverySettings {
+
+  public static final String PREFIX = "pekko.discovery.postgres";
+
+  /** What the core needs to name for Pekko users: keys, environment variables, the session and thread names. */
+  public static final DiscoverySettings.Naming NAMING =
+      new DiscoverySettings.Naming(PREFIX, "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres",
+          "pekko_discovery");
+
+  private final DiscoverySettings discovery;
+
+  private PostgresDiscoverySettings(DiscoverySettings discovery) {
+    this.discovery = discovery;
+  }
+
+  /**
+   * Reads the settings from the actor system's whole configuration.
+   *
+   * @throws ConfigException naming the key, for a missing or bad value
+   */
+  public static PostgresDiscoverySettings fromConfig(Config root) {
+    return new PostgresDiscoverySettings(ConfigSettingsReader.read(root, NAMING));
+  }
+
+  public DiscoverySettings discovery() {
+    return discovery;
+  }
+
+  @Override
+  public String toString() {
+    return discovery.toString();
+  }
+}
