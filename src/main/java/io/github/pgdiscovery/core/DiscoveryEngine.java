@@ -186,7 +186,15 @@ public final class DiscoveryEngine implements AutoCloseable {
     apply(protocol::joined);
   }
 
-  /** The cluster removed the member with this address and uid: its contact points are dropped now. */
+  /** The cluster says this member is Up; for this node that means it has joined. */
+  public void memberUp(String address, long uid) {
+    apply(() -> protocol.memberUp(address, uid));
+  }
+
+  /**
+   * The cluster removed this member: this node stops announcing and says goodbye; another member's contact points
+   * are dropped now, not at expiry.
+   */
   public void memberRemoved(String address, long uid) {
     apply(() -> protocol.memberRemoved(address, uid));
   }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.PeerTable;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The operator view's JSON ({@code GET /bootstrap/postgres}), the same for both adapters; kept apart from HTTP so
@@ -15,6 +18,30 @@ public final class StatusJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private StatusJson() {}
+
+  /**
+   * The route's answer for one actor system: FAILED with the reason when discovery could not start, NOT_STARTED
+   * before the method is used (the route never starts it), else the engine's status.
+   *
+   * @param system the actor system, as {@link EngineStartup} knows it
+   * @param started whether the adapter's extension exists; may throw when its creation has just failed
+   * @param status the running engine's status
+   */
+  public static ObjectNode forSystem(Object system, BooleanSupplier started,
+      Supplier<EngineStatus> status) {
+    Optional<Throwable> failure = EngineStartup.failure(system);
+    if (failure.isPresent()) {
+      return failed(failure.get());
+    }
+    boolean running;
+    try {
+      running = started.getAsBoolean();
+    } catch (RuntimeException e) {
+      // A start that failed since the check above: the toolkit rethrows it, and it has been recorded by now.
+      return failed(EngineStartup.failure(system).orElse(e));
+    }
+    return running ? of(status.get()) : notStarted();
+  }
 
   /** Discovery has not been used by this actor system (the route never starts it). */
   public static ObjectNode notStarted() {

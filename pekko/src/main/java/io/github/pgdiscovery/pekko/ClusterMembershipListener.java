@@ -37,25 +37,12 @@ final class ClusterMembershipListener extends AbstractActor {
 
   @Override
   public Receive createReceive() {
+    // What the events mean for this node (is it this node? which incarnation?) is the engine's to decide.
     return receiveBuilder()
-        .match(
-            ClusterEvent.MemberUp.class,
-            up -> {
-              if (up.member().address().equals(cluster.selfAddress())) {
-                engine.joined();
-              }
-            })
-        .match(
-            ClusterEvent.MemberRemoved.class,
-            removed -> {
-              // Address and uid: a node restarted on the same host and port is a new member with another uid,
-              // and the removal of its predecessor must leave it alone.
-              if (removed.member().uniqueAddress().equals(cluster.selfUniqueAddress())) {
-                engine.stopAnnouncing();
-              } else {
-                engine.memberRemoved(removed.member().address().toString(), removed.member().uniqueAddress().longUid());
-              }
-            })
+        .match(ClusterEvent.MemberUp.class, up -> engine.memberUp(
+            up.member().address().toString(), up.member().uniqueAddress().longUid()))
+        .match(ClusterEvent.MemberRemoved.class, removed -> engine.memberRemoved(
+            removed.member().address().toString(), removed.member().uniqueAddress().longUid()))
         .build();
   }
 }

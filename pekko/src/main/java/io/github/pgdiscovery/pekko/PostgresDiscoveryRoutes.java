@@ -13,7 +13,6 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.javadsl.ManagementRouteProvider;
 import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 import io.github.pgdiscovery.core.StatusJson;
-import java.util.Optional;
 
 /**
  * {@code GET /bootstrap/postgres} on the Pekko Management endpoint: what discovery is doing on this node, as JSON.
@@ -43,20 +42,7 @@ public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
   }
 
   private String json() {
-    Optional<Throwable> failure = PostgresDiscovery.startFailure(system);
-    if (failure.isPresent()) {
-      return StatusJson.failed(failure.get()).toString();
-    }
-    boolean started;
-    try {
-      started = system.hasExtension(PostgresDiscovery.ID);
-    } catch (RuntimeException e) {
-      // A start that failed since the check above: Pekko rethrows it, and it has been recorded by now.
-      return StatusJson.failed(PostgresDiscovery.startFailure(system).orElse(e)).toString();
-    }
-    if (!started) {
-      return StatusJson.notStarted().toString();
-    }
-    return StatusJson.of(PostgresDiscovery.get(system).engine().status()).toString();
+    return StatusJson.forSystem(system, () -> system.hasExtension(PostgresDiscovery.ID),
+        () -> PostgresDiscovery.get(system).engine().status()).toString();
   }
 }

@@ -235,10 +235,19 @@ public final class DiscoveryProtocol {
     return List.of();
   }
 
-  /** The cluster removed the member with this address and uid: drop and retire its contact points. */
+  /** The cluster says the member with this address and uid is Up: if it is this node, it has joined. */
+  public List<Effect> memberUp(String address, long uid) {
+    return isSelf(address, uid) ? joined() : List.of();
+  }
+
+  /**
+   * The cluster removed the member with this address and uid: if it is this node, stop announcing and say goodbye;
+   * otherwise drop and retire that member's contact points. Address and uid: a node restarted on the same host and
+   * port is a new member with another uid, and the removal of its predecessor must leave it alone.
+   */
   public List<Effect> memberRemoved(String address, long uid) {
     List<Effect> out = new ArrayList<>();
-    if (address.equals(self.address()) && uid == self.uid()) {
+    if (isSelf(address, uid)) {
       announceRequested = false;
       return out;
     }
@@ -283,6 +292,10 @@ public final class DiscoveryProtocol {
       }
     }
     return earlier(next, peers.nextExpiryNanos());
+  }
+
+  private boolean isSelf(String address, long uid) {
+    return address.equals(self.address()) && uid == self.uid();
   }
 
   private static long earlier(long a, long b) {
