@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,8 @@ final class DatabaseOutageBootstrapTest {
 
     ServiceDiscovery discovery = Discovery.get(systems.get(0)).loadServiceDiscovery("postgres");
     ExecutionException lookup = assertThrows(ExecutionException.class,
-        () -> discovery.lookup(AkkaNodes.SERVICE, Duration.ofMillis(500)).toCompletableFuture().get());
+        () -> discovery.lookup(AkkaNodes.SERVICE, Duration.ofMillis(500)).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS));
     assertInstanceOf(ServiceDiscovery.DiscoveryTimeoutException.class, lookup.getCause());
     for (ActorSystem system : systems) {
       assertNotEquals(MemberStatus.up(), Cluster.get(system).selfMember().status(), "formed without discovery");

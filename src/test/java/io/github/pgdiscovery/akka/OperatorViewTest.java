@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,7 +39,7 @@ final class OperatorViewTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(15);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   private final TestDatabase db;
   private final Resources resources = new Resources();
@@ -61,7 +62,7 @@ final class OperatorViewTest {
     String channel = db.newChannelName();
     int managementPort = TcpProxy.freePort();
     system = ActorSystem.create("OperatorView", NodeConfig.standalone(db, db.jdbcUrl(), channel, managementPort));
-    AkkaManagement.get(system).start().toCompletableFuture().get();
+    AkkaManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
     Discovery.get(system).loadServiceDiscovery("postgres");
     Poll.until(DEADLINE, "the route reports ready", () -> status(managementPort).path("ready").asBoolean(false));
 
@@ -114,7 +115,11 @@ final class OperatorViewTest {
   }
 
   private static boolean ready(CompletionStage<Boolean> check) {
-    return check.toCompletableFuture().join();
+    try {
+      return check.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("the readiness check did not answer", e);
+    }
   }
 
   private static List<Integer> peerPorts(int managementPort) {
@@ -126,7 +131,9 @@ final class OperatorViewTest {
   private static JsonNode status(int managementPort) {
     try {
       HttpResponse<String> response = HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/bootstrap/postgres")).build(),
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/bootstrap/postgres"))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
           HttpResponse.BodyHandlers.ofString());
       assertEquals(200, response.statusCode(), response.body());
       assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -53,7 +54,7 @@ final class PostgresServiceDiscoveryStartTest {
     CompletableFuture<ServiceDiscovery.Resolved> lookup =
         discovery.lookup("nodatabase", Duration.ofMillis(300)).toCompletableFuture();
 
-    ExecutionException failure = assertThrows(ExecutionException.class, lookup::get);
+    ExecutionException failure = assertThrows(ExecutionException.class, () -> lookup.get(10, TimeUnit.SECONDS));
     assertInstanceOf(ServiceDiscovery.DiscoveryTimeoutException.class, failure.getCause());
   }
 
@@ -63,7 +64,7 @@ final class PostgresServiceDiscoveryStartTest {
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     ServiceDiscovery.Resolved resolved =
-        discovery.lookup("lone-node", Duration.ofSeconds(5)).toCompletableFuture().get();
+        discovery.lookup("lone-node", Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
     List<ServiceDiscovery.ResolvedTarget> targets = resolved.getAddresses();
     assertEquals(1, targets.size());

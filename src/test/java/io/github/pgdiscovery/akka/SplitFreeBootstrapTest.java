@@ -108,7 +108,9 @@ final class SplitFreeBootstrapTest {
               starters.submit(
                   () -> {
                     ready.countDown();
-                    go.await();
+                    if (!go.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+                      throw new IllegalStateException("not released within " + START_DEADLINE);
+                    }
                     return nodes.start();
                   }));
         }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -81,7 +82,8 @@ final class DiscoveryEngineTest {
 
     DiscoveryEngine late = participants.start(9204);
 
-    assertEquals(Set.of(9201, 9202, 9203, 9204), ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+    assertEquals(Set.of(9201, 9202, 9203, 9204),
+        ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
   }
 
   @Test
@@ -144,7 +146,8 @@ final class DiscoveryEngineTest {
     awaitPorts(listener, Set.of(9401, 9402));
 
     awaitPorts(listener, Set.of(9401));
-    assertEquals(Set.of(9401), ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+    assertEquals(Set.of(9401),
+        ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
   }
 
   @Test
@@ -192,7 +195,7 @@ final class DiscoveryEngineTest {
     ExecutionException outage =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get());
+            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, outage.getCause());
 
     DiscoveryEngine newcomer = participants.start(9503);
@@ -214,7 +217,7 @@ final class DiscoveryEngineTest {
     ExecutionException failure =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get());
+            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
 
     assertInstanceOf(NotReadyException.class, failure.getCause());
     assertTrue(failure.getCause().getMessage().contains("not connected"), failure.getCause().getMessage());

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
@@ -61,7 +62,7 @@ public final class Participants implements AutoCloseable {
   /** The ports of {@code engine}'s lookup of {@link #SERVICE}; empty while it is not ready. */
   public static Set<Integer> ports(DiscoveryEngine engine) {
     try {
-      return engine.contactPoints(SERVICE, Duration.ofSeconds(5)).get().stream()
+      return engine.contactPoints(SERVICE, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).stream()
           .map(Announcement::port)
           .collect(Collectors.toCollection(TreeSet::new));
     } catch (Exception e) {
