@@ -19,12 +19,19 @@ public final class Participants implements AutoCloseable {
   public static final String SERVICE = "test-service";
 
   private final TestDatabase db;
+  private final String url;
   private final String channel;
   private final List<DiscoveryEngine> started = new ArrayList<>();
 
   public Participants(TestDatabase db) {
+    this(db, db.jdbcUrl(), db.newChannelName());
+  }
+
+  /** Participants that connect to {@code url} (e.g. through a proxy) and talk on {@code channel}. */
+  public Participants(TestDatabase db, String url, String channel) {
     this.db = db;
-    this.channel = db.newChannelName();
+    this.url = url;
+    this.channel = channel;
   }
 
   public String channel() {
@@ -33,7 +40,7 @@ public final class Participants implements AutoCloseable {
 
   /** Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes explain changes. */
   public EngineSettings settings() {
-    return EngineSettings.defaults(db.jdbcUrl(), db.user(), db.password(), channel)
+    return EngineSettings.defaults(url, db.user(), db.password(), channel)
         .withTimings(Duration.ofSeconds(60), Duration.ofSeconds(180));
   }
 

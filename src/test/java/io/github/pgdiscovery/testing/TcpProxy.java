@@ -55,6 +55,15 @@ public final class TcpProxy implements AutoCloseable {
     return port;
   }
 
+  /**
+   * This proxy's end of each connection it opened to the target, one per client connection accepted since it was
+   * started, closed ones included (until {@link #stop()}). The server sees these as the client address and port of
+   * the sessions opened through the proxy (pg_stat_activity.client_addr and client_port).
+   */
+  public List<InetSocketAddress> upstreamLocalAddresses() {
+    return links.stream().map(link -> (InetSocketAddress) link.upstream.getLocalSocketAddress()).toList();
+  }
+
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
