@@ -50,6 +50,11 @@ public final class AkkaNodes implements AutoCloseable {
     this.requiredContactPoints = requiredContactPoints;
   }
 
+  /** The channel these nodes' discovery talks on. */
+  public String channel() {
+    return channel;
+  }
+
   /** The configuration of one node; {@code overrides} (HOCON) is applied on top. */
   public Config config(int remotingPort, int managementPort, String overrides) {
     Config node =

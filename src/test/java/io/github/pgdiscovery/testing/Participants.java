@@ -68,8 +68,13 @@ public final class Participants implements AutoCloseable {
 
   /** The ports of {@code engine}'s lookup of {@link #SERVICE}; empty while it is not ready. */
   public static Set<Integer> ports(DiscoveryEngine engine) {
+    return ports(engine, SERVICE);
+  }
+
+  /** The ports of {@code engine}'s lookup of {@code service}; empty while it is not ready. */
+  public static Set<Integer> ports(DiscoveryEngine engine, String service) {
     try {
-      return engine.contactPoints(SERVICE, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).stream()
+      return engine.contactPoints(service, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).stream()
           .map(Announcement::port)
           .collect(Collectors.toCollection(TreeSet::new));
     } catch (Exception e) {
