@@ -44,7 +44,7 @@ final class OperatorViewTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(15);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   private final TestDatabase db;
   private final Resources resources = new Resources();
@@ -67,7 +67,7 @@ final class OperatorViewTest {
     String channel = db.newChannelName();
     int managementPort = TcpProxy.freePort();
     system = ActorSystem.create("OperatorView", NodeConfig.standalone(db, db.jdbcUrl(), channel, managementPort));
-    AkkaManagement.get(system).start().toCompletableFuture().get();
+    AkkaManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
     Discovery.get(system).loadServiceDiscovery("postgres");
     Poll.until(DEADLINE, "the route reports ready", () -> status(managementPort).path("ready").asBoolean(false));
 
@@ -168,7 +168,11 @@ final class OperatorViewTest {
   }
 
   private static boolean ready(CompletionStage<Boolean> check) {
-    return check.toCompletableFuture().join();
+    try {
+      return check.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("the readiness check did not answer", e);
+    }
   }
 
   private static List<Integer> peerPorts(int managementPort) {

@@ -117,7 +117,7 @@ final class PostgresServiceDiscoveryStartTest {
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     ServiceDiscovery.Resolved resolved =
-        discovery.lookup("lone-node", Duration.ofSeconds(5)).toCompletableFuture().get();
+        discovery.lookup("lone-node", Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
     List<ServiceDiscovery.ResolvedTarget> targets = resolved.getAddresses();
     assertEquals(1, targets.size());

@@ -10,6 +10,7 @@ import akka.cluster.MemberStatus;
 import io.github.pgdiscovery.testing.AkkaNodes;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -40,17 +41,51 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Five actor systems released at the same instant, none of them already in a cluster, must bootstrap exactly one
- * cluster through the postgres method, every time: no node may form a cluster of its own beside the others'.
- * The trials are repeated in one run because a split, when it happens, depends on the interleaving.
+ * Five actor systems, none of them already in a cluster, released all at once or one and then two pairs, must
+ * bootstrap exactly one cluster through the postgres method, every time: no node may form a cluster of its own
+ * beside the others'.
+ *
+ * <p>Bootstrap's own safeguards are turned down so that they cannot be what prevents a split: any two nodes that
+ * have found each other may form a cluster (2 of 5 contact points required), and the contact points they found
+ * need to stay the same for only {@value #STABLE_MARGIN_MILLIS} ms. The database is 100 ms away from every node
+ * (a proxy holds all traffic for that long each way), so a node that has just joined the channel hears a node
+ * that joined with it 200 ms after that node's announcement, but the replies to its own probe, from the nodes
+ * already there, only 400 ms after it sent the probe. A lookup answered in between would give each node of a
+ * pair that arrived together the other one and nobody else, and the lower of the two would form a cluster
+ * beside the one the nodes before them are forming. What prevents that is discovery's readiness gate: a lookup
+ * fails until the node has heard its own probe come back and the probe-reply window (500 ms here, for the
+ * distance) has passed, so its first answer holds every node that was on the channel when it probed.
+ *
+ * <p>The trials are repeated in one run because a split, when it happens, depends on the interleaving. With the
+ * gate disabled (lookups answered before the node is ready), 4 and 3 of the 8 trials split in two runs on a 2-core
+ * machine, all of them trials released in pairs; with the gate, none did. Without the delay, a disabled gate
+ * split no trial: from a database on the same host the replies come within milliseconds, before any lookup.
  */
 @ExtendWith(PostgresExtension.class)
 final class SplitFreeBootstrapTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(SplitFreeBootstrapTest.class);
 
-  private static final int TRIALS = 10;
+  private static final int TRIALS = 8;
   private static final int NODES = 5;
+  /** Fewer than the nodes, so that the first two nodes to find each other may form a cluster. */
+  private static final int REQUIRED_CONTACT_POINTS = 2;
+  /** Bootstrap's stable-margin, far below its default of 5 s. */
+  private static final long STABLE_MARGIN_MILLIS = 100;
+  /** One-way delay between every node and the database; a probe's replies come back after four of these. */
+  private static final Duration DATABASE_LATENCY = Duration.ofMillis(100);
+  /** probe-reply-window for that distance: the replies come two one-way delays after the node's own probe. */
+  private static final String PROBE_REPLY_WINDOW = "500ms";
+  /**
+   * The trials' release schedules, in turn: when each node starts, in ms after the release. In pairs, two nodes
+   * join the channel together while the nodes before them are forming a cluster, and hear each other's
+   * announcements before the others' replies to their probes. Pairs come twice as often as all at once: they are
+   * where a broken gate shows.
+   */
+  private static final List<Release> RELEASES = List.of(
+      new Release("all at once", 0, 0, 0, 0, 0),
+      new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400),
+      new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400));
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
   private static final Duration FORMATION_DEADLINE = Duration.ofSeconds(60);
   /** How long a trial waits for the threads of its terminated actor systems to end; only reported. */
@@ -64,13 +99,13 @@ final class SplitFreeBootstrapTest {
   }
 
   @Test
-  void fiveNodesStartedAtTheSameInstantAlwaysFormExactlyOneCluster() throws Exception {
+  void fiveNodesReleasedTogetherOrStaggeredAlwaysFormExactlyOneCluster() throws Exception {
     long runStarted = System.nanoTime();
     List<Trial> trials = new ArrayList<>();
     ExecutorService starters = Executors.newFixedThreadPool(NODES, namedThreads("split-free-starter-"));
     try {
       for (int number = 1; number <= TRIALS; number++) {
-        Trial trial = runTrial(number, starters);
+        Trial trial = runTrial(number, RELEASES.get((number - 1) % RELEASES.size()), starters);
         trials.add(trial);
         LOG.info(trial.line());
       }
@@ -90,26 +125,49 @@ final class SplitFreeBootstrapTest {
             + String.join("\n", failures));
   }
 
-  /** One trial: a fresh channel, five nodes released together, their views once formed (or at the deadline). */
-  private Trial runTrial(int number, ExecutorService starters) throws InterruptedException {
+  /**
+   * One trial: a fresh channel, a database {@link #DATABASE_LATENCY} away, five nodes started on the schedule of
+   * {@code release}, their views once formed (or at the deadline).
+   */
+  private Trial runTrial(int number, Release release, ExecutorService starters)
+      throws InterruptedException, IOException {
     int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
     Duration formation = null;
     String failure = null;
     String leader = null;
     List<ActorSystem> started;
-    try (AkkaNodes nodes = new AkkaNodes(db, NODES)) {
+    try (TcpProxy database = TcpProxy.delaying(db.host(), db.port(), TcpProxy.freePort(), DATABASE_LATENCY);
+        AkkaNodes nodes = new AkkaNodes(db, REQUIRED_CONTACT_POINTS)) {
+      database.start();
+      String overrides = String.join("\n",
+          "akka.discovery.postgres.url = \"" + db.jdbcUrlVia(database.port()) + "\"",
+          "akka.discovery.postgres.probe-reply-window = " + PROBE_REPLY_WINDOW,
+          "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin = " + STABLE_MARGIN_MILLIS + "ms",
+          // Bootstrap retries failed lookups (the gate's) at most 1 s apart, and members become Up sooner; both only
+          // shorten the trials.
+          "akka.management.cluster.bootstrap.contact-point-discovery.exponential-backoff-max = 1s",
+          "akka.cluster.periodic-tasks-initial-delay = 200ms",
+          "akka.cluster.gossip-interval = 200ms",
+          "akka.cluster.leader-actions-interval = 200ms",
+          // Terminated without leaving the cluster first: the trial is over, and leaving takes seconds.
+          "akka.coordinated-shutdown.run-by-actor-system-terminate = off");
       CountDownLatch ready = new CountDownLatch(NODES);
       CountDownLatch go = new CountDownLatch(1);
       List<Future<ActorSystem>> starting = new ArrayList<>();
       long released;
       try {
         for (int i = 0; i < NODES; i++) {
+          long delayMillis = release.startMillis()[i];
           starting.add(
               starters.submit(
                   () -> {
                     ready.countDown();
-                    go.await();
-                    return nodes.start();
+                    if (!go.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+                      throw new IllegalStateException("not released within " + START_DEADLINE);
+                    }
+                    // Schedules the start; the nodes' ports, and so which of them is lowest, are random.
+                    Thread.sleep(delayMillis);
+                    return nodes.start(overrides);
                   }));
         }
         if (!ready.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
@@ -162,7 +220,8 @@ final class SplitFreeBootstrapTest {
             .map(ActorSystem::toString)
             .toList();
     List<String> lingering = awaitAkkaThreadsEnded();
-    return new Trial(number, started.size(), formation, leader, failure, threadsBefore, notTerminated, lingering);
+    return new Trial(number, release.name(), started.size(), formation, leader, failure, threadsBefore, notTerminated,
+        lingering);
   }
 
   /** Waits for every start to return; null when all did, otherwise what went wrong. */
@@ -298,7 +357,9 @@ final class SplitFreeBootstrapTest {
         : "formation time (release to all Up) min " + millis(times.get(0))
             + ", median " + millis(median(times))
             + ", max " + millis(times.get(times.size() - 1));
-    return "Split-free bootstrap: " + trials.size() + " trials of " + NODES + " nodes, " + oneCluster
+    return "Split-free bootstrap: " + trials.size() + " trials of " + NODES + " nodes (" + REQUIRED_CONTACT_POINTS
+        + " contact points required, stable margin " + STABLE_MARGIN_MILLIS + " ms, database "
+        + DATABASE_LATENCY.toMillis() + " ms away), " + oneCluster
         + " formed exactly one cluster; " + formation + "; run took " + millis(total);
   }
 
@@ -333,12 +394,16 @@ final class SplitFreeBootstrapTest {
     };
   }
 
+  /** A release schedule: its name, and when each node starts, in ms after the release. */
+  private record Release(String name, long... startMillis) {}
+
   /**
    * The outcome of one trial. {@code formation} is null when not every node saw every node Up; {@code failure} is
    * null when the nodes formed exactly one cluster, otherwise it describes what happened and each node's view.
    */
   private record Trial(
       int number,
+      String release,
       int nodesStarted,
       Duration formation,
       String leader,
@@ -357,10 +422,10 @@ final class SplitFreeBootstrapTest {
           : "not terminated " + notTerminated + ", threads still alive " + lingeringThreads)
           + " (JVM threads at start " + threadsBefore + ")";
       if (oneCluster()) {
-        return "Trial " + number + ": one cluster of " + nodesStarted + ", all Up " + millis(formation)
-            + " after release, leader " + leader + "; " + cleanUp;
+        return "Trial " + number + " (" + release + "): one cluster of " + nodesStarted + ", all Up "
+            + millis(formation) + " after release, leader " + leader + "; " + cleanUp;
       }
-      return "Trial " + number + ": FAILED; " + cleanUp + "; " + failure;
+      return "Trial " + number + " (" + release + "): FAILED; " + cleanUp + "; " + failure;
     }
   }
 }

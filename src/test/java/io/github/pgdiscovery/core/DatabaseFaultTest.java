@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -134,7 +135,7 @@ final class DatabaseFaultTest {
 
     assertEquals(ConnectionState.CONNECTED, node.status().state());
     ExecutionException failure = assertThrows(ExecutionException.class,
-        () -> node.contactPoints(Participants.SERVICE, Duration.ofMillis(200)).get());
+        () -> node.contactPoints(Participants.SERVICE, Duration.ofMillis(200)).get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, failure.getCause());
     assertTrue(node.status().sent() >= 2, "it did announce and probe: " + node.status());
   }

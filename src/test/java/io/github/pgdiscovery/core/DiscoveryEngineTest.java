@@ -17,16 +17,24 @@ import io.github.pgdiscovery.testing.ChannelTap;
 import io.github.pgdiscovery.testing.Participants;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.PostgresExtension;
+import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -83,7 +91,8 @@ final class DiscoveryEngineTest {
 
     DiscoveryEngine late = participants.start(9204);
 
-    assertEquals(Set.of(9201, 9202, 9203, 9204), ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+    assertEquals(Set.of(9201, 9202, 9203, 9204),
+        ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
   }
 
   @Test
@@ -146,7 +155,8 @@ final class DiscoveryEngineTest {
     awaitPorts(listener, Set.of(9401, 9402));
 
     awaitPorts(listener, Set.of(9401));
-    assertEquals(Set.of(9401), ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get()));
+    assertEquals(Set.of(9401),
+        ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
   }
 
   @Test
@@ -194,7 +204,7 @@ final class DiscoveryEngineTest {
     ExecutionException outage =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get());
+            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, outage.getCause());
 
     DiscoveryEngine newcomer = participants.start(9503);
@@ -216,7 +226,7 @@ final class DiscoveryEngineTest {
     ExecutionException failure =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get());
+            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
 
     assertInstanceOf(NotReadyException.class, failure.getCause());
     assertTrue(failure.getCause().getMessage().contains("not connected"), failure.getCause().getMessage());
@@ -224,14 +234,29 @@ final class DiscoveryEngineTest {
 
   @Test
   void oneConnectionPerParticipant() throws Exception {
-    DiscoveryEngine a = participants.start(9701);
-    DiscoveryEngine b = participants.start(9702);
-    awaitPorts(a, Set.of(9701, 9702));
-    awaitPorts(b, Set.of(9701, 9702));
+    // Counted on the server, not from what the engines report about themselves. Other test classes' engines may
+    // still hold (or be closing) sessions with the same application_name on this shared server, so these two
+    // engines reach the database through a proxy of their own: the server sees the proxy's end of each link as
+    // the client address and port of the session, so the sessions whose client address and port are the proxy's
+    // are those opened by these engines and nobody else. A second connection of either engine, for listening or
+    // for sending, would be among them.
+    try (TcpProxy proxy = new TcpProxy(db.host(), db.port(), TcpProxy.freePort());
+        Participants viaProxy = new Participants(db, db.jdbcUrlVia(proxy.port()), db.newChannelName())) {
+      proxy.start();
+      DiscoveryEngine a = viaProxy.start(9701);
+      DiscoveryEngine b = viaProxy.start(9702);
+      awaitPorts(a, Set.of(9701, 9702));
+      awaitPorts(b, Set.of(9701, 9702));
 
-    int pidA = a.backendPid().orElseThrow();
-    int pidB = b.backendPid().orElseThrow();
-    assertEquals(2, countListeners(participants.channel(), List.of(pidA, pidB)));
+      List<InetSocketAddress> links = proxy.upstreamLocalAddresses();
+      Map<Integer, String> sessions = sessionsFrom(links);
+      String application = DiscoverySettings.Naming.NEUTRAL.applicationName();
+      assertEquals(
+          new TreeMap<>(Map.of(a.backendPid().orElseThrow(), application, b.backendPid().orElseThrow(), application)),
+          sessions,
+          "sessions (pid=application_name) in pg_stat_activity opened through the engines' proxy");
+      assertEquals(2, links.size(), "connections the engines opened through their proxy: " + links);
+    }
   }
 
   private static List<String> tapped(ChannelTap tap) {
@@ -251,17 +276,28 @@ final class DiscoveryEngineTest {
     }
   }
 
-  private int countListeners(String channel, List<Integer> pids) throws Exception {
+  /** pid and application_name of every session in pg_stat_activity whose client end is one of {@code clients}. */
+  private Map<Integer, String> sessionsFrom(List<InetSocketAddress> clients) throws SQLException {
+    Map<Integer, String> sessions = new TreeMap<>();
     try (Connection connection = db.openConnection();
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND pid = ANY (?)")) {
-      statement.setString(1, DiscoverySettings.Naming.NEUTRAL.applicationName());
-      statement.setArray(2, connection.createArrayOf("int4", pids.toArray()));
-      var rs = statement.executeQuery();
-      rs.next();
-      return rs.getInt(1);
+        PreparedStatement statement = connection.prepareStatement(
+            "SELECT pid, application_name, host(client_addr), client_port FROM pg_stat_activity"
+                + " WHERE client_port = ANY (?)")) {
+      statement.setArray(1, connection.createArrayOf("int4",
+          clients.stream().map(InetSocketAddress::getPort).toArray()));
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          // host() gives the address as text; a literal, so no name lookup.
+          InetSocketAddress client = new InetSocketAddress(InetAddress.getByName(rs.getString(3)), rs.getInt(4));
+          if (clients.contains(client)) {
+            sessions.put(rs.getInt(1), rs.getString(2));
+          }
+        }
+      }
+    } catch (UnknownHostException e) {
+      throw new AssertionError("pg_stat_activity gave a client address that is not a literal", e);
     }
+    return sessions;
   }
 
   private static Set<Integer> ports(List<Announcement> contactPoints) {

@@ -41,6 +41,8 @@ final class HostileInputTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
   private static final String SECRET = "the-cluster-secret-0123456789";
   private static final int FUZZ_PAYLOADS = 10_000;
+  /** System property that fixes the fuzz seed, to replay a failed run. */
+  private static final String FUZZ_SEED_PROPERTY = "pgdiscovery.fuzz.seed";
 
   private final TestDatabase db;
   private final Participants participants;
@@ -112,32 +114,37 @@ final class HostileInputTest {
 
   @Test
   void fuzzedPayloadsAreAllRejectedCountedAndRateLimitedWhileTheNodeKeepsWorking() throws Exception {
+    // The seed comes first, so that a run that fails or hangs has logged it and can be replayed with
+    // -Dpgdiscovery.fuzz.seed=<seed>; every assertion message repeats it.
+    long seed = Long.getLong(FUZZ_SEED_PROPERTY, System.nanoTime());
+    String replay = " (fuzz seed " + seed + ", replay with -D" + FUZZ_SEED_PROPERTY + "=" + seed + ")";
+    log.info("Fuzz seed {}: replay with -D{}={}", seed, FUZZ_SEED_PROPERTY, seed);
     LogCapture warnings = LogCapture.of(DiscoveryEngine.class);
     resources.add(warnings);
     ChannelTap tap = tap();
     DiscoveryEngine node = participants.start(9831, secret(SECRET));
     participants.start(9832, secret(SECRET));
     awaitPorts(node, Set.of(9831, 9832));
-    long seed = System.nanoTime();
     List<String> payloads = new FuzzPayloads(seed).generate(FUZZ_PAYLOADS);
     long rejectedBefore = node.status().rejectedTotal();
 
     long started = System.nanoTime();
     tap.send(payloads);
-    Poll.until(Duration.ofSeconds(120), "every fuzzed payload rejected",
+    Poll.until(Duration.ofSeconds(120), "every fuzzed payload rejected" + replay,
         () -> node.status().rejectedTotal() - rejectedBefore == FUZZ_PAYLOADS, node::status);
     long elapsedMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
 
     EngineStatus status = node.status();
     log.info("Fuzz (seed {}): {} payloads rejected in {} ms, by reason {}", seed, FUZZ_PAYLOADS, elapsedMillis,
         status.rejected());
-    assertEquals(status.received(), status.accepted() + status.rejectedTotal(), status.toString());
-    assertEquals(ConnectionState.CONNECTED, status.state());
-    assertTrue(status.ready());
-    assertEquals(Set.of(9831, 9832), ports(node));
-    assertEquals(Set.of(9832), status.peers().stream().map(p -> p.node().port()).collect(Collectors.toSet()));
+    assertEquals(status.received(), status.accepted() + status.rejectedTotal(), status + replay);
+    assertEquals(ConnectionState.CONNECTED, status.state(), replay);
+    assertTrue(status.ready(), replay);
+    assertEquals(Set.of(9831, 9832), ports(node), replay);
+    assertEquals(Set.of(9832), status.peers().stream().map(p -> p.node().port()).collect(Collectors.toSet()), replay);
     long dropWarnings = warnings.count(Level.WARN, participants.channel() + "-9831", "Dropped");
-    assertTrue(dropWarnings <= 1 + elapsedMillis / 10_000, dropWarnings + " warnings in " + elapsedMillis + " ms");
+    assertTrue(dropWarnings <= 1 + elapsedMillis / 10_000,
+        dropWarnings + " warnings in " + elapsedMillis + " ms" + replay);
   }
 
   private ChannelTap tap() throws Exception {

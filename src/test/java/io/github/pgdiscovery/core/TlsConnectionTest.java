@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -167,7 +168,7 @@ final class TlsConnectionTest {
     ExecutionException failure =
         assertThrows(
             ExecutionException.class,
-            () -> engine.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get());
+            () -> engine.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, failure.getCause());
   }
 
@@ -190,7 +191,8 @@ final class TlsConnectionTest {
         engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
         () -> {
           try {
-            Set<Integer> seen = ports(engine.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get());
+            Set<Integer> seen =
+                ports(engine.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS));
             last.set(0, seen);
             return seen.equals(expected);
           } catch (Exception e) {

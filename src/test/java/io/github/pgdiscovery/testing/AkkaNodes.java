@@ -11,13 +11,10 @@ import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -36,9 +33,6 @@ public final class AkkaNodes implements AutoCloseable {
   /** The service name Bootstrap derives from the system name. */
   public static final String SERVICE = "pgdiscoverytest";
 
-  /** Every port {@link #freePort()} has handed out in this JVM, so nodes started concurrently never share one. */
-  private static final Set<Integer> ISSUED_PORTS = ConcurrentHashMap.newKeySet();
-
   private final TestDatabase db;
   private final String channel;
   private final int requiredContactPoints;
@@ -48,6 +42,11 @@ public final class AkkaNodes implements AutoCloseable {
     this.db = db;
     this.channel = db.newChannelName();
     this.requiredContactPoints = requiredContactPoints;
+  }
+
+  /** The channel these nodes' discovery talks on. */
+  public String channel() {
+    return channel;
   }
 
   /** The configuration of one node; {@code overrides} (HOCON) is applied on top. */
@@ -104,7 +103,7 @@ public final class AkkaNodes implements AutoCloseable {
   }
 
   public ActorSystem start(String overrides) {
-    ActorSystem system = ActorSystem.create(SYSTEM_NAME, config(freePort(), freePort(), overrides));
+    ActorSystem system = ActorSystem.create(SYSTEM_NAME, config(Ports.free(), Ports.free(), overrides));
     systems.add(system);
     AkkaManagement.get(system).start();
     ClusterBootstrap.get(system).start();
@@ -157,24 +156,6 @@ public final class AkkaNodes implements AutoCloseable {
         system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       } catch (Exception e) {
         // Best effort: a system that did not stop in time must not hide the test's own result.
-      }
-    }
-  }
-
-  /**
-   * A port that was free a moment ago and that this JVM has not handed out before: the operating system may offer a
-   * port again as soon as it is released, before the node it was meant for has bound it.
-   */
-  private static int freePort() {
-    while (true) {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        port = socket.getLocalPort();
-      } catch (IOException e) {
-        throw new IllegalStateException("no free port", e);
-      }
-      if (ISSUED_PORTS.add(port)) {
-        return port;
       }
     }
   }

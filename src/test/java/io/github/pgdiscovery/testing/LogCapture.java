@@ -22,14 +22,19 @@ public final class LogCapture implements AutoCloseable {
         }
       };
 
-  private LogCapture(Class<?> source) {
-    logger = (Logger) LoggerFactory.getLogger(source);
+  private LogCapture(String loggerName) {
+    logger = (Logger) LoggerFactory.getLogger(loggerName);
     appender.start();
     logger.addAppender(appender);
   }
 
   public static LogCapture of(Class<?> source) {
-    return new LogCapture(source);
+    return new LogCapture(source.getName());
+  }
+
+  /** By name, for a logger whose class is not ours to name (Akka logs under the class of the actor that logs). */
+  public static LogCapture of(String loggerName) {
+    return new LogCapture(loggerName);
   }
 
   /** Events at {@code level} logged by threads whose name contains {@code threadPart}. */
@@ -41,6 +46,17 @@ public final class LogCapture implements AutoCloseable {
 
   public long count(Level level, String threadPart, String messagePart) {
     return events(level, threadPart).stream()
+        .filter(event -> event.getFormattedMessage().contains(messagePart))
+        .count();
+  }
+
+  /**
+   * Events at {@code level} containing {@code messagePart} whose MDC maps {@code key} to {@code value}; Akka's SLF4J
+   * logger puts the address of the actor system that logged under {@code akkaAddress}.
+   */
+  public long countWithMdc(Level level, String key, String value, String messagePart) {
+    return recorded.stream()
+        .filter(event -> event.getLevel() == level && value.equals(event.getMDCPropertyMap().get(key)))
         .filter(event -> event.getFormattedMessage().contains(messagePart))
         .count();
   }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
@@ -18,12 +19,19 @@ public final class Participants implements AutoCloseable {
   public static final String SERVICE = "test-service";
 
   private final TestDatabase db;
+  private final String url;
   private final String channel;
   private final List<DiscoveryEngine> started = new ArrayList<>();
 
   public Participants(TestDatabase db) {
+    this(db, db.jdbcUrl(), db.newChannelName());
+  }
+
+  /** Participants that connect to {@code url} (e.g. through a proxy) and talk on {@code channel}. */
+  public Participants(TestDatabase db, String url, String channel) {
     this.db = db;
-    this.channel = db.newChannelName();
+    this.url = url;
+    this.channel = channel;
   }
 
   public String channel() {
@@ -32,7 +40,7 @@ public final class Participants implements AutoCloseable {
 
   /** Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes explain changes. */
   public DiscoverySettings.Builder settings() {
-    return DiscoverySettings.builder(db.jdbcUrl()).user(db.user()).password(db.password()).channel(channel)
+    return DiscoverySettings.builder(url).user(db.user()).password(db.password()).channel(channel)
         .timings(Duration.ofSeconds(60), Duration.ofSeconds(180));
   }
 
@@ -60,8 +68,13 @@ public final class Participants implements AutoCloseable {
 
   /** The ports of {@code engine}'s lookup of {@link #SERVICE}; empty while it is not ready. */
   public static Set<Integer> ports(DiscoveryEngine engine) {
+    return ports(engine, SERVICE);
+  }
+
+  /** The ports of {@code engine}'s lookup of {@code service}; empty while it is not ready. */
+  public static Set<Integer> ports(DiscoveryEngine engine, String service) {
     try {
-      return engine.contactPoints(SERVICE, Duration.ofSeconds(5)).get().stream()
+      return engine.contactPoints(service, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).stream()
           .map(Announcement::port)
           .collect(Collectors.toCollection(TreeSet::new));
     } catch (Exception e) {

@@ -9,15 +9,21 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A TCP forwarder on 127.0.0.1 between a client under test and the test database, to make the network misbehave:
  * {@link #stop()} refuses and cuts connections as a database that went away does; {@link #silence()} keeps the
  * open connections open but forwards nothing on them any more, as a dead network path does; a proxy made with
  * {@link #droppingNotifications} passes everything but the server's asynchronous notifications, as a
- * transaction-mode pooler does.
+ * transaction-mode pooler does; one made with {@link #delaying} holds everything for a while, as a database far
+ * away does.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -28,19 +34,21 @@ public final class TcpProxy implements AutoCloseable {
   private final int targetPort;
   private final int port;
   private final boolean dropNotifications;
+  private final long latencyNanos;
   private final List<Link> links = new CopyOnWriteArrayList<>();
   private volatile ServerSocket server;
 
   /** A proxy to {@code targetHost:targetPort} that will listen on {@code port} once started. */
   public TcpProxy(String targetHost, int targetPort, int port) {
-    this(targetHost, targetPort, port, false);
+    this(targetHost, targetPort, port, false, Duration.ZERO);
   }
 
-  private TcpProxy(String targetHost, int targetPort, int port, boolean dropNotifications) {
+  private TcpProxy(String targetHost, int targetPort, int port, boolean dropNotifications, Duration latency) {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.port = port;
     this.dropNotifications = dropNotifications;
+    this.latencyNanos = latency.toNanos();
   }
 
   /**
@@ -48,11 +56,28 @@ public final class TcpProxy implements AutoCloseable {
    * client must not negotiate TLS or GSS encryption ({@code sslmode=disable&gssEncMode=disable}).
    */
   public static TcpProxy droppingNotifications(String targetHost, int targetPort, int port) {
-    return new TcpProxy(targetHost, targetPort, port, true);
+    return new TcpProxy(targetHost, targetPort, port, true, Duration.ZERO);
+  }
+
+  /**
+   * A proxy that forwards every byte, either way, {@code latency} after it arrived, in order: a round trip through
+   * it takes twice that longer. A connection closed on one side is closed on the other after the delay too.
+   */
+  public static TcpProxy delaying(String targetHost, int targetPort, int port, Duration latency) {
+    return new TcpProxy(targetHost, targetPort, port, false, latency);
   }
 
   public int port() {
     return port;
+  }
+
+  /**
+   * This proxy's end of each connection it opened to the target, one per client connection accepted since it was
+   * started, closed ones included (until {@link #stop()}). The server sees these as the client address and port of
+   * the sessions opened through the proxy (pg_stat_activity.client_addr and client_port).
+   */
+  public List<InetSocketAddress> upstreamLocalAddresses() {
+    return links.stream().map(link -> (InetSocketAddress) link.upstream.getLocalSocketAddress()).toList();
   }
 
   public static int freePort() {
@@ -103,6 +128,11 @@ public final class TcpProxy implements AutoCloseable {
         Socket upstream = new Socket(targetHost, targetPort);
         Link link = new Link(client, upstream);
         links.add(link);
+        if (latencyNanos > 0) {
+          start(() -> link.copyDelayed(client, upstream, latencyNanos), "up");
+          start(() -> link.copyDelayed(upstream, client, latencyNanos), "down");
+          continue;
+        }
         start(() -> link.copy(client, upstream), "up");
         start(() -> {
           if (dropNotifications) {
@@ -178,6 +208,62 @@ public final class TcpProxy implements AutoCloseable {
         closeUnlessSilent();
       }
     }
+
+    /**
+     * Forwards what {@code from} sends to {@code to}, each chunk {@code delayNanos} after it was read; a second
+     * thread writes, so that reading goes on meanwhile and the delay does not add up.
+     */
+    void copyDelayed(Socket from, Socket to, long delayNanos) {
+      BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
+      Thread writer = new Thread(() -> deliver(queue, to), Thread.currentThread().getName() + "-writer");
+      writer.setDaemon(true);
+      writer.start();
+      byte[] buffer = new byte[8192];
+      try (InputStream in = from.getInputStream()) {
+        int read;
+        while ((read = in.read(buffer)) >= 0) {
+          queue.add(new Chunk(System.nanoTime() + delayNanos, Arrays.copyOf(buffer, read)));
+        }
+      } catch (IOException e) {
+        // One side closed.
+      } finally {
+        // The writer closes the link once it has delivered what came before, so the close is delayed as well.
+        queue.add(new Chunk(System.nanoTime() + delayNanos, null));
+      }
+    }
+
+    private void deliver(BlockingQueue<Chunk> queue, Socket to) {
+      try {
+        OutputStream out = to.getOutputStream();
+        while (!to.isClosed()) {
+          Chunk chunk = queue.poll(1, TimeUnit.SECONDS);
+          if (chunk == null) {
+            continue;
+          }
+          long wait = chunk.dueNanos() - System.nanoTime();
+          if (wait > 0) {
+            // The simulated distance, not a wait for a condition.
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+          if (chunk.bytes() == null) {
+            break;
+          }
+          if (!silent) {
+            out.write(chunk.bytes());
+            out.flush();
+          }
+        }
+      } catch (IOException e) {
+        // One side closed.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        closeUnlessSilent();
+      }
+    }
+
+    /** Bytes read at one time and when to write them; no bytes: the sending side closed. */
+    private record Chunk(long dueNanos, byte[] bytes) {}
 
     private void closeUnlessSilent() {
       if (!silent) {

@@ -34,6 +34,10 @@ public final class FuzzPayloads {
   private final ObjectMapper json = new ObjectMapper();
   private final List<String> seeds;
 
+  /**
+   * The same seed gives the same payloads, but for the timestamps inside the messages they start from: those are
+   * the current time, so that they stay fresh and the node has to reject them for their signature or shape.
+   */
   public FuzzPayloads(long seed) {
     random = new Random(seed);
     Announcement node = new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", 7, "fuzz-1");
