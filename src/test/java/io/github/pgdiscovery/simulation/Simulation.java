@@ -56,7 +56,7 @@ public final class Simulation {
     long connectMax = 5 * MILLISECOND;
     long tcpTimeout = Duration.ofSeconds(924).toNanos(); // Linux tcp_retries2 = 15
     long joinAfterReady = -1;
-    boolean negativeClocks = false;
+    boolean negativeClocks = true;
 
     public Config(long seed) {
       this.seed = seed;
@@ -68,7 +68,7 @@ public final class Simulation {
     /** Joins its cluster (the joined heartbeat interval applies) this long after first becoming ready. */
     public Config joinAfterReady(Duration value) { joinAfterReady = value.toNanos(); return this; }
     public Config tcpTimeout(Duration value) { tcpTimeout = value.toNanos(); return this; }
-    /** Monotonic clocks start anywhere in the long range (true), or at positive readings only (the default). */
+    /** Monotonic clocks start anywhere in the long range (true, the default), or at positive readings only. */
     public Config negativeClocks(boolean value) { negativeClocks = value; return this; }
 
     /** The ranges of the three legs of a notification's way, in microseconds. */

@@ -265,6 +265,21 @@ final class SimulationTest {
     assertConverges(sim, Duration.ofSeconds(1));
   }
 
+  @Test
+  void nextDeadlineStaysWithinASecondWhenTheMonotonicClockReadsNegative() {
+    // System.nanoTime may be negative. A lone node has nothing to expire; its deadline must still be near.
+    Simulation sim = simulation("a lone node whose monotonic clock reads negative", 31, c -> c.negativeClocks(true));
+    SimulatedNode candidate = sim.create(SERVICE);
+    while (candidate.now() >= 0) {
+      candidate = sim.create(SERVICE); // never started: not part of any view
+    }
+    SimulatedNode lone = candidate;
+    sim.start(lone);
+    assertConverges(sim, Duration.ofSeconds(2));
+    long ahead = lone.protocol().nextDeadline(lone.now()) - lone.now();
+    assertTrue(ahead >= 0 && ahead <= 1_000_000_000L, seed(sim) + "deadline " + ahead + " ns ahead");
+  }
+
   // ------------------------------------------------------------------------------------------------ property
 
   @ParameterizedTest(name = "seed {0}")

@@ -281,7 +281,10 @@ public final class DiscoveryProtocol {
         next = earlier(next, echo + timing.probeReplyWindow().toNanos());
       }
     }
-    return earlier(next, peers.nextExpiryNanos());
+    long expiry = peers.nextExpiryNanos();
+    // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be, it would wrap
+    // and come out earlier than any negative reading (System.nanoTime may be negative).
+    return expiry == Long.MAX_VALUE ? next : earlier(next, expiry);
   }
 
   private static long earlier(long a, long b) {
