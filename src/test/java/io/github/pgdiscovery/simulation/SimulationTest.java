@@ -170,6 +170,26 @@ final class SimulationTest {
   }
 
   @Test
+  void clockSkewBeyondReplayWindowKeepsNewcomersWaitingAndTheSkewedNodeOut() {
+    Simulation sim = simulation("a node 60 s ahead joins a signed cluster", 25,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
+    sim.startMany(SERVICE, 5, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    SimulatedNode skewed = sim.create(SERVICE).exclude("clock 60 s ahead");
+    skewed.skewClock(60_000);
+    sim.start(skewed);
+    sim.run(Duration.ofSeconds(20));
+    assertFalse(skewed.isReady(), seed(sim) + "the skewed node never answers lookups");
+    assertTrue(sim.convergenceViolations().isEmpty(), () -> sim.describe(sim.convergenceViolations()));
+    SimulatedNode newcomer = sim.start(SERVICE);
+    sim.run(Duration.ofSeconds(20));
+    assertFalse(newcomer.isReady(), seed(sim) + "a newcomer hearing a skewed peer waits rather than form alone");
+    sim.crash(skewed);
+    assertConverges(sim, Duration.ofSeconds(30));
+    assertTrue(sim.errors().stream().anyMatch(e -> e.contains("replay-window")), seed(sim) + "the skew was logged");
+  }
+
+  @Test
   void twoLiveNodesOnOneEndpointStopAnsweringAndTheOthersListItOnce() {
     Simulation sim = simulation("a second node announces another's host:port", 26, c -> c);
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 5, Duration.ofSeconds(1));
