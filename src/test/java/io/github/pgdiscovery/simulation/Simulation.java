@@ -125,8 +125,16 @@ public final class Simulation {
     this.settings = config.settings.apply(
         DiscoverySettings.builder("jdbc:postgresql://simulated/db").channel("sim_discovery")).build();
     this.db = new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
-    db.audience((sender, receiver) -> sender == receiver || !(sender instanceof SimulatedNode s) || !s.resident()
-        || !(receiver instanceof SimulatedNode r) || r.observer());
+    db.audience(Simulation::delivers);
+  }
+
+  /**
+   * Whether what {@code sender} notifies is handed to {@code receiver}: always, unless the sender is a resident of
+   * a sampled simulation ({@link SimulatedNode#role}) and the receiver not an observer. Wake-ups count regardless.
+   */
+  static boolean delivers(Object sender, Object receiver) {
+    return sender == receiver || !(sender instanceof SimulatedNode s) || !s.resident()
+        || !(receiver instanceof SimulatedNode r) || r.observer();
   }
 
   public static Simulation of(long seed) {
@@ -368,14 +376,15 @@ public final class Simulation {
   // ------------------------------------------------------------------------------------------------ for nodes
 
   void becameReady(SimulatedNode node) {
-    if (node.excluded() != null) {
-      return;
+    if (node.excluded() != null || config.mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
+      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by design
     }
     Optional<List<Announcement>> view = node.lookup();
     List<String> missing = new ArrayList<>();
     for (SimulatedNode other : nodes) {
       if (other != node && other.self().service().equals(node.self().service()) && other.announcing()
           && other.excluded() == null && other.connected() && !other.stalled()
+          && delivers(node, other) && delivers(other, node) // else sampling keeps the probe or reply away
           && other.connectedSince() >= 0 && other.connectedSince() < node.connectedSince()
           && (view.isEmpty() || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
         missing.add(other.self().endpoint());
