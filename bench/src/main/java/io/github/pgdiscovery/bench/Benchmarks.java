@@ -20,11 +20,11 @@ import java.util.Set;
 public final class Benchmarks {
 
   private static final String USAGE = String.join("\n",
-      "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost] [--output FILE]",
+      "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost,simulation] [--output FILE]",
       "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 200,500]",
       "                    [--cost-joined-heartbeats 30]   joined-heartbeat-interval(s) in seconds for the cost rows",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
-      "  --only    run only these benchmarks (default: all three)",
+      "  --only    run only these benchmarks (default: all four)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
 
   private Benchmarks() {}
@@ -63,6 +63,14 @@ public final class Benchmarks {
                 : cost.run(options.costSizes(), Duration.ofSeconds(5),
                     Arrays.stream(options.costJoinedSeconds()).mapToObj(Duration::ofSeconds).toList(),
                     Duration.ofSeconds(60)));
+      }
+      if (options.only().contains("simulation")) {
+        section(md, "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000",
+            options.smoke()
+                ? new SimulationBenchmark().run(new int[] {10}, 1, Duration.ofSeconds(60), new int[] {10},
+                    Duration.ofSeconds(60))
+                : new SimulationBenchmark().run(new int[] {10, 100, 1000, 10_000}, 5, Duration.ofSeconds(120),
+                    new int[] {50, 200, 500}, Duration.ofSeconds(60)));
       }
     }
     md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
@@ -114,7 +122,7 @@ public final class Benchmarks {
 
     static Options parse(String[] args) {
       boolean smoke = false;
-      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "cost"));
+      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "cost", "simulation"));
       Path output = null;
       String nodeClasspath = null;
       int[] convergenceSizes = {10, 50, 200, 500};
@@ -128,7 +136,7 @@ public final class Benchmarks {
               return null;
             }
             only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
-            if (!Set.of("formation", "convergence", "cost").containsAll(only)) {
+            if (!Set.of("formation", "convergence", "cost", "simulation").containsAll(only)) {
               return null;
             }
           }

@@ -90,7 +90,7 @@ public final class DiscoveryProtocol {
   private Announcement selfClash;
   private long selfClashLastHeard;
   private long selfClashExpireAfter;
-  private record Skew(long seq, long lastHeard, long skewMillis, String sender) {}
+  private record Skew(long seq, long lastHeard, long expireAfter, long skewMillis, String sender) {}
   private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
   private long lastSkewError = Long.MIN_VALUE;
   private long lastToolkitError = Long.MIN_VALUE;
@@ -291,7 +291,10 @@ public final class DiscoveryProtocol {
         next = earlier(next, echo + timing.probeReplyWindow().toNanos());
       }
     }
-    return earlier(next, peers.nextExpiryNanos());
+    long expiry = peers.nextExpiryNanos();
+    // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be, it would wrap
+    // and come out earlier than any negative reading (System.nanoTime may be negative).
+    return expiry == Long.MAX_VALUE ? next : earlier(next, expiry);
   }
 
   private boolean isSelf(String address, long uid) {
@@ -342,7 +345,7 @@ public final class DiscoveryProtocol {
     }
     long maxSkew = 0;
     for (Skew skew : skewed.values()) {
-      if (now - skew.lastHeard() <= timing.expireAfter().toNanos() && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
+      if (now - skew.lastHeard() <= skew.expireAfter() && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
         maxSkew = skew.skewMillis();
       }
     }
@@ -379,6 +382,11 @@ public final class DiscoveryProtocol {
       } catch (RejectedMessageException e) {
         if (e.reason() == Reason.STALE) {
           clockSkew(envelope, now, wallMillis, out);
+          if (envelope.message() instanceof Message.Probe probe) {
+            // Answered all the same: the reply is stale at the skewed prober, which then waits instead of taking
+            // a view without us for complete. It adds or removes nobody, and is rate-limited per prober.
+            reply(probe, now, wallMillis, out);
+          }
         }
         reject(e.reason(), e.getMessage(), now, out);
         return null;
@@ -402,7 +410,11 @@ public final class DiscoveryProtocol {
     String sender = envelope.message() instanceof Message.Probe
         ? "the node with incarnation " + incarnation + " (probing)"
         : nodeOf(envelope.message()).address() + " at " + nodeOf(envelope.message()).endpoint();
-    skewed.put(incarnation, new Skew(envelope.seq(), now, skewMillis, sender));
+    // Remembered as long as the sender's stated interval would keep it as a peer: a joined member announces
+    // seldom, and a newcomer must not take the quiet between two of its stale heartbeats for the end of the skew.
+    long expireAfter = envelope.message() instanceof Message.Announce announce
+        ? timing.expireAfterNanos(announce.intervalMillis()) : timing.expireAfter().toNanos();
+    skewed.put(incarnation, new Skew(envelope.seq(), now, expireAfter, skewMillis, sender));
     if (lastSkewError == Long.MIN_VALUE || now - lastSkewError >= SKEW_ERROR_INTERVAL_NANOS) {
       lastSkewError = now;
       out.add(new Effect.Notice(Level.ERROR, "Messages correctly signed by " + sender + " carry a clock "
@@ -425,15 +437,7 @@ public final class DiscoveryProtocol {
         }
         return;
       }
-      if (announcing && mode == Mode.PROBE_AND_REPLY && probe.service().equals(self.service())) {
-        Long last = repliedTo.get(probe.senderIncarnation());
-        if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
-          repliesSuppressed++;
-          return;
-        }
-        repliedTo.put(probe.senderIncarnation(), now);
-        send(out, replyChannel(settings.channel(), probe.senderIncarnation()), announcement(), wallMillis);
-      }
+      reply(probe, now, wallMillis, out);
     } else if (message instanceof Message.Announce announce) {
       announced(announce, now, out);
     } else if (message instanceof Message.Goodbye goodbye) {
@@ -447,6 +451,21 @@ public final class DiscoveryProtocol {
         out.add(new Effect.Notice(Level.DEBUG, "Goodbye from " + node.service() + " at " + node.endpoint()));
       }
     }
+  }
+
+  /** Answers another node's probe for our service on its reply channel, once per prober within a second. */
+  private void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
+    if (!announcing || mode != Mode.PROBE_AND_REPLY || !probe.service().equals(self.service())
+        || probe.senderIncarnation().equals(self.incarnation())) {
+      return;
+    }
+    Long last = repliedTo.get(probe.senderIncarnation());
+    if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
+      repliesSuppressed++;
+      return;
+    }
+    repliedTo.put(probe.senderIncarnation(), now);
+    send(out, replyChannel(settings.channel(), probe.senderIncarnation()), announcement(), wallMillis);
   }
 
   private void announced(Message.Announce announce, long now, List<Effect> out) {
@@ -597,7 +616,7 @@ public final class DiscoveryProtocol {
 
   private boolean skewActive(long now) {
     for (Skew skew : skewed.values()) {
-      if (now - skew.lastHeard() <= timing.expireAfter().toNanos()) {
+      if (now - skew.lastHeard() <= skew.expireAfter()) {
         return true;
       }
     }

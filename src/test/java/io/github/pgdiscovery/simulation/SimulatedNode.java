@@ -1,0 +1,452 @@
+package io.github.pgdiscovery.simulation;
+
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * One node: a {@link DiscoveryProtocol} and what DiscoveryEngine does around it, on the simulation's virtual time.
+ * Connect (LISTEN on {@link DiscoveryProtocol#channels()} first, then {@code connected}); carry out effects, one
+ * statement after the other on the one connection; feed what arrives to {@code received} and tick right after;
+ * tick at {@code nextDeadline}; check a connection that heard nothing for {@code connection-check-interval} with a
+ * round trip that fails after {@code connect-timeout}; reconnect with the engine's backoff (exponential from
+ * reconnect-min-backoff, ±20%) after a failure.
+ *
+ * <p>The node's clocks: the monotonic one starts at an arbitrary reading (negative ones included, as
+ * System.nanoTime allows), the wall clock may be skewed. On a stalled connection nothing arrives, and a statement
+ * sent on it blocks the node until TCP gives up ({@code tcpTimeout}); the connection check catches a stall only
+ * while the node is not blocked in a send, as in the engine, where pgjdbc has no socket timeout.
+ */
+public final class SimulatedNode {
+
+  /** Where the node is in its life. */
+  public enum Life { CREATED, RUNNING, CRASHED, STOPPED }
+
+  private final class Connection {
+    SimulatedPostgres.Backend backend;
+    long listenedAt;
+    long lastArrival;
+    long lastDelivery;
+    long lastHeard;
+    boolean established;
+    boolean stalled;
+    boolean blocked;
+  }
+
+  private final Simulation sim;
+  private final int index;
+  private final Announcement self;
+  private final DiscoveryProtocol protocol;
+  private final SplittableRandom random;
+  private final long monotonicBase;
+  private long wallSkewMillis;
+  private Life life = Life.CREATED;
+  private Connection connection;
+  private int failedAttempts;
+  private long tickGeneration;
+  private boolean ready;
+  private boolean announcing = true;
+  private boolean joined;
+  private boolean joinScheduled;
+  private long startedAt = -1;
+  private long readyAt = -1;
+  private long connectedSince = -1;
+  private boolean resident;
+  private boolean observer = true;
+  private String excluded;
+
+  SimulatedNode(Simulation sim, int index, Announcement self, DiscoverySettings settings,
+      DiscoveryProtocol.Mode mode, SplittableRandom random, long monotonicBase) {
+    this.sim = sim;
+    this.index = index;
+    this.self = self;
+    this.random = random;
+    this.monotonicBase = monotonicBase;
+    this.protocol = new DiscoveryProtocol(settings, self, mode, random.split());
+  }
+
+  // ------------------------------------------------------------------------------------------------ identity
+
+  public Announcement self() {
+    return self;
+  }
+
+  public int index() {
+    return index;
+  }
+
+  public String name() {
+    return "node" + index + "(" + self.endpoint() + ")";
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+
+  public DiscoveryProtocol protocol() {
+    return protocol;
+  }
+
+  /** The node's monotonic clock now, in nanoseconds. */
+  public long now() {
+    return monotonicBase + sim.loop().now();
+  }
+
+  /** The node's wall clock now, epoch milliseconds, skew included. */
+  public long wall() {
+    return Simulation.WALL0 + sim.loop().now() / 1_000_000 + wallSkewMillis;
+  }
+
+  public long wallSkewMillis() {
+    return wallSkewMillis;
+  }
+
+  public Life life() {
+    return life;
+  }
+
+  public boolean live() {
+    return life == Life.RUNNING;
+  }
+
+  public boolean isReady() {
+    return ready;
+  }
+
+  public boolean announcing() {
+    return announcing && live();
+  }
+
+  public boolean connected() {
+    return connection != null && connection.established;
+  }
+
+  /** Virtual time since which the current connection has been listening, or -1. */
+  public long connectedSince() {
+    return connectedSince;
+  }
+
+  public long startedAt() {
+    return startedAt;
+  }
+
+  /** Virtual time the node last became ready, or -1. */
+  public long readyAt() {
+    return readyAt;
+  }
+
+  public boolean stalled() {
+    return connection != null && connection.stalled;
+  }
+
+  /** Why the properties leave this node out of the expected views (a fault injected on purpose), or null. */
+  public String excluded() {
+    return excluded;
+  }
+
+  public SimulatedNode exclude(String why) {
+    this.excluded = why;
+    return this;
+  }
+
+  /** A resident of a large simulation: its broadcasts reach only the observers (see {@link Simulation}). */
+  public boolean resident() {
+    return resident;
+  }
+
+  public boolean observer() {
+    return observer;
+  }
+
+  public SimulatedNode role(boolean resident, boolean observer) {
+    this.resident = resident;
+    this.observer = observer;
+    return this;
+  }
+
+  /** The node's answer to a lookup of its own service now. */
+  public Optional<List<Announcement>> lookup() {
+    return protocol.lookup(self.service(), now());
+  }
+
+  // ------------------------------------------------------------------------------------------------ lifecycle
+
+  public void skewClock(long millis) {
+    this.wallSkewMillis = millis;
+  }
+
+  void start() {
+    if (life != Life.CREATED) {
+      throw new IllegalStateException(name() + " was started before");
+    }
+    life = Life.RUNNING;
+    startedAt = sim.loop().now();
+    connect();
+  }
+
+  /** The process dies: no goodbye, its connection closes, and nothing it had in flight arrives. */
+  void crash() {
+    if (!live()) {
+      return;
+    }
+    life = Life.CRASHED;
+    tickGeneration++;
+    ready = false;
+    if (connection != null) {
+      sim.db().disconnect(connection.backend);
+      connection = null;
+    }
+  }
+
+  /** Orderly shutdown, as DiscoveryEngine.shutdown: goodbye if still announcing, then close. */
+  void shutdown() {
+    if (!live()) {
+      return;
+    }
+    protocol.stopAnnouncing();
+    announcing = false;
+    Connection c = connection;
+    if (c != null && c.established && !c.blocked) {
+      handle(c, protocol.tick(now(), wall()));
+    }
+    life = Life.STOPPED;
+    tickGeneration++;
+    ready = false;
+    connection = null;
+    if (c != null) {
+      // The close goes out after the last statement on the connection.
+      sim.loop().at(c.lastArrival + 1, () -> sim.db().disconnect(c.backend));
+    }
+  }
+
+  public void stopAnnouncing() {
+    announcing = false;
+    input(protocol.stopAnnouncing());
+  }
+
+  public void joined() {
+    joined = true;
+    input(protocol.joined());
+  }
+
+  public boolean hasJoined() {
+    return joined;
+  }
+
+  public void memberRemoved(String address, long uid) {
+    if (address.equals(self.address()) && uid == self.uid()) {
+      announcing = false;
+    }
+    input(protocol.memberRemoved(address, uid));
+  }
+
+  /** The network between this node and the database silently drops everything from now on, both ways. */
+  public void stall() {
+    if (connection != null) {
+      connection.stalled = true;
+    }
+  }
+
+  /** A request from outside the connection loop: its effects, then a tick soon, as the engine's loop would. */
+  private void input(List<Effect> effects) {
+    if (!live()) {
+      return;
+    }
+    handle(connection, effects);
+    if (connected() && !connection.blocked) {
+      scheduleTick(connection);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ the loop
+
+  private void connect() {
+    sim.loop().after(sim.connectLatency(random), this::attempt);
+  }
+
+  private void attempt() {
+    if (!live()) {
+      return;
+    }
+    Connection c = new Connection();
+    SimulatedPostgres.Backend backend = sim.db().connect(this,
+        payloads -> arrive(c, payloads), () -> terminated(c));
+    if (backend == null) {
+      failedAttempts++;
+      sim.loop().after(backoff(failedAttempts), this::connect);
+      return;
+    }
+    c.backend = backend;
+    connection = c;
+    for (String channel : protocol.channels()) {
+      sim.db().listen(backend, channel);
+    }
+    c.listenedAt = sim.loop().now();
+    // The acknowledgement of the LISTENs reaches the client; then the protocol is told.
+    sim.loop().after(sim.deliveryLatency(random), () -> established(c));
+  }
+
+  private void established(Connection c) {
+    if (connection != c || !live() || c.blocked) {
+      return;
+    }
+    c.established = true;
+    c.lastHeard = sim.loop().now();
+    failedAttempts = 0;
+    connectedSince = c.listenedAt;
+    handle(c, protocol.connected(now(), wall()));
+    if (connection == c && !c.blocked) {
+      scheduleTick(c);
+    }
+  }
+
+  private void arrive(Connection c, List<String> payloads) {
+    if (c.stalled) {
+      return;
+    }
+    long at = Math.max(c.lastDelivery, sim.loop().now() + sim.deliveryLatency(random));
+    c.lastDelivery = at;
+    sim.inFlight(+1);
+    sim.loop().at(at, () -> {
+      sim.inFlight(-1);
+      receive(c, payloads);
+    });
+  }
+
+  private void receive(Connection c, List<String> payloads) {
+    if (connection != c || !c.established || c.stalled || c.blocked || !live()) {
+      return;
+    }
+    for (String payload : payloads) {
+      handle(c, protocol.received(payload, now(), wall()));
+      if (connection != c || c.blocked) {
+        return;
+      }
+    }
+    c.lastHeard = sim.loop().now();
+    tick(c);
+  }
+
+  private void scheduleTick(Connection c) {
+    long now = now();
+    long delta = protocol.nextDeadline(now) - now;
+    if (delta > Simulation.SECOND || delta < -(1L << 62)) {
+      // More than a second ahead, or so far behind that the difference wrapped around: beyond the promise. A
+      // deadline in the past is fine, it asks for a tick now (expiries overdue after a reconnect, for one).
+      sim.violation(name() + ": nextDeadline is " + delta + " ns from now, not within the promised second (clock"
+          + " at " + now + ")");
+      delta = Simulation.SECOND;
+    }
+    long generation = ++tickGeneration;
+    sim.loop().after(Math.max(delta, Simulation.MILLISECOND), () -> {
+      if (generation == tickGeneration) {
+        tick(c);
+      }
+    });
+  }
+
+  private void tick(Connection c) {
+    if (connection != c || !c.established || c.blocked || !live()) {
+      return;
+    }
+    long t = sim.loop().now();
+    if (t - c.lastHeard >= sim.settings().database().connectionCheckInterval().toNanos()) {
+      if (c.stalled) {
+        // isValid(connect-timeout, in whole seconds, at least 1) gets no answer.
+        c.blocked = true;
+        long timeout = Math.max(1, sim.settings().database().connectTimeout().toSeconds()) * Simulation.SECOND;
+        sim.loop().after(timeout, () -> lost(c));
+        return;
+      }
+      c.lastHeard = t;
+      sim.roundTrip();
+    }
+    handle(c, protocol.tick(now(), wall()));
+    if (connection == c && !c.blocked) {
+      scheduleTick(c);
+    }
+  }
+
+  private void handle(Connection c, List<Effect> effects) {
+    for (Effect effect : effects) {
+      if (effect instanceof Effect.Send send) {
+        send(c, send);
+      } else if (effect instanceof Effect.ReadinessChanged change) {
+        readiness(change.ready());
+      } else {
+        sim.effect(this, effect);
+      }
+    }
+  }
+
+  private void send(Connection c, Effect.Send send) {
+    sim.sent(this, send);
+    if (c == null || connection != c || c.blocked) {
+      return;
+    }
+    if (c.stalled) {
+      // The statement is written and its answer never comes: the node's thread waits until TCP gives up.
+      c.blocked = true;
+      sim.loop().after(sim.tcpTimeout(), () -> lost(c));
+      return;
+    }
+    long at = Math.max(c.lastArrival + 1, sim.loop().now() + sim.commitLatency(random));
+    c.lastArrival = at;
+    sim.inFlight(+1);
+    SimulatedPostgres.Backend backend = c.backend;
+    sim.loop().at(at, () -> {
+      sim.inFlight(-1);
+      sim.db().notify(backend, send.channel(), send.payload());
+    });
+  }
+
+  private void readiness(boolean nowReady) {
+    ready = nowReady;
+    if (nowReady) {
+      readyAt = sim.loop().now();
+      sim.becameReady(this);
+      if (!joinScheduled && sim.joinAfterReady() >= 0) {
+        joinScheduled = true;
+        sim.loop().after(sim.joinAfterReady(), () -> {
+          if (live()) {
+            joined();
+          }
+        });
+      }
+    }
+  }
+
+  /** The server ended the connection; the client hears of it unless the connection is stalled. */
+  private void terminated(Connection c) {
+    if (c.stalled) {
+      return;
+    }
+    sim.loop().after(sim.deliveryLatency(random), () -> lost(c));
+  }
+
+  private void lost(Connection c) {
+    if (connection != c || !live()) {
+      return;
+    }
+    connection = null;
+    connectedSince = -1;
+    tickGeneration++;
+    sim.db().disconnect(c.backend);
+    handle(null, protocol.disconnected(now()));
+    failedAttempts++;
+    sim.loop().after(backoff(failedAttempts), this::connect);
+  }
+
+  /** DiscoveryEngine's Backoff: exponential from the minimum, capped, ±20%; drawn from this node's seed. */
+  private long backoff(int attempt) {
+    long min = sim.settings().database().reconnectMinBackoff().toNanos();
+    long max = Math.max(min, sim.settings().database().reconnectMaxBackoff().toNanos());
+    double base = Math.min((double) max, min * Math.pow(2, Math.min(Math.max(attempt - 1, 0), 30)));
+    return (long) Math.min(max, base * (0.8 + 0.4 * random.nextDouble()));
+  }
+}

@@ -1,0 +1,469 @@
+package io.github.pgdiscovery.simulation;
+
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * N nodes running {@link DiscoveryProtocol} against one {@link SimulatedPostgres}, single-threaded in virtual time,
+ * everything drawn from one seed: the same seed replays the same run. It injects faults (crash, database restart,
+ * stalled connection, clock skew, two nodes on one endpoint, forged and replayed payloads), checks properties,
+ * and counts what the database pays (notifications, backend wake-ups).
+ *
+ * <p>Checked all along, recorded in {@link #violations()}: a node that becomes ready holds every node that was
+ * listening and announcing since before it connected and is still there (readiness is never reported on a
+ * partial view); a crashed node is out of every view by the time its expiry allows (its last stated interval's
+ * expiry plus the longest delivery); {@code nextDeadline} is never more than a second ahead. Checked on request,
+ * at quiescence: {@link #convergenceViolations()}.
+ *
+ * <p>Generic over the protocol's messages: the simulator moves payloads, reads only the {@link Effect}s, and uses
+ * {@link Effect.Send#message()} only to count sends by type.
+ */
+public final class Simulation {
+
+  public static final long MILLISECOND = 1_000_000L;
+  public static final long SECOND = 1000 * MILLISECOND;
+  /** Wall clock at virtual time 0, for every node with no skew: 2025-11-22T00:00:00Z. */
+  public static final long WALL0 = 1_763_769_600_000L;
+
+  /** How a simulation is set up; every value has a default. */
+  public static final class Config {
+    long seed;
+    SimulatedPostgres.Wakeups wakeups = SimulatedPostgres.Wakeups.EVERY_LISTENER;
+    UnaryOperator<DiscoverySettings.Builder> settings = b -> b;
+    DiscoveryProtocol.Mode mode = DiscoveryProtocol.Mode.PROBE_AND_REPLY;
+    /** Client to commit of a NOTIFY, server signal to read, read to client: min and max, nanoseconds. */
+    long commitMin = 300_000;
+    long commitMax = 1_500_000;
+    long wakeMin = 50_000;
+    long wakeMax = 500_000;
+    long deliveryMin = 300_000;
+    long deliveryMax = 1_500_000;
+    long connectMin = 2 * MILLISECOND;
+    long connectMax = 5 * MILLISECOND;
+    long tcpTimeout = Duration.ofSeconds(924).toNanos(); // Linux tcp_retries2 = 15
+    long joinAfterReady = -1;
+    boolean negativeClocks = true;
+
+    public Config(long seed) {
+      this.seed = seed;
+    }
+
+    public Config wakeups(SimulatedPostgres.Wakeups value) { wakeups = value; return this; }
+    public Config settings(UnaryOperator<DiscoverySettings.Builder> value) { settings = value; return this; }
+    public Config mode(DiscoveryProtocol.Mode value) { mode = value; return this; }
+    /** Joins its cluster (the joined heartbeat interval applies) this long after first becoming ready. */
+    public Config joinAfterReady(Duration value) { joinAfterReady = value.toNanos(); return this; }
+    public Config tcpTimeout(Duration value) { tcpTimeout = value.toNanos(); return this; }
+    /** Monotonic clocks start anywhere in the long range (true, the default), or at positive readings only. */
+    public Config negativeClocks(boolean value) { negativeClocks = value; return this; }
+
+    /** The ranges of the three legs of a notification's way, in microseconds. */
+    public Config latencyMicros(long commitMin, long commitMax, long wakeMin, long wakeMax, long deliveryMin,
+        long deliveryMax) {
+      this.commitMin = commitMin * 1000;
+      this.commitMax = commitMax * 1000;
+      this.wakeMin = wakeMin * 1000;
+      this.wakeMax = wakeMax * 1000;
+      this.deliveryMin = deliveryMin * 1000;
+      this.deliveryMax = deliveryMax * 1000;
+      return this;
+    }
+  }
+
+  /** What the database and the nodes did, as counters; {@link #minus} gives what happened in between. */
+  public record Counts(long notifications, long wakeUps, long delivered, long listens, long connections,
+      long sent, long roundTrips, Map<String, Long> sentByType) {
+
+    public Counts minus(Counts before) {
+      Map<String, Long> types = new TreeMap<>(sentByType);
+      before.sentByType.forEach((type, n) -> types.merge(type, -n, Long::sum));
+      return new Counts(notifications - before.notifications, wakeUps - before.wakeUps,
+          delivered - before.delivered, listens - before.listens, connections - before.connections,
+          sent - before.sent, roundTrips - before.roundTrips, types);
+    }
+
+    @Override
+    public String toString() {
+      return "notifications=" + notifications + " wakeUps=" + wakeUps + " delivered=" + delivered + " listens="
+          + listens + " connections=" + connections + " sent=" + sentByType;
+    }
+  }
+
+  private final Config config;
+  private final DiscoverySettings settings;
+  private final EventLoop loop = new EventLoop();
+  private final SplittableRandom random;
+  private final SimulatedPostgres db;
+  private final List<SimulatedNode> nodes = new ArrayList<>();
+  private final List<String> violations = new ArrayList<>();
+  private final Map<String, Long> sentByType = new TreeMap<>();
+  private final Map<Effect.Level, Long> notices = new LinkedHashMap<>();
+  private final List<String> errors = new ArrayList<>();
+  private SimulatedPostgres.Backend attacker;
+  private long sent;
+  private long roundTrips;
+  private long inFlight;
+  private int pendingStarts;
+
+  public Simulation(Config config) {
+    this.config = config;
+    this.random = new SplittableRandom(config.seed);
+    this.settings = config.settings.apply(
+        DiscoverySettings.builder("jdbc:postgresql://simulated/db").channel("sim_discovery")).build();
+    this.db = new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
+    db.audience(Simulation::delivers);
+  }
+
+  /**
+   * Whether what {@code sender} notifies is handed to {@code receiver}: always, unless the sender is a resident of
+   * a sampled simulation ({@link SimulatedNode#role}) and the receiver not an observer. Wake-ups count regardless.
+   */
+  static boolean delivers(Object sender, Object receiver) {
+    return sender == receiver || !(sender instanceof SimulatedNode s) || !s.resident()
+        || !(receiver instanceof SimulatedNode r) || r.observer();
+  }
+
+  public static Simulation of(long seed) {
+    return new Simulation(new Config(seed));
+  }
+
+  public long seed() {
+    return config.seed;
+  }
+
+  public EventLoop loop() {
+    return loop;
+  }
+
+  public SimulatedPostgres db() {
+    return db;
+  }
+
+  public DiscoverySettings settings() {
+    return settings;
+  }
+
+  public List<SimulatedNode> nodes() {
+    return nodes;
+  }
+
+  // ------------------------------------------------------------------------------------------------ nodes
+
+  /** A node of {@code service} on its own host, port 8558, not started. */
+  public SimulatedNode create(String service) {
+    int i = nodes.size();
+    String host = "10." + (i / 62_500) + "." + (i / 250 % 250) + "." + (i % 250 + 1);
+    return create(service, host, 8558);
+  }
+
+  /** A node announcing {@code host:port}, not started. */
+  public SimulatedNode create(String service, String host, int port) {
+    int i = nodes.size();
+    SplittableRandom nodeRandom = random.split();
+    Announcement self = new Announcement(service, host, port, "akka://" + service + "@" + host + ":" + (25520 + i),
+        nodeRandom.nextLong(), new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
+    long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
+    SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
+    nodes.add(node);
+    return node;
+  }
+
+  /** Creates and starts a node now. */
+  public SimulatedNode start(String service) {
+    SimulatedNode node = create(service);
+    node.start();
+    return node;
+  }
+
+  public void start(SimulatedNode node) {
+    node.start();
+  }
+
+  /** Starts {@code n} nodes of {@code service} within {@code window}, at random instants. */
+  public List<SimulatedNode> startMany(String service, int n, Duration window) {
+    List<SimulatedNode> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      SimulatedNode node = create(service);
+      started.add(node);
+      pendingStarts++;
+      loop.after(window.isZero() ? 0 : random.nextLong(window.toNanos()), () -> {
+        pendingStarts--;
+        node.start();
+      });
+    }
+    return started;
+  }
+
+  public List<SimulatedNode> live() {
+    return nodes.stream().filter(SimulatedNode::live).toList();
+  }
+
+  // ------------------------------------------------------------------------------------------------ faults
+
+  /** The node's process dies without a goodbye; its view must be left by everybody within its expiry. */
+  public void crash(SimulatedNode node) {
+    long bound = expiryBound(node);
+    node.crash();
+    String incarnation = node.self().incarnation();
+    long crashedAt = loop.now();
+    loop.after(bound, () -> {
+      for (SimulatedNode other : live()) {
+        Optional<List<Announcement>> view = other.protocol().lookup(node.self().service(), other.now());
+        if (view.isPresent() && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
+          violation(other.name() + " still lists " + node.name() + ", crashed at " + millis(crashedAt) + " ms, "
+              + bound / MILLISECOND + " ms after the crash");
+        }
+      }
+    });
+  }
+
+  /**
+   * The node's connection silently stalls (nothing gets through, either way). While the node is still on it, it
+   * must leave the others' views within its expiry, as a crashed node does.
+   */
+  public void stall(SimulatedNode node) {
+    long bound = expiryBound(node);
+    node.stall();
+    String incarnation = node.self().incarnation();
+    long connectedSince = node.connectedSince();
+    loop.after(bound, () -> {
+      if (!node.stalled() || node.connectedSince() != connectedSince) {
+        return; // it noticed and reconnected: it is rightly back in the views
+      }
+      for (SimulatedNode other : live()) {
+        Optional<List<Announcement>> view = other.protocol().lookup(node.self().service(), other.now());
+        if (other != node && view.isPresent()
+            && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
+          violation(other.name() + " still lists " + node.name() + ", stalled " + bound / MILLISECOND + " ms ago");
+        }
+      }
+    });
+  }
+
+  private long expiryBound(SimulatedNode node) {
+    Duration interval = node.hasJoined() ? settings.timing().joinedHeartbeatInterval()
+        : settings.timing().heartbeatInterval();
+    return settings.timing().expireAfterNanos(interval.toMillis()) + maxDelivery() + MILLISECOND;
+  }
+
+  public void shutdown(SimulatedNode node) {
+    node.shutdown();
+  }
+
+  /** PostgreSQL restarts: every connection dropped, the queue emptied, down for {@code downtime}. */
+  public void restartDatabase(Duration downtime) {
+    db.restart(downtime.toNanos());
+  }
+
+  /**
+   * A payload from a client that does not listen, e.g. a forger with database access, committed now; counted as a
+   * notification like any other.
+   */
+  public void inject(String channel, String payload) {
+    if (attacker == null || !attacker.alive()) {
+      attacker = db.connect("attacker", payloads -> { }, () -> { });
+    }
+    if (attacker != null) {
+      db.notify(attacker, channel, payload);
+    }
+  }
+
+  /** Every notification committed from now on, for replaying it later. */
+  public List<SimulatedPostgres.Notification> record() {
+    List<SimulatedPostgres.Notification> recorded = new ArrayList<>();
+    db.tap(recorded::add);
+    return recorded;
+  }
+
+  // ------------------------------------------------------------------------------------------------ running
+
+  public void run(Duration duration) {
+    loop.runUntil(loop.now() + duration.toNanos());
+  }
+
+  /** Runs in steps of 50 ms until {@code condition} holds, at most {@code max}; true if it held. */
+  public boolean runUntil(BooleanSupplier condition, Duration max) {
+    long end = loop.now() + max.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (loop.now() >= end) {
+        return false;
+      }
+      loop.runUntil(Math.min(end, loop.now() + 50 * MILLISECOND));
+    }
+    return true;
+  }
+
+  /** Nothing in flight between nodes and database, and every live node not excluded is ready. */
+  public boolean quiet() {
+    return pendingStarts == 0 && inFlight == 0 && db.pendingReads() == 0
+        && nodes.stream().allMatch(n -> !n.live() || n.excluded() != null || n.isReady());
+  }
+
+  /** Runs until quiet and the views agree, at most {@code max}; true if they do. */
+  public boolean runUntilConverged(Duration max) {
+    return runUntil(() -> quiet() && convergenceViolations().isEmpty(), max);
+  }
+
+  // ------------------------------------------------------------------------------------------------ properties
+
+  /**
+   * After quiescence: every live node not excluded answers the lookup of its service with exactly the live,
+   * announcing, not excluded nodes of that service, itself included; so every node gives the same list, in the
+   * same order.
+   */
+  public List<String> convergenceViolations() {
+    List<String> found = new ArrayList<>();
+    Map<String, List<Announcement>> expected = new TreeMap<>();
+    for (SimulatedNode node : nodes) {
+      if (node.announcing() && node.excluded() == null) {
+        expected.computeIfAbsent(node.self().service(), s -> new ArrayList<>()).add(node.self());
+      }
+    }
+    expected.values().forEach(list -> list.sort(
+        Comparator.comparing(Announcement::host).thenComparingInt(Announcement::port)));
+    for (SimulatedNode node : nodes) {
+      if (!node.live() || node.excluded() != null) {
+        continue;
+      }
+      List<Announcement> want = expected.getOrDefault(node.self().service(), List.of());
+      Optional<List<Announcement>> view = node.lookup();
+      if (view.isEmpty()) {
+        found.add(node.name() + " does not answer lookups: " + node.protocol().notReadyReason(node.now()));
+      } else if (!view.get().equals(want)) {
+        found.add(node.name() + " sees " + endpoints(view.get()) + ", the live set is " + endpoints(want));
+      }
+    }
+    return found.stream().map(this::stamp).toList();
+  }
+
+  /** Everything found wrong along the way, each line with the seed. */
+  public List<String> violations() {
+    return violations;
+  }
+
+  /** The seed, the virtual time, and what went wrong. */
+  public String describe(List<String> problems) {
+    return "seed " + config.seed + ": " + problems.size() + " problem(s)"
+        + (problems.isEmpty() ? "" : ", first: " + problems.get(0))
+        + (problems.size() > 1 ? " ... last: " + problems.get(problems.size() - 1) : "");
+  }
+
+  /** ERROR notices the nodes logged, with the node's name. */
+  public List<String> errors() {
+    return errors;
+  }
+
+  public Counts counts() {
+    SimulatedPostgres.Counters c = db.counters();
+    return new Counts(c.notifications, c.wakeUps, c.delivered, c.listens, c.connections, sent, roundTrips,
+        new TreeMap<>(sentByType));
+  }
+
+  // ------------------------------------------------------------------------------------------------ for nodes
+
+  void becameReady(SimulatedNode node) {
+    if (node.excluded() != null || config.mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
+      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by design
+    }
+    Optional<List<Announcement>> view = node.lookup();
+    List<String> missing = new ArrayList<>();
+    for (SimulatedNode other : nodes) {
+      if (other != node && other.self().service().equals(node.self().service()) && other.announcing()
+          && other.excluded() == null && other.connected() && !other.stalled()
+          && delivers(node, other) && delivers(other, node) // else sampling keeps the probe or reply away
+          && other.connectedSince() >= 0 && other.connectedSince() < node.connectedSince()
+          && (view.isEmpty() || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
+        missing.add(other.self().endpoint());
+      }
+    }
+    if (!missing.isEmpty()) {
+      violation(node.name() + " became ready without " + missing.size() + " node(s) listening since before it"
+          + " connected: " + missing.subList(0, Math.min(5, missing.size())));
+    }
+  }
+
+  void effect(SimulatedNode node, Effect effect) {
+    if (effect instanceof Effect.Notice notice) {
+      notices.merge(notice.level(), 1L, Long::sum);
+      if (notice.level() == Effect.Level.ERROR && errors.size() < 1000) {
+        errors.add(node.name() + ": " + notice.text());
+      }
+    }
+  }
+
+  void sent(SimulatedNode node, Effect.Send send) {
+    sent++;
+    sentByType.merge(send.message().getClass().getSimpleName(), 1L, Long::sum);
+  }
+
+  void violation(String what) {
+    if (violations.size() < 1000) {
+      violations.add(stamp(what));
+    }
+  }
+
+  void roundTrip() {
+    roundTrips++;
+  }
+
+  void inFlight(int delta) {
+    inFlight += delta;
+  }
+
+  long joinAfterReady() {
+    return config.joinAfterReady;
+  }
+
+  long tcpTimeout() {
+    return config.tcpTimeout;
+  }
+
+  long commitLatency(SplittableRandom r) {
+    return between(r, config.commitMin, config.commitMax);
+  }
+
+  long deliveryLatency(SplittableRandom r) {
+    return between(r, config.deliveryMin, config.deliveryMax);
+  }
+
+  long connectLatency(SplittableRandom r) {
+    return between(r, config.connectMin, config.connectMax);
+  }
+
+  /** The longest a notification takes from a sender to a listener's protocol. */
+  long maxDelivery() {
+    return config.commitMax + config.wakeMax + config.deliveryMax;
+  }
+
+  private static long between(SplittableRandom r, long min, long max) {
+    return max <= min ? min : r.nextLong(min, max);
+  }
+
+  private String stamp(String what) {
+    return "seed " + config.seed + " at " + millis(loop.now()) + " ms: " + what;
+  }
+
+  private static String millis(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6);
+  }
+
+  private static String endpoints(List<Announcement> list) {
+    List<String> names = list.stream().map(Announcement::endpoint).toList();
+    return names.size() <= 8 ? names.toString()
+        : names.subList(0, 8) + "... (" + names.size() + ")";
+  }
+}

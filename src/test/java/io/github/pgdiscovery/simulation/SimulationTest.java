@@ -1,0 +1,336 @@
+package io.github.pgdiscovery.simulation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenarios of the discovery protocol on the simulated PostgreSQL, one per fault, at small N, each named after
+ * what it proves, and a property run over seeds. Every assertion message starts with the seed; a seed replays
+ * the same run: {@code new Simulation(new Simulation.Config(seed)...)}.
+ */
+final class SimulationTest {
+
+  private static final String SERVICE = "orders";
+  private static final String SECRET = "simulation-shared-secret-0123456789";
+
+  private static Simulation simulation(String scenario, long seed, UnaryOperator<Simulation.Config> config) {
+    System.out.println("seed " + seed + ": " + scenario);
+    return new Simulation(config.apply(new Simulation.Config(seed)));
+  }
+
+  private static void assertConverges(Simulation sim, Duration within) {
+    boolean converged = sim.runUntilConverged(within);
+    assertTrue(converged, () -> sim.describe(sim.convergenceViolations()));
+    assertNoViolations(sim);
+  }
+
+  private static void assertNoViolations(Simulation sim) {
+    assertTrue(sim.violations().isEmpty(), () -> sim.describe(sim.violations()));
+  }
+
+  private static String seed(Simulation sim) {
+    return "seed " + sim.seed() + ": ";
+  }
+
+  private static long wakeUps(Simulation sim) {
+    return sim.counts().wakeUps();
+  }
+
+  // ------------------------------------------------------------------------------------------------ joins
+
+  @Test
+  void simultaneousStartOfThirtyConvergesToOneViewEverywhere() {
+    Simulation sim = simulation("30 nodes start at the same instant", 11, c -> c);
+    sim.startMany(SERVICE, 30, Duration.ZERO);
+    assertConverges(sim, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void newcomerBecomesReadyOnlyWithEveryResidentInItsView() {
+    Simulation sim = simulation("a newcomer joins 40 residents", 12, c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    sim.startMany(SERVICE, 40, Duration.ofSeconds(3));
+    assertConverges(sim, Duration.ofSeconds(10));
+    SimulatedNode newcomer = sim.start(SERVICE);
+    assertConverges(sim, Duration.ofSeconds(2));
+    // The check that ran when it became ready (Simulation#becameReady) found nobody missing; say it again here.
+    assertEquals(41, newcomer.lookup().orElseThrow().size(), seed(sim) + "view at readiness");
+    assertTrue(newcomer.readyAt() - newcomer.startedAt() < Duration.ofSeconds(1).toNanos(),
+        seed(sim) + "ready within a second of starting");
+  }
+
+  @Test
+  void joinSendsOneReplyPerResidentAndWakesEveryListenerBeforePostgres19() {
+    int n = 20;
+    long[] wakeUps = new long[2];
+    for (SimulatedPostgres.Wakeups mode : SimulatedPostgres.Wakeups.values()) {
+      // Joined residents announce once an hour here, so the join is all the traffic there is.
+      Simulation sim = simulation("join of the " + n + "th node, " + mode, 13, c -> c.wakeups(mode)
+          .joinAfterReady(Duration.ZERO).settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+      sim.startMany(SERVICE, n - 1, Duration.ofSeconds(1));
+      sim.run(Duration.ofSeconds(10));
+      Simulation.Counts before = sim.counts();
+      sim.start(SERVICE);
+      assertConverges(sim, Duration.ofSeconds(2));
+      Simulation.Counts join = sim.counts().minus(before);
+      assertEquals(n + 1, join.notifications(), seed(sim) + "announce + probe + one reply per resident: " + join);
+      assertEquals(1L, join.sentByType().get("Probe"), seed(sim) + join);
+      long listeners = n;
+      if (mode == SimulatedPostgres.Wakeups.EVERY_LISTENER) {
+        assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= (n + 1) * listeners,
+            seed(sim) + "every commit wakes every listener, less coalesced reads: " + join);
+      } else {
+        assertTrue(join.wakeUps() <= 2 * listeners + (n - 1),
+            seed(sim) + "main channel wakes all, replies only the joiner: " + join);
+      }
+      wakeUps[mode.ordinal()] = join.wakeUps();
+    }
+    assertTrue(wakeUps[1] < wakeUps[0], "seed 13: PostgreSQL 19 wakes fewer: " + wakeUps[0] + " vs " + wakeUps[1]);
+  }
+
+  // ------------------------------------------------------------------------------------------------ faults
+
+  @Test
+  void crashedNodesLeaveEveryViewWithinTheirExpiry() {
+    Simulation sim = simulation("a joined and a not yet joined node crash", 21, c -> c);
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 10, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    nodes.subList(1, 10).forEach(SimulatedNode::joined);
+    sim.run(Duration.ofSeconds(7)); // everybody's next heartbeat states the interval it announces at now
+    sim.crash(nodes.get(0)); // announcing every 5 s: out within 15 s
+    sim.crash(nodes.get(5)); // joined, every 30 s: out within 90 s
+    sim.run(Duration.ofSeconds(16));
+    assertTrue(nodes.get(1).lookup().orElseThrow().stream()
+        .noneMatch(a -> a.sameContactPoint(nodes.get(0).self())), seed(sim) + "the 5 s node is gone after 16 s");
+    sim.run(Duration.ofSeconds(80));
+    assertConverges(sim, Duration.ofSeconds(1));
+  }
+
+  @Test
+  void databaseRestartDropsEveryConnectionAndEveryoneReconverges() {
+    Simulation sim = simulation("PostgreSQL restarts under 15 joined nodes", 22,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    sim.startMany(SERVICE, 15, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.run(Duration.ofSeconds(10));
+    Simulation.Counts before = sim.counts();
+    sim.restartDatabase(Duration.ofSeconds(3));
+    sim.run(Duration.ofMillis(100));
+    assertTrue(sim.nodes().stream().noneMatch(SimulatedNode::isReady), seed(sim) + "nobody ready while down");
+    assertConverges(sim, Duration.ofSeconds(30));
+    Simulation.Counts restart = sim.counts().minus(before);
+    System.out.println("seed 22: one restart cost " + restart);
+    assertEquals(15, restart.connections(), seed(sim) + "one new connection each: " + restart);
+  }
+
+  @Test
+  void stalledConnectionLeavesTheViewsAndTheNodeComesBackOnANewOne() {
+    Simulation sim = simulation("one joined node's connection stalls", 23, c -> c.joinAfterReady(Duration.ZERO));
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.run(Duration.ofSeconds(40));
+    SimulatedNode stalled = nodes.get(2);
+    long since = stalled.connectedSince();
+    long stalledAt = sim.loop().now();
+    sim.stall(stalled);
+    assertTrue(sim.runUntil(() -> stalled.connected() && stalled.connectedSince() != since, Duration.ofSeconds(1000)),
+        seed(sim) + "reconnects");
+    long recovery = sim.loop().now() - stalledAt;
+    System.out.println("seed 23: stalled node back on a new connection after " + recovery / 1_000_000 + " ms");
+    assertConverges(sim, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void stalledNodeBlockedInASendWaitsForTcpAndIsDroppedByOthersMeanwhile() {
+    // Not joined: it announces every 5 s, about when the connection check would run, so it may block in a send.
+    Simulation sim = simulation("stalled connections of nodes announcing every 5 s", 24, c -> c);
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ZERO);
+    assertConverges(sim, Duration.ofSeconds(5));
+    for (SimulatedNode node : nodes.subList(0, 3)) {
+      sim.stall(node);
+      sim.run(Duration.ofMillis(1700));
+    }
+    assertTrue(sim.runUntil(() -> nodes.stream().allMatch(n -> n.connected() && !n.stalled()), Duration.ofSeconds(1000)),
+        seed(sim) + "all back");
+    assertConverges(sim, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void clockSkewBeyondReplayWindowKeepsNewcomersWaitingAndTheSkewedNodeOut() {
+    Simulation sim = simulation("a node 60 s ahead joins a signed cluster", 25,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
+    sim.startMany(SERVICE, 5, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    SimulatedNode skewed = sim.create(SERVICE).exclude("clock 60 s ahead");
+    skewed.skewClock(60_000);
+    sim.start(skewed);
+    sim.run(Duration.ofSeconds(20));
+    assertFalse(skewed.isReady(), seed(sim) + "the skewed node never answers lookups");
+    assertTrue(sim.convergenceViolations().isEmpty(), () -> sim.describe(sim.convergenceViolations()));
+    SimulatedNode newcomer = sim.start(SERVICE);
+    sim.run(Duration.ofSeconds(20));
+    assertFalse(newcomer.isReady(), seed(sim) + "a newcomer hearing a skewed peer waits rather than form alone");
+    sim.crash(skewed);
+    assertConverges(sim, Duration.ofSeconds(30));
+    assertTrue(sim.errors().stream().anyMatch(e -> e.contains("replay-window")), seed(sim) + "the skew was logged");
+  }
+
+  @Test
+  void twoLiveNodesOnOneEndpointStopAnsweringAndTheOthersListItOnce() {
+    Simulation sim = simulation("a second node announces another's host:port", 26, c -> c);
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 5, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    SimulatedNode original = nodes.get(0);
+    SimulatedNode twin = sim.create(SERVICE, original.self().host(), original.self().port());
+    sim.start(twin);
+    sim.run(Duration.ofSeconds(12));
+    assertFalse(original.isReady(), seed(sim) + "the original hears its twin and stops answering");
+    assertFalse(twin.isReady(), seed(sim) + "the twin hears the original and never answers");
+    List<Announcement> first = nodes.get(1).lookup().orElseThrow();
+    for (SimulatedNode other : nodes.subList(1, 5)) {
+      List<Announcement> view = other.lookup().orElseThrow();
+      assertEquals(5, view.size(), seed(sim) + other + " lists the shared endpoint once: " + view);
+      assertEquals(first.stream().map(Announcement::endpoint).toList(), view.stream().map(Announcement::endpoint).toList(),
+          seed(sim) + "same endpoints everywhere");
+    }
+    assertTrue(sim.errors().stream().anyMatch(e -> e.contains("Two live nodes announce the same contact point")),
+        seed(sim) + "the clash was logged");
+    sim.shutdown(twin);
+    sim.run(Duration.ofSeconds(20));
+    assertConverges(sim, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void signedForgeriesAndReplaysChangeNoView() {
+    Simulation sim = simulation("forged and replayed signed payloads", 27,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
+    List<SimulatedPostgres.Notification> recorded = sim.record();
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.shutdown(nodes.get(5)); // its goodbye is recorded
+    sim.crash(nodes.get(4));
+    sim.run(Duration.ofSeconds(100));
+    assertConverges(sim, Duration.ofSeconds(1));
+    String channel = sim.settings().channel();
+    MessageCodec wrongKey = new MessageCodec("another-secret-of-enough-length");
+    SimulatedNode victim = nodes.get(0);
+    long wall = victim.wall();
+    sim.inject(channel, wrongKey.encode(new Message.Goodbye(victim.self()), 1_000_000, wall));
+    sim.inject(channel, wrongKey.encode(new Message.Announce(nodes.get(4).self(), 5000), 1_000_000, wall));
+    sim.inject(channel, new MessageCodec().encode(new Message.Goodbye(nodes.get(1).self()), 1_000_000, wall));
+    sim.inject(channel, "{\"v\":1,\"type\":\"announce\"");
+    for (SimulatedPostgres.Notification n : List.copyOf(recorded)) {
+      sim.inject(n.channel(), n.payload());
+    }
+    sim.run(Duration.ofSeconds(2));
+    assertConverges(sim, Duration.ofSeconds(1));
+    var rejected = nodes.get(1).protocol().snapshot(nodes.get(1).now()).rejected();
+    assertTrue(rejected.get(Reason.BAD_SIGNATURE) >= 2 && rejected.get(Reason.MISSING_SIGNATURE) >= 1
+        && rejected.get(Reason.STALE) + rejected.get(Reason.REPLAYED) > 0, seed(sim) + rejected);
+  }
+
+  @Test
+  void unsignedMalformedPayloadsAreDroppedAndAProbeFloodCostsOneReplyPerMemberPerSecond() {
+    Simulation sim = simulation("garbage and a flood of one recorded probe, unsigned", 28,
+        c -> c.joinAfterReady(Duration.ZERO).settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+    List<SimulatedPostgres.Notification> recorded = sim.record();
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.run(Duration.ofSeconds(10));
+    String probe = recorded.stream().filter(n -> n.payload().contains("\"probe\"")).findFirst().orElseThrow().payload();
+    Simulation.Counts before = sim.counts();
+    for (int i = 0; i < 200; i++) {
+      sim.inject(sim.settings().channel(), probe);
+      sim.inject(sim.settings().channel(), "not json " + i);
+      sim.run(Duration.ofMillis(2));
+    }
+    sim.run(Duration.ofMillis(500));
+    Simulation.Counts flood = sim.counts().minus(before);
+    assertEquals(5L * 1, flood.sentByType().getOrDefault("Announce", 0L),
+        seed(sim) + "each other member replies once within the second, not 200 times: " + flood);
+    assertConverges(sim, Duration.ofSeconds(1));
+  }
+
+  @Test
+  void unsignedReplayOfACrashedNodeResurrectsItForOneExpiryOnly() {
+    // Without a shared secret anyone who can NOTIFY can do this; the README says to set one.
+    Simulation sim = simulation("unsigned replay of a crashed node's announcement", 29, c -> c);
+    List<SimulatedPostgres.Notification> recorded = sim.record();
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 4, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    SimulatedNode dead = nodes.get(3);
+    sim.crash(dead);
+    sim.run(Duration.ofSeconds(20));
+    assertConverges(sim, Duration.ofSeconds(1));
+    String announce = recorded.stream().filter(n -> n.payload().contains("\"announce\"")
+        && n.payload().contains(dead.self().incarnation())).findFirst().orElseThrow().payload();
+    sim.inject(sim.settings().channel(), announce);
+    sim.run(Duration.ofMillis(100));
+    assertTrue(nodes.get(0).lookup().orElseThrow().contains(dead.self()), seed(sim) + "resurrected");
+    sim.run(Duration.ofSeconds(16));
+    assertConverges(sim, Duration.ofSeconds(1));
+  }
+
+  @Test
+  void nextDeadlineStaysWithinASecondWhenTheMonotonicClockReadsNegative() {
+    // System.nanoTime may be negative. A lone node has nothing to expire; its deadline must still be near.
+    Simulation sim = simulation("a lone node whose monotonic clock reads negative", 31, c -> c.negativeClocks(true));
+    SimulatedNode candidate = sim.create(SERVICE);
+    while (candidate.now() >= 0) {
+      candidate = sim.create(SERVICE); // never started: not part of any view
+    }
+    SimulatedNode lone = candidate;
+    sim.start(lone);
+    assertConverges(sim, Duration.ofSeconds(2));
+    long ahead = lone.protocol().nextDeadline(lone.now()) - lone.now();
+    assertTrue(ahead >= 0 && ahead <= 1_000_000_000L, seed(sim) + "deadline " + ahead + " ns ahead");
+  }
+
+  // ------------------------------------------------------------------------------------------------ property
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {101, 102, 103, 104, 105, 106, 107, 108})
+  void randomFaultsThenQuiescenceGiveOneViewAndNoViolation(long seed) {
+    SplittableRandom choose = new SplittableRandom(seed);
+    boolean signed = choose.nextBoolean();
+    SimulatedPostgres.Wakeups wakeups = choose.nextBoolean() ? SimulatedPostgres.Wakeups.EVERY_LISTENER
+        : SimulatedPostgres.Wakeups.CHANNEL_LISTENERS;
+    Simulation sim = simulation("random faults, signed=" + signed + ", " + wakeups, seed, c -> c.wakeups(wakeups)
+        .joinAfterReady(Duration.ofSeconds(1)).tcpTimeout(Duration.ofSeconds(30))
+        .settings(s -> signed ? s.sharedSecret(SECRET) : s));
+    sim.startMany(SERVICE, 3 + choose.nextInt(10), Duration.ofMillis(choose.nextInt(3000)));
+    StringBuilder log = new StringBuilder();
+    for (int step = 0; step < 6; step++) {
+      sim.run(Duration.ofMillis(500 + choose.nextInt(20_000)));
+      List<SimulatedNode> live = sim.live();
+      SimulatedNode victim = live.isEmpty() ? null : live.get(choose.nextInt(live.size()));
+      int fault = choose.nextInt(6);
+      log.append(" ").append(fault);
+      switch (fault) {
+        case 0 -> { if (victim != null && live.size() > 1) sim.crash(victim); }
+        case 1 -> { if (victim != null && live.size() > 1) sim.shutdown(victim); }
+        case 2 -> sim.restartDatabase(Duration.ofMillis(100 + choose.nextInt(5000)));
+        case 3 -> { if (victim != null) sim.stall(victim); }
+        case 4 -> sim.startMany(SERVICE, 1 + choose.nextInt(3), Duration.ofMillis(choose.nextInt(200)));
+        default -> sim.start(SERVICE);
+      }
+    }
+    boolean converged = sim.runUntilConverged(Duration.ofSeconds(200));
+    assertTrue(converged, () -> sim.describe(sim.convergenceViolations()) + " after faults" + log);
+    assertTrue(sim.violations().isEmpty(), () -> sim.describe(sim.violations()) + " after faults" + log);
+  }
+}
