@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 final class DatabaseCostBenchmark {
 
   private static final Logger log = LoggerFactory.getLogger(DatabaseCostBenchmark.class);
-  private static final String APPLICATION_NAME = "akka-discovery-postgres";
+  /** The participants' sessions: engines built without an adapter connect under the core's neutral name. */
+  private static final String APPLICATION_NAME = DiscoverySettings.Naming.NEUTRAL.applicationName();
 
   /** One steady-state measurement. */
   record Row(int participants, Duration heartbeat, Duration joinedHeartbeat, double connectionsPerParticipant,
@@ -138,7 +139,7 @@ final class DatabaseCostBenchmark {
         .append("twice: *one rate*, every participant announcing every heartbeat throughout (the protocol before ")
         .append("this change); *joined slower*, participants announcing at `joined-heartbeat-interval` once joined ")
         .append("(30 s is the default now). Connections from ")
-        .append("`pg_stat_activity` (application_name `akka-discovery-postgres`); participants started ")
+        .append("`pg_stat_activity` (application_name `").append(APPLICATION_NAME).append("`); participants started ")
         .append("heartbeat-only, which in steady state sends exactly what the protocol sends, as probes go out only ")
         .append("on connect; notifications counted by the participants; commits from ")
         .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction, and each listening ")
