@@ -182,6 +182,22 @@ public final class Simulation {
     return node;
   }
 
+  /**
+   * The node restarted on the same host and ports, as docker compose and StatefulSets restart it: the same
+   * contact point and remoting address, a new incarnation and cluster uid. Not started.
+   */
+  public SimulatedNode createSuccessor(SimulatedNode predecessor) {
+    int i = nodes.size();
+    SplittableRandom nodeRandom = random.split();
+    Announcement old = predecessor.self();
+    Announcement self = new Announcement(old.service(), old.host(), old.port(), old.address(), nodeRandom.nextLong(),
+        new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
+    long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
+    SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
+    nodes.add(node);
+    return node;
+  }
+
   /** Creates and starts a node now. */
   public SimulatedNode start(String service) {
     SimulatedNode node = create(service);

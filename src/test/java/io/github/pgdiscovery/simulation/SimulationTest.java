@@ -121,6 +121,33 @@ final class SimulationTest {
   }
 
   @Test
+  void removalOfAPredecessorLeavesItsSuccessorOnTheSameAddressInEveryView() {
+    Simulation sim = simulation("a node restarts on its own host and ports; its predecessor's removal comes later", 28,
+        c -> c);
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    nodes.forEach(SimulatedNode::joined);
+    SimulatedNode predecessor = nodes.get(3);
+    sim.crash(predecessor);
+    SimulatedNode successor = sim.createSuccessor(predecessor);
+    successor.start();
+    assertConverges(sim, Duration.ofSeconds(5));
+
+    // The cluster publishes MemberRemoved for the old incarnation only now, to every member.
+    for (SimulatedNode member : sim.live()) {
+      member.memberRemoved(predecessor.self().address(), predecessor.self().uid());
+    }
+    // Heartbeats of the successor go on being taken: it stays in every view for longer than any expiry.
+    sim.run(Duration.ofSeconds(200));
+
+    assertConverges(sim, Duration.ofSeconds(1));
+    for (SimulatedNode member : sim.live()) {
+      assertTrue(member.lookup().orElseThrow().contains(successor.self()),
+          seed(sim) + member.name() + " lost the successor: " + member.lookup());
+    }
+  }
+
+  @Test
   void databaseRestartDropsEveryConnectionAndEveryoneReconverges() {
     Simulation sim = simulation("PostgreSQL restarts under 15 joined nodes", 22,
         c -> c.joinAfterReady(Duration.ofSeconds(1)));
