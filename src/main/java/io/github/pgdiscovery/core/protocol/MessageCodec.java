@@ -40,6 +40,11 @@ import javax.crypto.spec.SecretKeySpec;
  * {"v":1,"type":"goodbye", ...same fields as announce...}
  * </pre>
  *
+ * <p>How later versions stay readable: within version 1 a release may add message types and fields, never change
+ * or remove one. A receiver ignores fields it does not know (they are outside the signed content, so they can carry
+ * nothing a receiver must trust) and drops, counts and does not warn about types it does not know. A change that
+ * old receivers could misread takes a new version, which they reject as {@code UNSUPPORTED_VERSION}.
+ *
  * {@code seq} (per-incarnation sequence number) and {@code ts} (sender's clock, epoch milliseconds) are optional
  * without a secret; {@code sig} is present only with one. {@code ivl} (announce only, optional: how often the sender
  * announces itself now, 1 to {@value #MAX_INTERVAL_MILLIS} ms) lets receivers scale that sender's expiry; without

@@ -13,7 +13,10 @@ public final class RejectedMessageException extends Exception {
     NOT_JSON,
     /** A version this node does not speak. */
     UNSUPPORTED_VERSION,
-    /** A message type this node does not know. */
+    /**
+     * A message type this node does not know, in a version it speaks: what a later release may add. Counted and
+     * ignored, not warned about, so that a new release can roll through a cluster of old ones.
+     */
     UNKNOWN_TYPE,
     /** A required field is absent. */
     MISSING_FIELD,
@@ -47,7 +50,7 @@ public final class RejectedMessageException extends Exception {
 
     /** Whether drops for this reason call for the general warning; the others are normal or reported apart. */
     public boolean warns() {
-      return this != OTHER_SERVICE && this != RETIRED && this != OTHER_TOOLKIT;
+      return this != OTHER_SERVICE && this != RETIRED && this != OTHER_TOOLKIT && this != UNKNOWN_TYPE;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.github.pgdiscovery.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -260,6 +261,30 @@ final class MessageCodecTest {
         Arguments.of("uid", "18446744073709551616"),
         Arguments.of("incarnation", "7"),
         Arguments.of("type", "1"));
+  }
+
+  @Test
+  void fieldsALaterReleaseMayAddAreIgnored() throws Exception {
+    String withFutureFields = announceWith("zone", quoted("eu-west-1"));
+    withFutureFields = withFutureFields.substring(0, withFutureFields.length() - 1) + ",\"weights\":[1,2,{\"a\":3}]}";
+
+    assertEquals(ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(withFutureFields)).node());
+  }
+
+  @Test
+  void aSignedMessageWithAFieldALaterReleaseAddedStillVerifies() throws Exception {
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    String payload = signing.encode(new Message.Announce(ORDERS_NODE), 3, 1763769600000L);
+    String withFutureField = payload.substring(0, payload.length() - 1) + ",\"zone\":\"eu-west-1\"}";
+
+    assertEquals(ORDERS_NODE, ((Message.Announce) signing.decode(withFutureField)).node());
+  }
+
+  @Test
+  void aTypeThisVersionDoesNotKnowIsCountedButNotWarnedAbout() {
+    assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", quoted("roster"))));
+    assertFalse(Reason.UNKNOWN_TYPE.warns());
+    assertTrue(Reason.UNSUPPORTED_VERSION.warns());
   }
 
   @ParameterizedTest(name = "duplicate {0}")
