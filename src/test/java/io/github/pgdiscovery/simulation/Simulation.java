@@ -23,9 +23,9 @@ import java.util.function.UnaryOperator;
  * stalled connection, clock skew, two nodes on one endpoint, forged and replayed payloads), checks properties,
  * and counts what the database pays (notifications, backend wake-ups).
  *
- * <p>Checked all along, recorded in {@link #violations()}: a node that becomes ready holds every node that was
- * listening and announcing since before it connected and is still there (readiness is never reported on a
- * partial view); a crashed node is out of every view by the time its expiry allows (its last stated interval's
+ * <p>Checked all along, recorded in {@link #violations()}: a node that has not joined its cluster and becomes ready
+ * holds every node that was listening and announcing since before it connected and is still there (readiness is
+ * never reported on a partial view to anybody who would use it); a crashed node is out of every view by the time its expiry allows (its last stated interval's
  * expiry plus the longest delivery); {@code nextDeadline} is never more than a second ahead. Checked on request,
  * at quiescence: {@link #convergenceViolations()}.
  *
@@ -394,6 +394,12 @@ public final class Simulation {
   void becameReady(SimulatedNode node) {
     if (node.excluded() != null || config.mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
       return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by design
+    }
+    if (node.hasJoined()) {
+      // A member reconnecting does not probe: its readiness says notifications are delivered, not that its view is
+      // complete, which nobody consumes (Bootstrap is done). It hears newcomers by their next heartbeat; the
+      // convergence check after quiescence holds it to that.
+      return;
     }
     Optional<List<Announcement>> view = node.lookup();
     List<String> missing = new ArrayList<>();

@@ -162,6 +162,8 @@ final class SimulationTest {
     Simulation.Counts restart = sim.counts().minus(before);
     System.out.println("seed 22: one restart cost " + restart);
     assertEquals(15, restart.connections(), seed(sim) + "one new connection each: " + restart);
+    // Members do not probe on reconnect: one announcement each, not N probes answered by N members each.
+    assertEquals(15, restart.notifications(), seed(sim) + "one announcement each: " + restart);
   }
 
   @Test

@@ -74,6 +74,8 @@ public final class DiscoveryProtocol {
   private boolean connected;
   private long connectedAt;
   private boolean selfCheckReported;
+  /** On this connection, readiness comes from this node's own announcement coming back, not from its probe. */
+  private boolean echoOfAnnouncement;
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
   private final Map<String, Long> probeEchoAt = new HashMap<>();
   private final Set<String> probesToSend = new LinkedHashSet<>();
@@ -152,8 +154,16 @@ public final class DiscoveryProtocol {
       send(out, settings.channel(), announcement(), wallMillis);
       nextHeartbeat = now + heartbeatDelayNanos(heartbeatInterval());
     }
+    // A member of its cluster does not probe for its own service on reconnect: the cluster watches its peers, it
+    // looks nobody up, and it still has its table. So a database restart under a formed cluster of N costs N
+    // announcements, not N probes answered by N members each. Its own announcement coming back shows that
+    // notifications are delivered, as a probe would.
+    echoOfAnnouncement = mode == Mode.HEARTBEAT_ONLY || joined && announcing;
     if (mode == Mode.PROBE_AND_REPLY) {
       probesToSend.addAll(peers.keptServices());
+      if (echoOfAnnouncement) {
+        probesToSend.remove(self.service());
+      }
       sendProbes(out, wallMillis);
     }
     updateReadiness(out, now);
@@ -203,7 +213,7 @@ public final class DiscoveryProtocol {
           && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
         selfCheckReported = true;
         out.add(new Effect.Notice(Level.ERROR, "Connected to channel " + settings.channel() + " but did not hear"
-            + " this node's own " + (mode == Mode.PROBE_AND_REPLY ? "probe" : "announcement") + " within "
+            + " this node's own " + (echoOfAnnouncement ? "announcement" : "probe") + " within "
             + DiscoverySettings.readable(settings.database().connectTimeout()) + ": notifications are not delivered"
             + " on this connection. Likely causes: a pooler in transaction mode (PgBouncer, Supavisor), a read"
             + " replica or hot standby, or a proxy that drops asynchronous messages. Point "
@@ -473,7 +483,7 @@ public final class DiscoveryProtocol {
     long expireAfter = timing.expireAfterNanos(announce.intervalMillis());
     if (node.incarnation().equals(self.incarnation())) {
       accepted++;
-      if (mode == Mode.HEARTBEAT_ONLY) {
+      if (echoOfAnnouncement) {
         probeEchoAt.putIfAbsent(self.service(), now);
       }
       return;

@@ -118,6 +118,33 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
+  void aMemberReconnectingAnnouncesWithoutProbingAndIsReadyOnceItsAnnouncementComesBack() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    member.disconnected(now);
+
+    List<Effect.Send> onReconnect = sends(member.connected(now + SECOND, WALL0 + 1000));
+
+    assertEquals(List.of(new Message.Announce(member.self(), 30_000)),
+        onReconnect.stream().map(Effect.Send::message).toList());
+    member.received(onReconnect.get(0).payload(), now + SECOND + MS, WALL0 + 1000);
+    member.tick(now + 2 * SECOND, WALL0 + 2000);
+    assertTrue(member.isReady(), () -> member.notReadyReason(now + 2 * SECOND));
+  }
+
+  @Test
+  void aNodeThatHasNotJoinedStillProbesOnReconnect() {
+    DiscoveryProtocol newcomer = protocol(node(8558), s -> s);
+    long now = makeReady(newcomer, T0);
+    newcomer.disconnected(now);
+
+    List<Effect.Send> onReconnect = sends(newcomer.connected(now + SECOND, WALL0 + 1000));
+
+    assertTrue(onReconnect.stream().anyMatch(send -> send.message() instanceof Message.Probe), onReconnect::toString);
+  }
+
+  @Test
   void aLookupOfAServiceNotKeptSoFarProbesItAndWaitsForThatProbe() {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s);
     long now = makeReady(protocol, T0);
