@@ -20,6 +20,9 @@ import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -74,6 +77,34 @@ final class DatabaseFaultTest {
 
     awaitPorts(a, Set.of(9901, 9902, 9903));
     awaitPorts(b, Set.of(9901, 9902, 9903));
+  }
+
+  @Test
+  void afterAServerRestartMembersAnnounceOnceEachAndDoNotProbe(@TempDir Path dataDirectory) throws Exception {
+    RestartablePostgres server = RestartablePostgres.start(dataDirectory);
+    resources.add(server);
+    UnaryOperator<DiscoverySettings.Builder> onServer =
+        s -> s.url(server.jdbcUrl()).reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+    List<DiscoveryEngine> members = List.of(
+        participants.start(9911, onServer), participants.start(9912, onServer), participants.start(9913, onServer));
+    for (DiscoveryEngine member : members) {
+      awaitPorts(member, Set.of(9911, 9912, 9913));
+      member.joined();
+    }
+    Map<DiscoveryEngine, Long> sentBefore = new HashMap<>();
+    members.forEach(member -> sentBefore.put(member, member.status().sent()));
+
+    server.restart();
+    Poll.until(DEADLINE, "every member reconnected and ready", () -> members.stream()
+        .allMatch(m -> m.status().reconnects() == 1 && m.isReady()), () -> members.stream().map(DiscoveryEngine::status)
+        .toList());
+
+    // Heartbeats are a minute apart and nobody probes: each member sent its announcement on reconnect, and nothing
+    // else (a probe would have cost one more, and a reply from each of the others).
+    for (DiscoveryEngine member : members) {
+      assertEquals(sentBefore.get(member) + 1, member.status().sent(), member.status()::toString);
+      awaitPorts(member, Set.of(9911, 9912, 9913));
+    }
   }
 
   @Test
