@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libraries and the sample, then starts a local cluster: an embedded PostgreSQL and N sample nodes that
-# form one Akka cluster through it. Needs only a JDK 17; works from any directory. Arguments go to LocalCluster:
-#   sample/run-local.sh [--nodes N] [--exit-when-formed] [--timeout SECONDS]
+# form one Akka cluster through it, or with --pekko one Apache Pekko cluster. Needs only a JDK 17; works from any
+# directory. Arguments go to LocalCluster:
+#   sample/run-local.sh [--pekko] [--nodes N] [--exit-when-formed] [--timeout SECONDS]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
