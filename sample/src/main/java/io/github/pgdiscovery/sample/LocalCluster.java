@@ -24,19 +24,21 @@ import java.util.stream.Stream;
 
 /**
  * The one-command local demo: a PostgreSQL server (embedded unless {@code AKKA_DISCOVERY_POSTGRES_URL} is set) and
- * N {@link SampleNode} JVMs on 127.0.0.1 that form one cluster through it. Shows their progress by polling each
- * node's Akka Management, prints the formed cluster, and stops everything on Ctrl-C.
+ * N {@link SampleNode} JVMs on 127.0.0.1 that form one cluster through it; with {@code --pekko}, Pekko nodes
+ * ({@link io.github.pgdiscovery.sample.pekko.PekkoSampleNode}) and {@code PEKKO_DISCOVERY_POSTGRES_URL}. Shows their
+ * progress by polling each node's Management, prints the formed cluster, and stops everything on Ctrl-C.
  */
 public final class LocalCluster {
 
   private static final String USAGE =
       String.join(
           "\n",
-          "Usage: sample/run-local.sh [--nodes N] [--exit-when-formed] [--timeout SECONDS]",
+          "Usage: sample/run-local.sh [--pekko] [--nodes N] [--exit-when-formed] [--timeout SECONDS]",
           "",
           "Starts an embedded PostgreSQL and N sample nodes (separate JVMs on 127.0.0.1) that form one Akka",
-          "cluster through it, then keeps them running until Ctrl-C.",
+          "cluster through it, or with --pekko one Apache Pekko cluster, then keeps them running until Ctrl-C.",
           "",
+          "  --pekko             Apache Pekko nodes (pekko-discovery-postgres) instead of Akka nodes",
           "  --nodes N           number of nodes, 1 to " + Options.MAX_NODES
               + " (default " + Options.DEFAULT_NODES + ")",
           "  --exit-when-formed  stop everything once the cluster has formed: exit 0, or 1 when it has not formed",
@@ -44,10 +46,9 @@ public final class LocalCluster {
           "  --timeout SECONDS   how long formation may take (default " + Options.DEFAULT_TIMEOUT_SECONDS + ")",
           "",
           "Set AKKA_DISCOVERY_POSTGRES_URL (and AKKA_DISCOVERY_POSTGRES_USER, AKKA_DISCOVERY_POSTGRES_PASSWORD) to",
-          "use your own PostgreSQL instead of the embedded one.");
+          "use your own PostgreSQL instead of the embedded one; with --pekko, PEKKO_DISCOVERY_POSTGRES_URL (and",
+          "PEKKO_DISCOVERY_POSTGRES_USER, PEKKO_DISCOVERY_POSTGRES_PASSWORD).");
 
-  private static final int FIRST_REMOTING_PORT = 25520;
-  private static final int FIRST_MANAGEMENT_PORT = 8558;
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
   /** Progress is printed on every change, and this often when nothing changes, to show it is still waiting. */
@@ -60,6 +61,7 @@ public final class LocalCluster {
   private static final int LOG_TAIL_LINES = 20;
 
   private final Options options;
+  private final Toolkit toolkit;
   private final Path logDir;
   private final HttpClient http =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(REQUEST_TIMEOUT).build();
@@ -72,6 +74,7 @@ public final class LocalCluster {
 
   private LocalCluster(Options options, Path logDir) {
     this.options = options;
+    this.toolkit = options.toolkit();
     this.logDir = logDir;
   }
 
@@ -97,7 +100,7 @@ public final class LocalCluster {
     Runtime.getRuntime().addShutdownHook(new Thread(this::onJvmExit, "local-cluster-shutdown"));
     try {
       prepareLogDir();
-      LocalDatabase external = LocalDatabase.fromEnvironment(System.getenv());
+      LocalDatabase external = LocalDatabase.fromEnvironment(toolkit, System.getenv());
       explain(external == null);
       LocalDatabase db = external != null ? useExternal(external) : startEmbedded();
       synchronized (this) {
@@ -136,23 +139,27 @@ public final class LocalCluster {
     say(
         "This demo runs "
             + options.nodes()
-            + " Akka nodes on this machine, each its own JVM (io.github.pgdiscovery.sample.SampleNode).");
+            + " "
+            + toolkit.displayName()
+            + " nodes on this machine, each its own JVM ("
+            + toolkit.mainClass()
+            + ").");
     say("They form one cluster with no seed-node list: Cluster Bootstrap finds the other nodes with the \"postgres\"");
     say("discovery method, through LISTEN/NOTIFY on a PostgreSQL channel.");
     say("Logs: " + shown(logDir) + "/node-<i>.log"
         + (embedded ? ", PostgreSQL server output in " + shown(logDir.resolve("postgres.log")) : ""));
   }
 
-  private static LocalDatabase useExternal(LocalDatabase external) {
-    say("Database (from " + LocalDatabase.URL_ENV + "): " + external.describe());
+  private LocalDatabase useExternal(LocalDatabase external) {
+    say("Database (from " + toolkit.urlEnv() + "): " + external.describe());
     return external;
   }
 
   private LocalDatabase startEmbedded() throws IOException {
-    say("Database: starting an embedded PostgreSQL (set " + LocalDatabase.URL_ENV + " to use your own)...");
+    say("Database: starting an embedded PostgreSQL (set " + toolkit.urlEnv() + " to use your own)...");
     long started = System.nanoTime();
     try {
-      LocalDatabase embedded = LocalDatabase.startEmbedded(logDir.resolve("postgres.log"));
+      LocalDatabase embedded = LocalDatabase.startEmbedded(toolkit, logDir.resolve("postgres.log"));
       say("Database (embedded, started in " + seconds(started) + " s): " + embedded.describe());
       return embedded;
     } catch (IOException | RuntimeException e) {
@@ -162,7 +169,7 @@ public final class LocalCluster {
               + "); see "
               + shown(logDir.resolve("postgres.log"))
               + ", or set "
-              + LocalDatabase.URL_ENV
+              + toolkit.urlEnv()
               + " to a PostgreSQL server you run",
           e);
     }
@@ -170,8 +177,9 @@ public final class LocalCluster {
 
   /** Starts every node; returns the time of the first start, from which formation is timed. */
   private long launchNodes(LocalDatabase db) throws IOException {
-    List<Integer> remotingPorts = freePorts(FIRST_REMOTING_PORT, options.nodes(), Set.of());
-    List<Integer> managementPorts = freePorts(FIRST_MANAGEMENT_PORT, options.nodes(), Set.copyOf(remotingPorts));
+    List<Integer> remotingPorts = freePorts(toolkit.firstRemotingPort(), options.nodes(), Set.of());
+    List<Integer> managementPorts =
+        freePorts(toolkit.firstManagementPort(), options.nodes(), Set.copyOf(remotingPorts));
     List<String> command = nodeCommand();
     say("Starting " + options.nodes() + " nodes (Bootstrap waits for " + options.nodes()
         + " contact points before it forms a new cluster):");
@@ -179,7 +187,11 @@ public final class LocalCluster {
     for (int i = 0; i < options.nodes(); i++) {
       LocalNode node =
           new LocalNode(
-              i + 1, remotingPorts.get(i), managementPorts.get(i), logDir.resolve("node-" + (i + 1) + ".log"));
+              toolkit,
+              i + 1,
+              remotingPorts.get(i),
+              managementPorts.get(i),
+              logDir.resolve("node-" + (i + 1) + ".log"));
       synchronized (this) {
         if (stopped) {
           throw new IOException("interrupted while starting the nodes");
@@ -202,14 +214,17 @@ public final class LocalCluster {
     return launchedAt;
   }
 
-  /** The command line of a node: this JVM's java binary and class path, with SampleNode as the main class. */
-  private static List<String> nodeCommand() {
+  /**
+   * The command line of a node: this JVM's java binary and class path, which hold both nodes, with the toolkit's
+   * node as the main class.
+   */
+  private List<String> nodeCommand() {
     String java =
         ProcessHandle.current()
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    return List.of(java, "-cp", System.getProperty("java.class.path"), SampleNode.class.getName());
+    return List.of(java, "-cp", System.getProperty("java.class.path"), toolkit.mainClass());
   }
 
   /**
@@ -300,7 +315,7 @@ public final class LocalCluster {
   }
 
   /**
-   * A node's state in a word: starting (no answer from Akka Management yet), discovering (answering, but not a
+   * A node's state in a word: starting (no answer from Management yet), discovering (answering, but not a
    * member of any cluster: Bootstrap is looking up and probing contact points), then its own member status, with
    * the number of Up members it sees once it is Up.
    */
@@ -364,9 +379,13 @@ public final class LocalCluster {
     say("");
     say("The cluster keeps running. Try: curl " + nodes.get(0).membersUri());
     say("Press Ctrl-C to stop the nodes" + (database.isEmbedded() ? " and the embedded PostgreSQL." : "."));
-    String licenseKey = System.getenv("AKKA_LICENSE_KEY");
-    if (licenseKey == null || licenseKey.isBlank()) {
-      say("Without AKKA_LICENSE_KEY (free keys at https://akka.io/key) Akka stops the nodes after 15 minutes.");
+    if (toolkit == Toolkit.PEKKO) {
+      say("Pekko needs no license key: the nodes run until you stop them.");
+    } else {
+      String licenseKey = System.getenv("AKKA_LICENSE_KEY");
+      if (licenseKey == null || licenseKey.isBlank()) {
+        say("Without AKKA_LICENSE_KEY (free keys at https://akka.io/key) Akka stops the nodes after 15 minutes.");
+      }
     }
     Set<LocalNode> reported = new HashSet<>();
     while (true) {
@@ -514,13 +533,14 @@ public final class LocalCluster {
   }
 
   /** The command line, checked. */
-  record Options(int nodes, boolean exitWhenFormed, Duration timeout, boolean help) {
+  record Options(Toolkit toolkit, int nodes, boolean exitWhenFormed, Duration timeout, boolean help) {
 
     static final int DEFAULT_NODES = 3;
     static final int MAX_NODES = 50;
     static final int DEFAULT_TIMEOUT_SECONDS = 120;
 
     static Options parse(String[] args) {
+      Toolkit toolkit = Toolkit.AKKA;
       int nodes = DEFAULT_NODES;
       boolean exitWhenFormed = false;
       long timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
@@ -530,12 +550,14 @@ public final class LocalCluster {
         String inline = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : null;
         switch (name) {
           case "-h", "--help" -> {
-            return new Options(nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), true);
+            return new Options(toolkit, nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), true);
+          }
+          case "--pekko" -> {
+            noValue(name, inline);
+            toolkit = Toolkit.PEKKO;
           }
           case "--exit-when-formed" -> {
-            if (inline != null) {
-              throw new IllegalArgumentException("--exit-when-formed takes no value");
-            }
+            noValue(name, inline);
             exitWhenFormed = true;
           }
           case "--nodes" -> {
@@ -544,14 +566,21 @@ public final class LocalCluster {
           }
           case "--timeout" -> {
             String value = inline != null ? inline : valueAfter(args, i++, name);
-            // "90s" reads naturally next to Akka's durations; accept it as well as "90".
+            // "90s" reads naturally next to Akka's and Pekko's durations; accept it as well as "90".
             timeoutSeconds = number(name, value.endsWith("s") ? value.substring(0, value.length() - 1) : value,
                 1, 86_400);
           }
           default -> throw new IllegalArgumentException("unknown argument \"" + arg + "\"");
         }
       }
-      return new Options(nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), false);
+      return new Options(toolkit, nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), false);
+    }
+
+    /** Rejects a flag given a value, as in {@code --pekko=yes}. */
+    private static void noValue(String name, String inline) {
+      if (inline != null) {
+        throw new IllegalArgumentException(name + " takes no value");
+      }
     }
 
     private static String valueAfter(String[] args, int index, String name) {

@@ -10,40 +10,44 @@ import java.util.regex.Pattern;
 /** The PostgreSQL server the local nodes discover each other through: the user's own, or an embedded one. */
 final class LocalDatabase {
 
-  static final String URL_ENV = "AKKA_DISCOVERY_POSTGRES_URL";
-  static final String USER_ENV = "AKKA_DISCOVERY_POSTGRES_USER";
-  static final String PASSWORD_ENV = "AKKA_DISCOVERY_POSTGRES_PASSWORD";
-
   private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&]password=)[^&]*");
   private static final Pattern USER_INFO = Pattern.compile("(//[^/:@]*:)[^/@]*@");
 
+  /** Whose environment variables the nodes read the database from. */
+  private final Toolkit toolkit;
   private final String url;
   private final String user;
   private final String password;
   private final EmbeddedPostgres embedded;
 
-  private LocalDatabase(String url, String user, String password, EmbeddedPostgres embedded) {
+  private LocalDatabase(Toolkit toolkit, String url, String user, String password, EmbeddedPostgres embedded) {
+    this.toolkit = toolkit;
     this.url = url;
     this.user = user;
     this.password = password;
     this.embedded = embedded;
   }
 
-  /** The database named by {@value #URL_ENV}, or null when that is not set. */
-  static LocalDatabase fromEnvironment(Map<String, String> env) {
-    String url = blankToNull(env.get(URL_ENV));
+  /** The database named by the toolkit's URL variable (such as AKKA_DISCOVERY_POSTGRES_URL), null when not set. */
+  static LocalDatabase fromEnvironment(Toolkit toolkit, Map<String, String> env) {
+    String url = blankToNull(env.get(toolkit.urlEnv()));
     if (url == null) {
       return null;
     }
-    return new LocalDatabase(url.trim(), blankToNull(env.get(USER_ENV)), blankToNull(env.get(PASSWORD_ENV)), null);
+    return new LocalDatabase(
+        toolkit,
+        url.trim(),
+        blankToNull(env.get(toolkit.userEnv())),
+        blankToNull(env.get(toolkit.passwordEnv())),
+        null);
   }
 
   /** Starts an embedded server on a free port; its own output goes to {@code logFile}. */
-  static LocalDatabase startEmbedded(Path logFile) throws IOException {
+  static LocalDatabase startEmbedded(Toolkit toolkit, Path logFile) throws IOException {
     ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(logFile.toFile());
     EmbeddedPostgres postgres =
         EmbeddedPostgres.builder().setOutputRedirector(log).setErrorRedirector(log).start();
-    return new LocalDatabase(postgres.getJdbcUrl("postgres", "postgres"), "postgres", null, postgres);
+    return new LocalDatabase(toolkit, postgres.getJdbcUrl("postgres", "postgres"), "postgres", null, postgres);
   }
 
   boolean isEmbedded() {
@@ -51,14 +55,14 @@ final class LocalDatabase {
   }
 
   /**
-   * The variables the nodes read (see the library's reference.conf); a null value means "remove", so a user or
-   * password in the launcher's environment cannot reach an embedded server meant to be used without them.
+   * The variables the nodes read (see the toolkit's library's reference.conf); a null value means "remove", so a
+   * user or password in the launcher's environment cannot reach an embedded server meant to be used without them.
    */
   Map<String, String> nodeEnvironment() {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put(URL_ENV, url);
-    env.put(USER_ENV, user);
-    env.put(PASSWORD_ENV, password);
+    env.put(toolkit.urlEnv(), url);
+    env.put(toolkit.userEnv(), user);
+    env.put(toolkit.passwordEnv(), password);
     return env;
   }
 
@@ -67,7 +71,7 @@ final class LocalDatabase {
     String shown = USER_INFO.matcher(PASSWORD_PARAMETER.matcher(url).replaceAll("$1***")).replaceAll("$1***@");
     return shown
         + (user != null ? ", user " + user : "")
-        + (password != null ? ", password from " + PASSWORD_ENV : "");
+        + (password != null ? ", password from " + toolkit.passwordEnv() : "");
   }
 
   /** Stops the embedded server; a database given by the user is left alone. */

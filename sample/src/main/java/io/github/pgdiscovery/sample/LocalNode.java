@@ -10,18 +10,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One {@link SampleNode} JVM started by {@link LocalCluster}, with its output in its own log file. */
+/** One sample node JVM (Akka or Pekko) started by {@link LocalCluster}, with its output in its own log file. */
 final class LocalNode {
 
   static final String HOST = "127.0.0.1";
 
+  private final Toolkit toolkit;
   private final int index;
   private final int remotingPort;
   private final int managementPort;
   private final Path logFile;
   private Process process;
 
-  LocalNode(int index, int remotingPort, int managementPort, Path logFile) {
+  LocalNode(Toolkit toolkit, int index, int remotingPort, int managementPort, Path logFile) {
+    this.toolkit = toolkit;
     this.index = index;
     this.remotingPort = remotingPort;
     this.managementPort = managementPort;
@@ -32,9 +34,9 @@ final class LocalNode {
     return "node-" + index;
   }
 
-  /** The Akka address the node will have, as Akka Management reports it. */
+  /** The actor address the node will have, as Management reports it ({@code akka://sample@127.0.0.1:25520}). */
   String address() {
-    return "akka://" + SampleNode.SYSTEM_NAME + "@" + HOST + ":" + remotingPort;
+    return toolkit.protocol() + "://" + NodeStart.SYSTEM_NAME + "@" + HOST + ":" + remotingPort;
   }
 
   String managementUrl() {
@@ -85,7 +87,7 @@ final class LocalNode {
     return process.pid();
   }
 
-  /** SIGTERM on Unix: the JVM runs Akka's coordinated shutdown, so the node leaves and says goodbye. */
+  /** SIGTERM on Unix: the JVM runs coordinated shutdown, so the node leaves and says goodbye. */
   void stopGracefully() {
     if (isAlive()) {
       process.destroy();
