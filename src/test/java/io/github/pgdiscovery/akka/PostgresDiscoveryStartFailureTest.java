@@ -60,7 +60,9 @@ final class PostgresDiscoveryStartFailureTest {
   /** The membership listener cannot be created (its name is taken): a step after the engine exists. */
   @Test
   void membershipListenerFailingLeavesNothingAnnouncing() throws Exception {
-    Config config = new AkkaNodes(db, 1).config(0, TcpProxy.freePort(), "");
+    // Not with the actor system: the test takes the listener's name between the system's start and discovery's.
+    Config config = new AkkaNodes(db, 1).config(0, TcpProxy.freePort(),
+        "akka.discovery.postgres.start-with-actor-system = off");
     String channel = config.getString("akka.discovery.postgres.channel");
     ChannelTap tap = resources.add(new ChannelTap(db, channel));
     system = ActorSystem.create("LeftBehind", config);

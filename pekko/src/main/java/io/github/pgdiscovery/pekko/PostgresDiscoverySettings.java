@@ -34,6 +34,17 @@ public final class PostgresDiscoverySettings {
     return new PostgresDiscoverySettings(ConfigSettingsReader.read(root, NAMING));
   }
 
+  /**
+   * Whether discovery starts with the actor system: {@code start-with-actor-system} is on and Cluster Bootstrap uses
+   * the {@code postgres} method, named directly or through {@code pekko.discovery.method}.
+   */
+  public static boolean startsWithActorSystem(Config root) {
+    String bootstrapMethod =
+        root.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    String method = "pekko.discovery".equals(bootstrapMethod) ? root.getString("pekko.discovery.method") : bootstrapMethod;
+    return "postgres".equals(method) && root.getBoolean(PREFIX + ".start-with-actor-system");
+  }
+
   public DiscoverySettings discovery() {
     return discovery;
   }
