@@ -4,6 +4,7 @@ import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.protocol.Message;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.transport.PgTransport;
 import io.github.pgdiscovery.core.transport.Transport;
@@ -321,7 +322,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       effects = protocol.connected(sendingAt, System.currentTimeMillis());
     }
     if (effects.stream().anyMatch(effect -> effect instanceof Effect.Send send
-        && send.message() instanceof io.github.pgdiscovery.core.protocol.Message.Announce)) {
+        && send.message() instanceof Message.Announce)) {
       observer.announced(sendingAt);
     }
     carryOut(transport, effects);

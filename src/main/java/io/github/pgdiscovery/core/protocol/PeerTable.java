@@ -338,17 +338,6 @@ public final class PeerTable {
     return entry == null ? null : entry.node;
   }
 
-  /** True if this incarnation is in the table, live, on either side of a clash. */
-  public boolean holds(String incarnation, long now) {
-    for (Entry entry : entries.values()) {
-      if (entry.node.incarnation().equals(incarnation) && !entry.expired(now)
-          || entry.clash != null && entry.clash.incarnation().equals(incarnation) && !entry.clashExpired(now)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Every live entry with its age, for the operator view. */
   public List<HeardPeer> snapshot(long now) {
     List<HeardPeer> result = new ArrayList<>();

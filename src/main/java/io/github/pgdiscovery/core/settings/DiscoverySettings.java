@@ -107,11 +107,6 @@ public record DiscoverySettings(Database database, String channel, Timing timing
       return sharedSecret != null;
     }
 
-    /** The most contact points a node keeps, over all services. */
-    public long maxPeers() {
-      return (long) maxPeersPerService * MAX_SERVICES;
-    }
-
     @Override
     public String toString() {
       return "sharedSecret=" + (sharedSecret == null ? "<none>" : "<redacted>") + ", replayWindow="
