@@ -332,6 +332,23 @@ public final class PeerTable {
     return !entry.expired(now) || (entry.clash != null && !entry.clashExpired(now));
   }
 
+  /** A live contact point and how much longer the table keeps it unheard. */
+  public record Live(Announcement node, long remainingNanos) {}
+
+  /** The live contact points of {@code service} (the holder of each endpoint), with their remaining expiry. */
+  public List<Live> live(String service, long now) {
+    List<Live> result = new ArrayList<>();
+    for (Entry entry : entries.values()) {
+      if (entry.node.service().equals(service) && live(entry, now)) {
+        long remaining = entry.expired(now) ? entry.clashLastHeard + entry.clashExpireAfter - now
+            : entry.lastHeard + entry.expireAfter - now;
+        result.add(new Live(entry.node, Math.max(1, remaining)));
+      }
+    }
+    result.sort(Comparator.comparing(Live::node, ORDER));
+    return result;
+  }
+
   /** The incarnation holding {@code node}'s endpoint now, if any. */
   public Announcement holder(Announcement node) {
     Entry entry = entries.get(Endpoint.of(node));

@@ -125,7 +125,7 @@ final class MessageCodecTest {
 
   @Test
   void encodeRefusesAnAnnouncementWhosePayloadWouldExceedTheLimit() {
-    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(5000), 0, "3f1c9a7e");
+    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(9000), 0, "3f1c9a7e");
 
     assertThrows(IllegalArgumentException.class, () -> codec.encode(new Message.Announce(huge)));
   }
@@ -142,8 +142,8 @@ final class MessageCodecTest {
 
   @Test
   void payloadWithinTheCharacterLimitButOverTheByteLimitIsRejectedAsTooLarge() {
-    // 2100 two-byte characters: fewer characters than the limit, more bytes.
-    String payload = announceWith("address", quoted("é".repeat(2100)));
+    // 4000 two-byte characters: fewer characters than the limit, more bytes.
+    String payload = announceWith("address", quoted("é".repeat(4000)));
     assertTrue(payload.length() < MessageCodec.MAX_PAYLOAD_BYTES);
 
     assertEquals(Reason.TOO_LARGE, rejectionOf(payload));
@@ -282,7 +282,7 @@ final class MessageCodecTest {
 
   @Test
   void aTypeThisVersionDoesNotKnowIsCountedButNotWarnedAbout() {
-    assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", quoted("roster"))));
+    assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", quoted("gossip"))));
     assertFalse(Reason.UNKNOWN_TYPE.warns());
     assertTrue(Reason.UNSUPPORTED_VERSION.warns());
   }
