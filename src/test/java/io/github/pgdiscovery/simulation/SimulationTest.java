@@ -124,6 +124,43 @@ final class SimulationTest {
   }
 
   @Test
+  void aJoinCostsAtMostTwoPlusTwoRostersOfFortyEntriesAPartAtTwoHundredNodes() {
+    int n = 200;
+    Simulation sim = simulation("join of the " + n + "th node", 31, c -> c.joinAfterReady(Duration.ZERO)
+        .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+    sim.startMany(SERVICE, n - 1, Duration.ofSeconds(20));
+    assertConverges(sim, Duration.ofSeconds(60));
+    sim.run(Duration.ofSeconds(10));
+    Simulation.Counts before = sim.counts();
+    sim.start(SERVICE);
+    assertConverges(sim, Duration.ofSeconds(2));
+    Simulation.Counts join = sim.counts().minus(before);
+
+    long bound = 2 + DiscoveryProtocol.RESPONDERS * ((n + 39) / 40);
+    assertTrue(join.notifications() <= bound, seed(sim) + "at most " + bound + ": " + join);
+    assertEquals(1L, join.sentByType().get("Announce"), seed(sim) + "only the joiner announces: " + join);
+  }
+
+  @Test
+  void respondersThatCrashedUnnoticedLeaveANewcomerToAskEverybodyAndItStillConverges() {
+    Simulation sim = simulation("the two first responders crash, then a newcomer probes", 32,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.run(Duration.ofSeconds(3));
+    // The lowest hosts are the first responders in everybody's view; they crash without a goodbye.
+    sim.crash(nodes.get(0));
+    sim.crash(nodes.get(1));
+    SimulatedNode newcomer = sim.start(SERVICE);
+
+    assertTrue(sim.runUntil(newcomer::isReady, Duration.ofSeconds(5)), seed(sim) + "the newcomer never got ready");
+    assertNoViolations(sim);
+    assertTrue(newcomer.lookup().orElseThrow().stream().noneMatch(a -> a.sameContactPoint(nodes.get(0).self())),
+        seed(sim) + "the crashed responder is not vouched for by anybody: " + newcomer.lookup());
+    assertConverges(sim, Duration.ofSeconds(120));
+  }
+
+  @Test
   void removalOfAPredecessorLeavesItsSuccessorOnTheSameAddressInEveryView() {
     Simulation sim = simulation("a node restarts on its own host and ports; its predecessor's removal comes later", 28,
         c -> c);

@@ -40,6 +40,9 @@ import javax.crypto.spec.SecretKeySpec;
  *  "sig":"..."}
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
+ * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","all":true,...}     (the fallback: all answer)
+ * {"v":1,"type":"roster","service":"orders","incarnation":"(responder)","to":"(prober)","part":0,"parts":3,
+ *  "entries":[["10.0.0.5",8558,"akka://orders@10.0.0.5:25520",-4226452422189680915,"3f1c...",90000],...],...}
  * </pre>
  *
  * <p>How later versions stay readable: within version 1 a release may add message types and fields, never change

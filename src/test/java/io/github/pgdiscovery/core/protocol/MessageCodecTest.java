@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -262,6 +263,65 @@ final class MessageCodecTest {
         Arguments.of("incarnation", "7"),
         Arguments.of("type", "1"));
   }
+
+  @Test
+  void aRosterRoundTripsWithEveryEntryAndItsTtl() throws Exception {
+    List<Message.Roster.Entry> entries = List.of(
+        new Message.Roster.Entry(ORDERS_NODE, 90_000),
+        new Message.Roster.Entry(new Announcement("orders", "2001:db8::9", 8559, "akka://orders@[2001:db8::9]:1", -7,
+            "inc-9"), 1));
+    Message.Roster roster = new Message.Roster("orders", "responder-1", "prober-1", 1, 3, entries);
+
+    assertEquals(roster, codec.decode(codec.encode(roster)));
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    assertEquals(roster, signing.decode(signing.encode(roster, 5, 1763769600000L)));
+  }
+
+  @Test
+  void aSignedRosterWithAnAlteredEntryFailsItsSignature() throws Exception {
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    String payload = signing.encode(new Message.Roster("orders", "r", "p", 0, 1,
+        List.of(new Message.Roster.Entry(ORDERS_NODE, 90_000))), 5, 1763769600000L);
+    // A stranger who cannot sign tries to vouch for an endpoint of its own.
+    String altered = payload.replace("10.0.0.5", "10.6.6.6");
+
+    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> signing.open(altered));
+    assertEquals(Reason.BAD_SIGNATURE, e.reason());
+  }
+
+  @ParameterizedTest(name = "entries = {0}")
+  @ValueSource(strings = {"[[\"10.0.0.5\",8558,\"a\",1,\"i\"]]", "[[\"10.0.0.5\",0,\"a\",1,\"i\",5]]",
+      "[[\"10.0.0.5\",8558,\"a\",1,\"i\",0]]", "[[\"not a host!\",8558,\"a\",1,\"i\",5]]", "{}",
+      "[[\"10.0.0.5\",8558,\"\",1,\"i\",5]]"})
+  void aRosterWithAMalformedEntryIsRejectedAsInvalidField(String entries) {
+    String payload = "{\"v\":1,\"type\":\"roster\",\"service\":\"orders\",\"incarnation\":\"r\",\"to\":\"p\","
+        + "\"part\":0,\"parts\":1,\"entries\":" + entries + "}";
+
+    Reason reason = rejectionOf(payload);
+    assertTrue(reason == Reason.INVALID_FIELD || reason == Reason.MISSING_FIELD, reason::toString);
+  }
+
+  @Test
+  void aViewOfAThousandNodesIsPartitionedIntoPartsThatEachFitOneNotification() {
+    List<Message.Roster.Entry> entries = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      entries.add(new Message.Roster.Entry(new Announcement("orders", "10.1." + (i / 250) + "." + (i % 250), 8558,
+          "akka://orders@10.1." + (i / 250) + "." + (i % 250) + ":25520", 4226452422189680915L - i,
+          java.util.UUID.randomUUID().toString()), 90_000));
+    }
+
+    List<List<Message.Roster.Entry>> parts = codec.partition(entries);
+
+    assertEquals(1000, parts.stream().mapToInt(List::size).sum());
+    assertTrue(parts.size() >= 20 && parts.size() <= 30, "about 40 to 50 entries a part: " + parts.size());
+    for (int i = 0; i < parts.size(); i++) {
+      String payload = new MessageCodec("0123456789abcdef-secret").encode(
+          new Message.Roster("orders", UUID36, UUID36, i, parts.size(), parts.get(i)), Long.MAX_VALUE, Long.MAX_VALUE);
+      assertTrue(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MessageCodec.MAX_PAYLOAD_BYTES);
+    }
+  }
+
+  private static final String UUID36 = "3f1c9a7e-0000-4000-8000-000000000000";
 
   @Test
   void fieldsALaterReleaseMayAddAreIgnored() throws Exception {
