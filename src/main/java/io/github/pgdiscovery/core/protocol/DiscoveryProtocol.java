@@ -581,7 +581,7 @@ public final class DiscoveryProtocol {
         continue;
       }
       long ttl = Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
-      if (peers.admit(node, now, ttl) == PeerTable.Admission.NEW) {
+      if (peers.vouch(node, now, ttl, connectedAt) == PeerTable.Admission.NEW) {
         out.add(new Effect.PeerAdded(node));
       }
     }
@@ -630,7 +630,7 @@ public final class DiscoveryProtocol {
         out.add(new Effect.PeerAdded(node));
         out.add(new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
       }
-      case REFRESHED -> accepted++;
+      case REFRESHED, STALE -> accepted++;
       case CLASH -> {
         accepted++;
         clashes++;

@@ -93,7 +93,9 @@ public final class PeerTable {
     /** A new contact point for a service that has the maximum number already; ignored. */
     FULL,
     /** For a service the table does not keep; ignored. */
-    OTHER_SERVICE
+    OTHER_SERVICE,
+    /** A vouched-for incarnation other than the one this node heard itself on the endpoint; ignored. */
+    STALE
   }
 
   /** What an entry that left the table was, and why it left. */
@@ -207,6 +209,31 @@ public final class PeerTable {
     }
     deadlines.add(new Deadline(entry.deadline() + 1, endpoint));
     return admission;
+  }
+
+  /**
+   * Records {@code node} as another node vouched for it (a roster entry), staying {@code remainingNanos} unless
+   * heard again. Second-hand news is never newer than what this node heard itself since {@code heardDirectlySince}
+   * (the start of its current connection): such an entry keeps its incarnation and is only ever prolonged, never
+   * shortened. An entry older than that is treated as {@link #admit} would.
+   */
+  public Admission vouch(Announcement node, long now, long remainingNanos, long heardDirectlySince) {
+    Entry entry = entries.get(Endpoint.of(node));
+    if (entry == null || entry.expired(now) || entry.lastHeard - heardDirectlySince < 0) {
+      return admit(node, now, remainingNanos);
+    }
+    if (!services.contains(node.service()) || retired.containsKey(node.incarnation())) {
+      return retired.containsKey(node.incarnation()) ? Admission.RETIRED : Admission.OTHER_SERVICE;
+    }
+    if (!entry.node.incarnation().equals(node.incarnation())) {
+      return Admission.STALE;
+    }
+    if (now + remainingNanos - (entry.lastHeard + entry.expireAfter) > 0) {
+      entry.lastHeard = now;
+      entry.expireAfter = remainingNanos;
+      deadlines.add(new Deadline(entry.deadline() + 1, Endpoint.of(node)));
+    }
+    return Admission.REFRESHED;
   }
 
   /**

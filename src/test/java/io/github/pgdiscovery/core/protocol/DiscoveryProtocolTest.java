@@ -8,6 +8,7 @@ import io.github.pgdiscovery.core.protocol.Effect.Level;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -147,6 +148,48 @@ final class DiscoveryProtocolTest {
 
     assertTrue(newcomer.isReady(), "ready at once, 2 ms after connecting");
     assertEquals(102, newcomer.lookup(SERVICE, now + 2 * MS).orElseThrow().size());
+  }
+
+  /**
+   * PostgreSQL delivers in commit order: what the newcomer hears between its probe and a roster was committed after
+   * the responder's view was taken. A member's announcement stating the joined interval, heard first, is not cut
+   * short by the roster's older, shorter expiry; a restart's new incarnation heard first is not replaced by the
+   * roster's predecessor.
+   */
+  @Test
+  void aRosterNeverShortensNorReplacesWhatTheNewcomerHeardItselfOnThisConnection() {
+    DiscoveryProtocol responder = protocol(node(8501), s -> s);
+    long now = makeReady(responder, T0);
+    MessageCodec codec = new MessageCodec();
+    Announcement member = node(8510);
+    Announcement restartedBefore = node(8511);
+    Announcement restartedNow = node(8511, UUID.randomUUID().toString());
+    responder.received(codec.encode(new Message.Announce(member)), now, WALL0);
+    responder.received(codec.encode(new Message.Announce(restartedBefore)), now, WALL0);
+    DiscoveryProtocol newcomer = protocol(node(8700), s -> s);
+    List<Effect.Send> joining = sends(newcomer.connected(now, WALL0));
+    for (Effect.Send send : joining) {
+      newcomer.received(send.payload(), now + MS, WALL0);
+    }
+    List<Effect.Send> roster = new ArrayList<>();
+    for (Effect.Send send : joining) {
+      roster.addAll(sends(responder.received(send.payload(), now + MS, WALL0)));
+    }
+    assertEquals(1, roster.size(), "one roster part");
+
+    long joinedInterval = newcomer.settings().timing().joinedHeartbeatInterval().toMillis();
+    newcomer.received(codec.encode(new Message.Announce(member, joinedInterval)), now + 2 * MS, WALL0);
+    newcomer.received(codec.encode(new Message.Announce(restartedNow)), now + 2 * MS, WALL0);
+    newcomer.received(roster.get(0).payload(), now + 3 * MS, WALL0);
+    assertTrue(newcomer.isReady());
+    List<Announcement> atOnce = newcomer.lookup(SERVICE, now + 3 * MS).orElseThrow();
+    assertTrue(atOnce.contains(restartedNow) && !atOnce.contains(restartedBefore),
+        "the restarted node's new incarnation stays: " + atOnce);
+
+    long later = now + newcomer.settings().timing().expireAfter().toNanos() + SECOND;
+    newcomer.tick(later, WALL0);
+    List<Announcement> view = newcomer.lookup(SERVICE, later).orElseThrow();
+    assertTrue(view.contains(member), "the member's own word keeps it: " + view);
   }
 
   @Test
