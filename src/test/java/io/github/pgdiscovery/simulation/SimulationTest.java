@@ -74,7 +74,7 @@ final class SimulationTest {
   }
 
   @Test
-  void joinSendsOneReplyPerResidentAndWakesEveryListenerBeforePostgres19() {
+  void joinCostsAnnounceProbeAndTheFirstRespondersRostersAndWakesEveryListenerBeforePostgres19() {
     int n = 20;
     long[] wakeUps = new long[2];
     for (SimulatedPostgres.Wakeups mode : SimulatedPostgres.Wakeups.values()) {
@@ -87,15 +87,18 @@ final class SimulationTest {
       sim.start(SERVICE);
       assertConverges(sim, Duration.ofSeconds(2));
       Simulation.Counts join = sim.counts().minus(before);
-      assertEquals(n + 1, join.notifications(), seed(sim) + "announce + probe + one reply per resident: " + join);
+      // 20 entries fit in one part: announce + probe + one roster from each of the first responders.
+      assertEquals(2 + DiscoveryProtocol.RESPONDERS, join.notifications(),
+          seed(sim) + "announce + probe + one roster part per responder: " + join);
       assertEquals(1L, join.sentByType().get("Probe"), seed(sim) + join);
+      assertEquals((long) DiscoveryProtocol.RESPONDERS, join.sentByType().get("Roster"), seed(sim) + join);
       long listeners = n;
       if (mode == SimulatedPostgres.Wakeups.EVERY_LISTENER) {
-        assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= (n + 1) * listeners,
+        assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
             seed(sim) + "every commit wakes every listener, less coalesced reads: " + join);
       } else {
-        assertTrue(join.wakeUps() <= 2 * listeners + (n - 1),
-            seed(sim) + "main channel wakes all, replies only the joiner: " + join);
+        assertTrue(join.wakeUps() <= 2 * listeners + DiscoveryProtocol.RESPONDERS,
+            seed(sim) + "main channel wakes all, rosters only the joiner: " + join);
       }
       wakeUps[mode.ordinal()] = join.wakeUps();
     }
@@ -118,6 +121,43 @@ final class SimulationTest {
         .noneMatch(a -> a.sameContactPoint(nodes.get(0).self())), seed(sim) + "the 5 s node is gone after 16 s");
     sim.run(Duration.ofSeconds(80));
     assertConverges(sim, Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aJoinCostsAtMostTwoPlusTwoRostersOfFortyEntriesAPartAtTwoHundredNodes() {
+    int n = 200;
+    Simulation sim = simulation("join of the " + n + "th node", 31, c -> c.joinAfterReady(Duration.ZERO)
+        .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+    sim.startMany(SERVICE, n - 1, Duration.ofSeconds(20));
+    assertConverges(sim, Duration.ofSeconds(60));
+    sim.run(Duration.ofSeconds(10));
+    Simulation.Counts before = sim.counts();
+    sim.start(SERVICE);
+    assertConverges(sim, Duration.ofSeconds(2));
+    Simulation.Counts join = sim.counts().minus(before);
+
+    long bound = 2 + DiscoveryProtocol.RESPONDERS * ((n + 39) / 40);
+    assertTrue(join.notifications() <= bound, seed(sim) + "at most " + bound + ": " + join);
+    assertEquals(1L, join.sentByType().get("Announce"), seed(sim) + "only the joiner announces: " + join);
+  }
+
+  @Test
+  void respondersThatCrashedUnnoticedLeaveANewcomerToAskEverybodyAndItStillConverges() {
+    Simulation sim = simulation("the two first responders crash, then a newcomer probes", 32,
+        c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
+    assertConverges(sim, Duration.ofSeconds(5));
+    sim.run(Duration.ofSeconds(3));
+    // The lowest hosts are the first responders in everybody's view; they crash without a goodbye.
+    sim.crash(nodes.get(0));
+    sim.crash(nodes.get(1));
+    SimulatedNode newcomer = sim.start(SERVICE);
+
+    assertTrue(sim.runUntil(newcomer::isReady, Duration.ofSeconds(5)), seed(sim) + "the newcomer never got ready");
+    assertNoViolations(sim);
+    assertTrue(newcomer.lookup().orElseThrow().stream().noneMatch(a -> a.sameContactPoint(nodes.get(0).self())),
+        seed(sim) + "the crashed responder is not vouched for by anybody: " + newcomer.lookup());
+    assertConverges(sim, Duration.ofSeconds(120));
   }
 
   @Test
@@ -212,7 +252,12 @@ final class SimulationTest {
     assertTrue(sim.convergenceViolations().isEmpty(), () -> sim.describe(sim.convergenceViolations()));
     SimulatedNode newcomer = sim.start(SERVICE);
     sim.run(Duration.ofSeconds(20));
-    assertFalse(newcomer.isReady(), seed(sim) + "a newcomer hearing a skewed peer waits rather than form alone");
+    // The first responders' rosters vouch for the cluster of five, without the skewed node, which none of them
+    // takes in; the newcomer joins them, and the skewed node stays out and unready.
+    assertTrue(newcomer.isReady(), seed(sim) + "a newcomer answered by the cluster's responders joins it");
+    assertTrue(newcomer.lookup().orElseThrow().stream().noneMatch(a -> a.sameContactPoint(skewed.self())),
+        seed(sim) + "without the skewed node: " + newcomer.lookup());
+    assertFalse(skewed.isReady(), seed(sim) + "the skewed node still never answers lookups");
     sim.crash(skewed);
     assertConverges(sim, Duration.ofSeconds(30));
     assertTrue(sim.errors().stream().anyMatch(e -> e.contains("replay-window")), seed(sim) + "the skew was logged");
@@ -273,7 +318,7 @@ final class SimulationTest {
   }
 
   @Test
-  void unsignedMalformedPayloadsAreDroppedAndAProbeFloodCostsOneReplyPerMemberPerSecond() {
+  void unsignedMalformedPayloadsAreDroppedAndAProbeFloodCostsOneRosterPerResponderPerSecond() {
     Simulation sim = simulation("garbage and a flood of one recorded probe, unsigned", 28,
         c -> c.joinAfterReady(Duration.ZERO).settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
     List<SimulatedPostgres.Notification> recorded = sim.record();
@@ -289,8 +334,9 @@ final class SimulationTest {
     }
     sim.run(Duration.ofMillis(500));
     Simulation.Counts flood = sim.counts().minus(before);
-    assertEquals(5L * 1, flood.sentByType().getOrDefault("Announce", 0L),
-        seed(sim) + "each other member replies once within the second, not 200 times: " + flood);
+    assertEquals(0L, flood.sentByType().getOrDefault("Announce", 0L), seed(sim) + "nobody else replies: " + flood);
+    assertTrue(flood.sentByType().getOrDefault("Roster", 0L) <= DiscoveryProtocol.RESPONDERS,
+        seed(sim) + "each responder answers once within the second, not 200 times: " + flood);
     assertConverges(sim, Duration.ofSeconds(1));
   }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -59,6 +60,8 @@ public final class DiscoveryProtocol {
   static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final int MAX_REMEMBERED_PROBERS = 4096;
   private static final int MAX_REMEMBERED_SKEWED = 256;
+  /** How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. */
+  public static final int RESPONDERS = 2;
 
   private final DiscoverySettings settings;
   private final Timing timing;
@@ -76,6 +79,13 @@ public final class DiscoveryProtocol {
   private boolean selfCheckReported;
   /** On this connection, readiness comes from this node's own announcement coming back, not from its probe. */
   private boolean echoOfAnnouncement;
+  /** Roster parts heard on this connection, per responder incarnation. */
+  private final Map<String, Set<Integer>> rosterParts = new HashMap<>();
+  /** One responder's whole view of this node's service is in: lookups need not wait any longer. */
+  private boolean rosterComplete;
+  /** No roster came within the reply window, so this node asked everybody (see {@link Message.Probe#all()}). */
+  private boolean fallbackProbed;
+  private Long fallbackEchoAt;
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
   private final Map<String, Long> probeEchoAt = new HashMap<>();
   private final Set<String> probesToSend = new LinkedHashSet<>();
@@ -149,6 +159,10 @@ public final class DiscoveryProtocol {
     connectedAt = now;
     selfCheckReported = false;
     probeEchoAt.clear();
+    rosterParts.clear();
+    rosterComplete = false;
+    fallbackProbed = false;
+    fallbackEchoAt = null;
     announcing = announceRequested;
     if (announcing) {
       send(out, settings.channel(), announcement(), wallMillis);
@@ -209,6 +223,13 @@ public final class DiscoveryProtocol {
         nextHeartbeat = now + heartbeatDelayNanos(interval);
       }
       sendProbes(out, wallMillis);
+      Long echo = probeEchoAt.get(self.service());
+      if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
+          && now - echo >= timing.probeReplyWindow().toNanos()) {
+        // No responder answered in time (an empty channel, responders that crashed, views in flux): ask everybody.
+        fallbackProbed = true;
+        send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+      }
       if (!selfCheckReported && !probeEchoAt.containsKey(self.service())
           && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
         selfCheckReported = true;
@@ -299,6 +320,9 @@ public final class DiscoveryProtocol {
         next = earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
       } else if (echo != null && !ready) {
         next = earlier(next, echo + timing.probeReplyWindow().toNanos());
+        if (fallbackEchoAt != null) {
+          next = earlier(next, fallbackEchoAt + timing.probeReplyWindow().toNanos());
+        }
       }
     }
     long expiry = peers.nextExpiryNanos();
@@ -417,9 +441,16 @@ public final class DiscoveryProtocol {
       return;
     }
     long skewMillis = envelope.timestampMillis() - wallMillis;
-    String sender = envelope.message() instanceof Message.Probe
-        ? "the node with incarnation " + incarnation + " (probing)"
-        : nodeOf(envelope.message()).address() + " at " + nodeOf(envelope.message()).endpoint();
+    Message stale = envelope.message();
+    String sender;
+    if (stale instanceof Message.Announce announce) {
+      sender = announce.node().address() + " at " + announce.node().endpoint();
+    } else if (stale instanceof Message.Goodbye goodbye) {
+      sender = goodbye.node().address() + " at " + goodbye.node().endpoint();
+    } else {
+      sender = "the node with incarnation " + incarnation
+          + (stale instanceof Message.Probe ? " (probing)" : " (answering a probe)");
+    }
     // Remembered as long as the sender's stated interval would keep it as a peer: a joined member announces
     // seldom, and a newcomer must not take the quiet between two of its stale heartbeats for the end of the skew.
     long expireAfter = envelope.message() instanceof Message.Announce announce
@@ -442,12 +473,16 @@ public final class DiscoveryProtocol {
     if (message instanceof Message.Probe probe) {
       accepted++;
       if (probe.senderIncarnation().equals(self.incarnation())) {
-        if (mode == Mode.PROBE_AND_REPLY) {
+        if (mode == Mode.PROBE_AND_REPLY && probe.all()) {
+          fallbackEchoAt = fallbackEchoAt == null ? now : fallbackEchoAt;
+        } else if (mode == Mode.PROBE_AND_REPLY) {
           probeEchoAt.putIfAbsent(probe.service(), now);
         }
         return;
       }
       reply(probe, now, wallMillis, out);
+    } else if (message instanceof Message.Roster roster) {
+      rostered(roster, now, out);
     } else if (message instanceof Message.Announce announce) {
       announced(announce, now, out);
     } else if (message instanceof Message.Goodbye goodbye) {
@@ -469,13 +504,96 @@ public final class DiscoveryProtocol {
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;
     }
+    if (!probe.all() && !firstResponder(probe.senderIncarnation(), now)) {
+      return;
+    }
     Long last = repliedTo.get(probe.senderIncarnation());
     if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
       repliesSuppressed++;
       return;
     }
     repliedTo.put(probe.senderIncarnation(), now);
-    send(out, replyChannel(settings.channel(), probe.senderIncarnation()), announcement(), wallMillis);
+    String to = replyChannel(settings.channel(), probe.senderIncarnation());
+    if (probe.all()) {
+      send(out, to, announcement(), wallMillis);
+      return;
+    }
+    List<Message.Roster.Entry> entries = new ArrayList<>();
+    for (PeerTable.Live live : peers.live(self.service(), now)) {
+      if (!live.node().incarnation().equals(probe.senderIncarnation())) {
+        entries.add(new Message.Roster.Entry(live.node(), ceilMillis(live.remainingNanos())));
+      }
+    }
+    entries.add(new Message.Roster.Entry(self,
+        ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
+    List<List<Message.Roster.Entry>> parts = codec.partition(entries);
+    for (int i = 0; i < parts.size(); i++) {
+      send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), i,
+          parts.size(), parts.get(i)), wallMillis);
+    }
+  }
+
+  /**
+   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view: it answers
+   * lookups (so its view is complete: its own probe was answered, and it has heard everything committed since it
+   * listened), it has been connected long enough to have heard what came while it was away if it did not probe,
+   * and it comes first, by host and port, among the contact points it knows besides the prober. Every node
+   * computes the same from much the same view; if views differ for a moment, a probe gets one roster more or
+   * fewer, and without any the prober asks everybody.
+   */
+  private boolean firstResponder(String prober, long now) {
+    if (!ready || echoOfAnnouncement && now - connectedAt < timing.heartbeatInterval().toNanos()) {
+      return false;
+    }
+    int rank = 0;
+    for (Announcement node : peers.contactPoints(self.service(), self, now)) {
+      if (node.incarnation().equals(self.incarnation())) {
+        return rank < RESPONDERS;
+      }
+      if (!node.incarnation().equals(prober)) {
+        rank++;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A responder's view, or one part of it, for this node's probe. Entries keep the responder's remaining expiry,
+   * so that a crashed node leaves this view no later than the responder's; an incarnation that said goodbye, even
+   * after the roster was sent, stays out.
+   */
+  private void rostered(Message.Roster roster, long now, List<Effect> out) {
+    if (!roster.to().equals(self.incarnation())) {
+      reject(Reason.MISADDRESSED, "roster of " + roster.service() + " for another node", now, out);
+      return;
+    }
+    if (!peers.keeps(roster.service())) {
+      reject(Reason.OTHER_SERVICE, "roster of service " + roster.service() + ", which is not looked up here", now,
+          out);
+      return;
+    }
+    accepted++;
+    long longest = timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis());
+    for (Message.Roster.Entry entry : roster.entries()) {
+      Announcement node = entry.node();
+      if (node.sameContactPoint(self) || node.incarnation().equals(self.incarnation())
+          || !scheme(node.address()).equals(scheme(self.address()))) {
+        continue;
+      }
+      long ttl = Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
+      if (peers.vouch(node, now, ttl, connectedAt) == PeerTable.Admission.NEW) {
+        out.add(new Effect.PeerAdded(node));
+      }
+    }
+    Set<Integer> parts = rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new HashSet<>());
+    parts.add(roster.part());
+    if (parts.size() == roster.parts() && roster.service().equals(self.service())) {
+      rosterComplete = true;
+    }
+  }
+
+  private static long ceilMillis(long nanos) {
+    return Math.max(1, (nanos + 999_999) / 1_000_000);
   }
 
   private void announced(Message.Announce announce, long now, List<Effect> out) {
@@ -512,7 +630,7 @@ public final class DiscoveryProtocol {
         out.add(new Effect.PeerAdded(node));
         out.add(new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
       }
-      case REFRESHED -> accepted++;
+      case REFRESHED, STALE -> accepted++;
       case CLASH -> {
         accepted++;
         clashes++;
@@ -612,8 +730,17 @@ public final class DiscoveryProtocol {
     if (!connected || selfClashActive(now)) {
       return false;
     }
+    boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && service.equals(self.service());
     Long echo = probeEchoAt.get(mode == Mode.HEARTBEAT_ONLY ? self.service() : service);
-    if (echo == null || now - echo < timing.probeReplyWindow().toNanos()) {
+    if (echo == null) {
+      return false;
+    }
+    if (rosterRule) {
+      // Ready once one responder's whole view is in; with nobody answering, once everybody had time to.
+      if (!rosterComplete && (fallbackEchoAt == null || now - fallbackEchoAt < timing.probeReplyWindow().toNanos())) {
+        return false;
+      }
+    } else if (now - echo < timing.probeReplyWindow().toNanos()) {
       return false;
     }
     // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of service.

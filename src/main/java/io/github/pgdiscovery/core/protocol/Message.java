@@ -1,9 +1,10 @@
 package io.github.pgdiscovery.core.protocol;
 
+import java.util.List;
 import java.util.Objects;
 
 /** What nodes say to each other on the channel. */
-public sealed interface Message permits Message.Announce, Message.Probe, Message.Goodbye {
+public sealed interface Message permits Message.Announce, Message.Probe, Message.Goodbye, Message.Roster {
 
   /** The service the message is about. */
   String service();
@@ -41,13 +42,20 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   }
 
   /**
-   * "Who is there?": every node announcing {@code service} replies with an {@link Announce} at once. The sender's
-   * incarnation lets it recognise its own probe when Postgres echoes it back.
+   * "Who is there?": the first responders of {@code service} (see {@link DiscoveryProtocol}) answer with a
+   * {@link Roster} of their whole view; with {@code all}, every node announcing {@code service} answers with its
+   * own {@link Announce} instead, the fallback when no roster came. The sender's incarnation lets it recognise its
+   * own probe when Postgres echoes it back.
    */
-  record Probe(String service, String senderIncarnation) implements Message {
+  record Probe(String service, String senderIncarnation, boolean all) implements Message {
     public Probe {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(senderIncarnation, "senderIncarnation");
+    }
+
+    /** A probe answered by the responders' rosters. */
+    public Probe(String service, String senderIncarnation) {
+      this(service, senderIncarnation, false);
     }
 
     @Override
@@ -70,6 +78,39 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
     @Override
     public String incarnation() {
       return node.incarnation();
+    }
+  }
+
+  /**
+   * "Everybody I know of": one part of a responder's view of {@code service}, sent to the prober
+   * {@code to} alone, each entry with how long the responder would still keep it. Parts are numbered from 0; the
+   * prober knows the view is complete once it has all {@code parts} of one responder.
+   */
+  record Roster(String service, String senderIncarnation, String to, int part, int parts, List<Entry> entries)
+      implements Message {
+    public Roster {
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(senderIncarnation, "senderIncarnation");
+      Objects.requireNonNull(to, "to");
+      entries = List.copyOf(entries);
+      if (parts < 1 || part < 0 || part >= parts) {
+        throw new IllegalArgumentException("part " + part + " of " + parts);
+      }
+    }
+
+    @Override
+    public String incarnation() {
+      return senderIncarnation;
+    }
+
+    /** A contact point the responder keeps, and for how long it would still keep it unheard. */
+    public record Entry(Announcement node, long ttlMillis) {
+      public Entry {
+        Objects.requireNonNull(node, "node");
+        if (ttlMillis < 1) {
+          throw new IllegalArgumentException("ttlMillis must be positive");
+        }
+      }
     }
   }
 }

@@ -16,7 +16,9 @@ import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -38,6 +40,9 @@ import javax.crypto.spec.SecretKeySpec;
  *  "sig":"..."}
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
+ * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","all":true,...}     (the fallback: all answer)
+ * {"v":1,"type":"roster","service":"orders","incarnation":"(responder)","to":"(prober)","part":0,"parts":3,
+ *  "entries":[["10.0.0.5",8558,"akka://orders@10.0.0.5:25520",-4226452422189680915,"3f1c...",90000],...],...}
  * </pre>
  *
  * <p>How later versions stay readable: within version 1 a release may add message types and fields, never change
@@ -55,8 +60,11 @@ public final class MessageCodec {
 
   public static final int VERSION = 1;
 
-  /** Postgres refuses NOTIFY payloads of 8000 bytes or more; we stay well below. */
-  public static final int MAX_PAYLOAD_BYTES = 4000;
+  /** Postgres refuses NOTIFY payloads of 8000 bytes or more; we stay below, rosters included. */
+  public static final int MAX_PAYLOAD_BYTES = 7900;
+
+  /** Room left in a roster for its entries: the payload limit less its other fields and the signature. */
+  private static final int ROSTER_ENTRY_BUDGET = MAX_PAYLOAD_BYTES - 800;
 
   public static final int MAX_SERVICE_LENGTH = 255;
   public static final int MAX_ADDRESS_LENGTH = 512;
@@ -121,6 +129,16 @@ public final class MessageCodec {
     if (message instanceof Message.Probe probe) {
       json.put("service", probe.service());
       json.put("incarnation", probe.senderIncarnation());
+      if (probe.all()) {
+        json.put("all", true);
+      }
+    } else if (message instanceof Message.Roster roster) {
+      json.put("service", roster.service());
+      json.put("incarnation", roster.senderIncarnation());
+      json.put("to", roster.to());
+      json.put("part", roster.part());
+      json.put("parts", roster.parts());
+      json.set("entries", entries(roster));
     } else {
       Announcement node = nodeOf(message);
       json.put("service", node.service());
@@ -180,7 +198,9 @@ public final class MessageCodec {
     Message message = switch (type) {
       case "announce" -> new Message.Announce(node(json), interval(json));
       case "goodbye" -> new Message.Goodbye(node(json));
-      case "probe" -> new Message.Probe(service(json), text(json, "incarnation", MAX_INCARNATION_LENGTH));
+      case "probe" -> new Message.Probe(service(json), text(json, "incarnation", MAX_INCARNATION_LENGTH),
+          flag(json, "all"));
+      case "roster" -> roster(json);
       default -> throw new RejectedMessageException(Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
     };
     boolean required = mac != null;
@@ -217,6 +237,9 @@ public final class MessageCodec {
     canonical.add(VERSION).add(type(message)).add(message.service());
     if (message instanceof Message.Probe probe) {
       canonical.add(probe.senderIncarnation());
+    } else if (message instanceof Message.Roster roster) {
+      canonical.add(roster.senderIncarnation()).add(roster.to()).add(roster.part()).add(roster.parts())
+          .add(entries(roster));
     } else {
       Announcement node = nodeOf(message);
       canonical.add(node.host()).add(node.port()).add(node.address()).add(node.uid()).add(node.incarnation());
@@ -227,12 +250,18 @@ public final class MessageCodec {
       // Appended only when stated, so that messages without it sign as they did before the field existed.
       canonical.add(interval);
     }
+    if (message instanceof Message.Probe probe && probe.all()) {
+      canonical.add(true);
+    }
     return BASE64.encodeToString(mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   private static String type(Message message) {
     if (message instanceof Message.Announce) {
       return "announce";
+    }
+    if (message instanceof Message.Roster) {
+      return "roster";
     }
     return message instanceof Message.Goodbye ? "goodbye" : "probe";
   }
@@ -253,6 +282,115 @@ public final class MessageCodec {
           INVALID_FIELD, "field 'ivl' is not an integer from 1 to " + MAX_INTERVAL_MILLIS + " (milliseconds)");
     }
     return value.longValue();
+  }
+
+  /**
+   * Splits a responder's view into roster parts that each fit in one notification, in the order given: about 40 to
+   * 50 entries a part for typical host names and addresses.
+   */
+  public List<List<Message.Roster.Entry>> partition(List<Message.Roster.Entry> entries) {
+    List<List<Message.Roster.Entry>> parts = new ArrayList<>();
+    List<Message.Roster.Entry> part = new ArrayList<>();
+    int size = 0;
+    for (Message.Roster.Entry entry : entries) {
+      int entryBytes = entry(entry).toString().getBytes(StandardCharsets.UTF_8).length + 1;
+      if (!part.isEmpty() && size + entryBytes > ROSTER_ENTRY_BUDGET) {
+        parts.add(part);
+        part = new ArrayList<>();
+        size = 0;
+      }
+      part.add(entry);
+      size += entryBytes;
+    }
+    if (!part.isEmpty() || parts.isEmpty()) {
+      parts.add(part);
+    }
+    return parts;
+  }
+
+  private ArrayNode entries(Message.Roster roster) {
+    ArrayNode entries = mapper.createArrayNode();
+    roster.entries().forEach(entry -> entries.add(entry(entry)));
+    return entries;
+  }
+
+  /** One entry as [host, port, address, uid, incarnation, ttl]: compact, so that a part holds many. */
+  private ArrayNode entry(Message.Roster.Entry entry) {
+    Announcement node = entry.node();
+    return mapper.createArrayNode().add(node.host()).add(node.port()).add(node.address()).add(node.uid())
+        .add(node.incarnation()).add(entry.ttlMillis());
+  }
+
+  private static Message.Roster roster(JsonNode json) throws RejectedMessageException {
+    String service = service(json);
+    String sender = text(json, "incarnation", MAX_INCARNATION_LENGTH);
+    String to = text(json, "to", MAX_INCARNATION_LENGTH);
+    int parts = smallInt(json, "parts", 1, 10_000);
+    int part = smallInt(json, "part", 0, parts - 1);
+    JsonNode entries = json.get("entries");
+    if (entries == null || !entries.isArray()) {
+      throw new RejectedMessageException(MISSING_FIELD, "missing array 'entries'");
+    }
+    List<Message.Roster.Entry> result = new ArrayList<>(entries.size());
+    for (JsonNode entry : entries) {
+      if (!entry.isArray() || entry.size() != 6) {
+        throw new RejectedMessageException(INVALID_FIELD, "a roster entry is not [host, port, address, uid,"
+            + " incarnation, ttl]");
+      }
+      String host = entryText(entry.get(0), HostNames.MAX_LENGTH);
+      if (!HostNames.isValid(host)) {
+        throw new RejectedMessageException(INVALID_FIELD, "a roster entry's host is not an IP literal or DNS name");
+      }
+      JsonNode port = entry.get(1);
+      JsonNode uid = entry.get(3);
+      JsonNode ttl = entry.get(5);
+      if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535
+          || !uid.isIntegralNumber() || !uid.canConvertToLong()
+          || !ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 1
+          || ttl.longValue() > 3 * MAX_INTERVAL_MILLIS) {
+        throw new RejectedMessageException(INVALID_FIELD, "a roster entry's port, uid or ttl is out of range");
+      }
+      Announcement node = new Announcement(service, host, port.intValue(),
+          entryText(entry.get(2), MAX_ADDRESS_LENGTH), uid.longValue(), entryText(entry.get(4), MAX_INCARNATION_LENGTH));
+      result.add(new Message.Roster.Entry(node, ttl.longValue()));
+    }
+    return new Message.Roster(service, sender, to, part, parts, result);
+  }
+
+  private static String entryText(JsonNode value, int maxLength) throws RejectedMessageException {
+    if (value == null || !value.isTextual() || value.textValue().isEmpty() || value.textValue().length() > maxLength) {
+      throw new RejectedMessageException(INVALID_FIELD, "a roster entry has a text field missing or out of bounds");
+    }
+    for (int i = 0; i < value.textValue().length(); i++) {
+      if (Character.isISOControl(value.textValue().charAt(i))) {
+        throw new RejectedMessageException(INVALID_FIELD, "a roster entry contains control characters");
+      }
+    }
+    return value.textValue();
+  }
+
+  private static int smallInt(JsonNode json, String field, int min, int max) throws RejectedMessageException {
+    JsonNode value = json.get(field);
+    if (value == null || value.isNull()) {
+      throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < min || value.intValue() > max) {
+      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not an integer from " + min
+          + " to " + max);
+    }
+    return value.intValue();
+  }
+
+  /** An optional true/false; false when absent. */
+  private static boolean flag(JsonNode json, String field) throws RejectedMessageException {
+    JsonNode value = json.get(field);
+    if (value == null || value.isNull()) {
+      return false;
+    }
+    if (!value.isBoolean()) {
+      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not true or false");
+    }
+    return value.booleanValue();
   }
 
   private static Announcement nodeOf(Message message) {

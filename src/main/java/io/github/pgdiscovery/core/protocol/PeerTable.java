@@ -93,7 +93,9 @@ public final class PeerTable {
     /** A new contact point for a service that has the maximum number already; ignored. */
     FULL,
     /** For a service the table does not keep; ignored. */
-    OTHER_SERVICE
+    OTHER_SERVICE,
+    /** A vouched-for incarnation other than the one this node heard itself on the endpoint; ignored. */
+    STALE
   }
 
   /** What an entry that left the table was, and why it left. */
@@ -207,6 +209,31 @@ public final class PeerTable {
     }
     deadlines.add(new Deadline(entry.deadline() + 1, endpoint));
     return admission;
+  }
+
+  /**
+   * Records {@code node} as another node vouched for it (a roster entry), staying {@code remainingNanos} unless
+   * heard again. Second-hand news is never newer than what this node heard itself since {@code heardDirectlySince}
+   * (the start of its current connection): such an entry keeps its incarnation and is only ever prolonged, never
+   * shortened. An entry older than that is treated as {@link #admit} would.
+   */
+  public Admission vouch(Announcement node, long now, long remainingNanos, long heardDirectlySince) {
+    Entry entry = entries.get(Endpoint.of(node));
+    if (entry == null || entry.expired(now) || entry.lastHeard - heardDirectlySince < 0) {
+      return admit(node, now, remainingNanos);
+    }
+    if (!services.contains(node.service()) || retired.containsKey(node.incarnation())) {
+      return retired.containsKey(node.incarnation()) ? Admission.RETIRED : Admission.OTHER_SERVICE;
+    }
+    if (!entry.node.incarnation().equals(node.incarnation())) {
+      return Admission.STALE;
+    }
+    if (now + remainingNanos - (entry.lastHeard + entry.expireAfter) > 0) {
+      entry.lastHeard = now;
+      entry.expireAfter = remainingNanos;
+      deadlines.add(new Deadline(entry.deadline() + 1, Endpoint.of(node)));
+    }
+    return Admission.REFRESHED;
   }
 
   /**
@@ -330,6 +357,23 @@ public final class PeerTable {
 
   private static boolean live(Entry entry, long now) {
     return !entry.expired(now) || (entry.clash != null && !entry.clashExpired(now));
+  }
+
+  /** A live contact point and how much longer the table keeps it unheard. */
+  public record Live(Announcement node, long remainingNanos) {}
+
+  /** The live contact points of {@code service} (the holder of each endpoint), with their remaining expiry. */
+  public List<Live> live(String service, long now) {
+    List<Live> result = new ArrayList<>();
+    for (Entry entry : entries.values()) {
+      if (entry.node.service().equals(service) && live(entry, now)) {
+        long remaining = entry.expired(now) ? entry.clashLastHeard + entry.clashExpireAfter - now
+            : entry.lastHeard + entry.expireAfter - now;
+        result.add(new Live(entry.node, Math.max(1, remaining)));
+      }
+    }
+    result.sort(Comparator.comparing(Live::node, ORDER));
+    return result;
   }
 
   /** The incarnation holding {@code node}'s endpoint now, if any. */

@@ -46,7 +46,9 @@ public final class RejectedMessageException extends Exception {
      * From a node of another toolkit (an {@code akka://} address heard by a Pekko node, or the other way round) on
      * this node's own service: the two cannot form one cluster. Logged as an error of its own, once a minute.
      */
-    OTHER_TOOLKIT;
+    OTHER_TOOLKIT,
+    /** A roster addressed to another node: misrouted, or replayed onto this node's channel. */
+    MISADDRESSED;
 
     /** Whether drops for this reason call for the general warning; the others are normal or reported apart. */
     public boolean warns() {

@@ -8,6 +8,7 @@ import io.github.pgdiscovery.core.protocol.Effect.Level;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -55,14 +56,22 @@ final class DiscoveryProtocolTest {
         .filter(n -> n.level() == level).toList();
   }
 
-  /** Connects, hears its own announcement and probe come back, and lets the reply window pass: ready. */
+  /**
+   * Connects as the only node on the channel: hears its own announcement and probe come back; no roster comes, so
+   * after the reply window it asks everybody, hears that probe back too, and after one more window is ready.
+   */
   private static long makeReady(DiscoveryProtocol protocol, long now) {
     List<Effect> out = protocol.connected(now, WALL0);
-    for (Effect.Send send : sends(out)) {
-      protocol.received(send.payload(), now + MS, WALL0 + 1);
+    long t = now;
+    for (int round = 0; round < 4 && !protocol.isReady(); round++) {
+      t += MS;
+      for (Effect.Send send : sends(out)) {
+        protocol.received(send.payload(), t, WALL0 + 1);
+      }
+      t += protocol.settings().timing().probeReplyWindow().toNanos();
+      out = protocol.tick(t, WALL0 + 400);
     }
-    long after = now + MS + protocol.settings().timing().probeReplyWindow().toNanos();
-    protocol.tick(after, WALL0 + 400);
+    long after = t;
     assertTrue(protocol.isReady(), () -> protocol.notReadyReason(after));
     return after;
   }
@@ -89,20 +98,98 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void lookupsWaitForTheOwnProbeToComeBackAndTheReplyWindowToPass() {
+  void aLoneNodeAsksEverybodyWhenNoRosterComesAndAnswersOneWindowAfterThat() {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     List<Effect> out = protocol.connected(T0, WALL0);
     assertEquals(Optional.empty(), protocol.lookup(SERVICE, T0 + SECOND));
-
     for (Effect.Send send : sends(out)) {
       protocol.received(send.payload(), T0 + 10 * MS, WALL0);
     }
-    protocol.tick(T0 + 309 * MS, WALL0);
+    assertEquals(List.of(), sends(protocol.tick(T0 + 309 * MS, WALL0)));
+
+    List<Effect.Send> fallback = sends(protocol.tick(T0 + 310 * MS, WALL0));
+    assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
+        fallback.stream().map(Effect.Send::message).toList());
+    protocol.received(fallback.get(0).payload(), T0 + 320 * MS, WALL0);
+    protocol.tick(T0 + 619 * MS, WALL0);
     assertFalse(protocol.isReady());
-    List<Effect> ready = protocol.tick(T0 + 310 * MS, WALL0);
+    List<Effect> ready = protocol.tick(T0 + 620 * MS, WALL0);
 
     assertTrue(ready.contains(new Effect.ReadinessChanged(true)));
-    assertEquals(1, protocol.lookup(SERVICE, T0 + 310 * MS).orElseThrow().size());
+    assertEquals(1, protocol.lookup(SERVICE, T0 + 620 * MS).orElseThrow().size());
+  }
+
+  @Test
+  void aNewcomerAnswersAsSoonAsOneRespondersWholeRosterIsInWithoutWaitingForTheWindow() {
+    DiscoveryProtocol responder = protocol(node(8501), s -> s);
+    long now = makeReady(responder, T0);
+    MessageCodec codec = new MessageCodec();
+    for (int port = 8510; port < 8610; port++) {
+      responder.received(codec.encode(new Message.Announce(node(port))), now, WALL0);
+    }
+    DiscoveryProtocol newcomer = protocol(node(8700), s -> s);
+    List<Effect.Send> joining = sends(newcomer.connected(now, WALL0));
+    for (Effect.Send send : joining) {
+      newcomer.received(send.payload(), now + MS, WALL0);
+    }
+
+    List<Effect.Send> roster = List.of();
+    for (Effect.Send send : joining) {
+      List<Effect.Send> answer = sends(responder.received(send.payload(), now + MS, WALL0));
+      roster = answer.isEmpty() ? roster : answer;
+    }
+    assertTrue(roster.size() >= 2, "101 entries take more than one part: " + roster.size());
+    assertTrue(roster.stream().allMatch(s -> s.channel().equals(
+        DiscoveryProtocol.replyChannel("disc", newcomer.self().incarnation()))));
+    for (int i = 0; i < roster.size(); i++) {
+      assertFalse(newcomer.isReady(), "not ready before the last part");
+      newcomer.received(roster.get(i).payload(), now + 2 * MS, WALL0);
+    }
+
+    assertTrue(newcomer.isReady(), "ready at once, 2 ms after connecting");
+    assertEquals(102, newcomer.lookup(SERVICE, now + 2 * MS).orElseThrow().size());
+  }
+
+  /**
+   * PostgreSQL delivers in commit order: what the newcomer hears between its probe and a roster was committed after
+   * the responder's view was taken. A member's announcement stating the joined interval, heard first, is not cut
+   * short by the roster's older, shorter expiry; a restart's new incarnation heard first is not replaced by the
+   * roster's predecessor.
+   */
+  @Test
+  void aRosterNeverShortensNorReplacesWhatTheNewcomerHeardItselfOnThisConnection() {
+    DiscoveryProtocol responder = protocol(node(8501), s -> s);
+    long now = makeReady(responder, T0);
+    MessageCodec codec = new MessageCodec();
+    Announcement member = node(8510);
+    Announcement restartedBefore = node(8511);
+    Announcement restartedNow = node(8511, UUID.randomUUID().toString());
+    responder.received(codec.encode(new Message.Announce(member)), now, WALL0);
+    responder.received(codec.encode(new Message.Announce(restartedBefore)), now, WALL0);
+    DiscoveryProtocol newcomer = protocol(node(8700), s -> s);
+    List<Effect.Send> joining = sends(newcomer.connected(now, WALL0));
+    for (Effect.Send send : joining) {
+      newcomer.received(send.payload(), now + MS, WALL0);
+    }
+    List<Effect.Send> roster = new ArrayList<>();
+    for (Effect.Send send : joining) {
+      roster.addAll(sends(responder.received(send.payload(), now + MS, WALL0)));
+    }
+    assertEquals(1, roster.size(), "one roster part");
+
+    long joinedInterval = newcomer.settings().timing().joinedHeartbeatInterval().toMillis();
+    newcomer.received(codec.encode(new Message.Announce(member, joinedInterval)), now + 2 * MS, WALL0);
+    newcomer.received(codec.encode(new Message.Announce(restartedNow)), now + 2 * MS, WALL0);
+    newcomer.received(roster.get(0).payload(), now + 3 * MS, WALL0);
+    assertTrue(newcomer.isReady());
+    List<Announcement> atOnce = newcomer.lookup(SERVICE, now + 3 * MS).orElseThrow();
+    assertTrue(atOnce.contains(restartedNow) && !atOnce.contains(restartedBefore),
+        "the restarted node's new incarnation stays: " + atOnce);
+
+    long later = now + newcomer.settings().timing().expireAfter().toNanos() + SECOND;
+    newcomer.tick(later, WALL0);
+    List<Announcement> view = newcomer.lookup(SERVICE, later).orElseThrow();
+    assertTrue(view.contains(member), "the member's own word keeps it: " + view);
   }
 
   @Test
@@ -307,10 +394,14 @@ final class DiscoveryProtocolTest {
     // The peer's clock is two minutes behind; its reply to our probe is dropped as stale.
     List<Effect> out = protocol.received(encode(skewedPeer, new Message.Announce(node(8600)), 1, WALL0 - 120_000),
         T0 + 2 * MS, WALL0);
-    protocol.tick(T0 + SECOND, WALL0 + 1000);
+    // No roster: the node asks everybody, and hears that probe back too.
+    for (Effect.Send send : sends(protocol.tick(T0 + SECOND, WALL0 + 1000))) {
+      protocol.received(send.payload(), T0 + SECOND + MS, WALL0 + 1000);
+    }
+    protocol.tick(T0 + 2 * SECOND, WALL0 + 2000);
 
     assertFalse(protocol.isReady(), "a node that only lacks peers because they were stale must not answer");
-    assertTrue(protocol.notReadyReason(T0 + SECOND).contains("clock skew"));
+    assertTrue(protocol.notReadyReason(T0 + 2 * SECOND).contains("clock skew"));
     Effect.Notice error = notices(out, Level.ERROR).get(0);
     assertTrue(error.text().contains("120000 ms behind"), error.text());
     assertTrue(error.text().contains("discovery.postgres.replay-window"), error.text());

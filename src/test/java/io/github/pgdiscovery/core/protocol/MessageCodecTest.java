@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -125,7 +126,7 @@ final class MessageCodecTest {
 
   @Test
   void encodeRefusesAnAnnouncementWhosePayloadWouldExceedTheLimit() {
-    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(5000), 0, "3f1c9a7e");
+    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(9000), 0, "3f1c9a7e");
 
     assertThrows(IllegalArgumentException.class, () -> codec.encode(new Message.Announce(huge)));
   }
@@ -142,8 +143,8 @@ final class MessageCodecTest {
 
   @Test
   void payloadWithinTheCharacterLimitButOverTheByteLimitIsRejectedAsTooLarge() {
-    // 2100 two-byte characters: fewer characters than the limit, more bytes.
-    String payload = announceWith("address", quoted("é".repeat(2100)));
+    // 4000 two-byte characters: fewer characters than the limit, more bytes.
+    String payload = announceWith("address", quoted("é".repeat(4000)));
     assertTrue(payload.length() < MessageCodec.MAX_PAYLOAD_BYTES);
 
     assertEquals(Reason.TOO_LARGE, rejectionOf(payload));
@@ -264,6 +265,68 @@ final class MessageCodecTest {
   }
 
   @Test
+  void aRosterRoundTripsWithEveryEntryAndItsTtl() throws Exception {
+    List<Message.Roster.Entry> entries = List.of(
+        new Message.Roster.Entry(ORDERS_NODE, 90_000),
+        new Message.Roster.Entry(new Announcement("orders", "2001:db8::9", 8559, "akka://orders@[2001:db8::9]:1", -7,
+            "inc-9"), 1));
+    Message.Roster roster = new Message.Roster("orders", "responder-1", "prober-1", 1, 3, entries);
+
+    assertEquals(roster, codec.decode(codec.encode(roster)));
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    assertEquals(roster, signing.decode(signing.encode(roster, 5, 1763769600000L)));
+  }
+
+  @Test
+  void aSignedRosterWithAnAlteredEntryFailsItsSignature() throws Exception {
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    String payload = signing.encode(new Message.Roster("orders", "r", "p", 0, 1,
+        List.of(new Message.Roster.Entry(ORDERS_NODE, 90_000))), 5, 1763769600000L);
+    // A stranger who cannot sign tries to vouch for an endpoint of its own.
+    String altered = payload.replace("10.0.0.5", "10.6.6.6");
+
+    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> signing.open(altered));
+    assertEquals(Reason.BAD_SIGNATURE, e.reason());
+  }
+
+  @ParameterizedTest(name = "entries = {0}")
+  @ValueSource(strings = {"[[\"10.0.0.5\",8558,\"a\",1,\"i\"]]", "[[\"10.0.0.5\",0,\"a\",1,\"i\",5]]",
+      "[[\"10.0.0.5\",8558,\"a\",1,\"i\",0]]", "[[\"not a host!\",8558,\"a\",1,\"i\",5]]", "{}",
+      "[[\"10.0.0.5\",8558,\"\",1,\"i\",5]]"})
+  void aRosterWithAMalformedEntryIsRejectedAsInvalidField(String entries) {
+    String payload = "{\"v\":1,\"type\":\"roster\",\"service\":\"orders\",\"incarnation\":\"r\",\"to\":\"p\","
+        + "\"part\":0,\"parts\":1,\"entries\":" + entries + "}";
+
+    Reason reason = rejectionOf(payload);
+    assertTrue(reason == Reason.INVALID_FIELD || reason == Reason.MISSING_FIELD, reason::toString);
+  }
+
+  @Test
+  void aViewOfAThousandNodesIsPartitionedIntoPartsThatEachFitOneNotification() {
+    List<Message.Roster.Entry> entries = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      entries.add(new Message.Roster.Entry(new Announcement("orders", "10.1." + (i / 250) + "." + (i % 250), 8558,
+          "akka://orders@10.1." + (i / 250) + "." + (i % 250) + ":25520", 4226452422189680915L - i,
+          java.util.UUID.randomUUID().toString()), 90_000));
+    }
+
+    List<List<Message.Roster.Entry>> parts = codec.partition(entries);
+
+    assertEquals(1000, parts.stream().mapToInt(List::size).sum());
+    assertTrue(parts.size() <= 25, "at least 40 entries a part (the join-cost bound's m): " + parts.size());
+    for (int i = 0; i < parts.size(); i++) {
+      String payload = new MessageCodec("0123456789abcdef-secret").encode(
+          new Message.Roster("orders", UUID36, UUID36, i, parts.size(), parts.get(i)), Long.MAX_VALUE, Long.MAX_VALUE);
+      int bytes = payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      assertTrue(bytes <= MessageCodec.MAX_PAYLOAD_BYTES, "part " + i + " has " + bytes + " bytes");
+      assertTrue(i == parts.size() - 1 || bytes > MessageCodec.MAX_PAYLOAD_BYTES - 1000,
+          "every part but the last is filled: part " + i + " has " + bytes + " bytes");
+    }
+  }
+
+  private static final String UUID36 = "3f1c9a7e-0000-4000-8000-000000000000";
+
+  @Test
   void fieldsALaterReleaseMayAddAreIgnored() throws Exception {
     String withFutureFields = announceWith("zone", quoted("eu-west-1"));
     withFutureFields = withFutureFields.substring(0, withFutureFields.length() - 1) + ",\"weights\":[1,2,{\"a\":3}]}";
@@ -282,7 +345,7 @@ final class MessageCodecTest {
 
   @Test
   void aTypeThisVersionDoesNotKnowIsCountedButNotWarnedAbout() {
-    assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", quoted("roster"))));
+    assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", quoted("gossip"))));
     assertFalse(Reason.UNKNOWN_TYPE.warns());
     assertTrue(Reason.UNSUPPORTED_VERSION.warns());
   }

@@ -44,6 +44,40 @@ final class PeerTableTest {
     assertFalse(table.heard(peer, T0 + 5 * SECOND));
   }
 
+  // ---------------------------------------------------------------------------------------------------------------
+  // Vouched for by a roster
+
+  @Test
+  void aVouchProlongsWhatWasHeardDirectlyButNeverShortensIt() {
+    Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
+    table.admit(peer, T0, 10 * EXPIRE_AFTER);
+
+    assertEquals(PeerTable.Admission.REFRESHED, table.table.vouch(peer, T0 + SECOND, SECOND, T0));
+    assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 5 * EXPIRE_AFTER));
+
+    table.table.vouch(peer, T0 + SECOND, 20 * EXPIRE_AFTER, T0);
+    assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 15 * EXPIRE_AFTER));
+  }
+
+  @Test
+  void aVouchForAnotherIncarnationLosesToOneHeardOnThisConnectionAndWinsOverOneHeardBefore() {
+    Announcement restarted = node("orders", "10.0.0.1", 8558, "a2");
+    Announcement predecessor = node("orders", "10.0.0.1", 8558, "a1");
+    long connectedAt = T0 + SECOND;
+    table.admit(restarted, T0 + 2 * SECOND);
+
+    assertEquals(PeerTable.Admission.STALE, table.table.vouch(predecessor, T0 + 3 * SECOND, EXPIRE_AFTER, connectedAt));
+    assertEquals(List.of(restarted), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 3 * SECOND));
+
+    Announcement heardLastTime = node("orders", "10.0.0.2", 8558, "b1");
+    Announcement restartedMeanwhile = node("orders", "10.0.0.2", 8558, "b2");
+    table.admit(heardLastTime, T0);
+    assertEquals(PeerTable.Admission.NEW,
+        table.table.vouch(restartedMeanwhile, T0 + 3 * SECOND, EXPIRE_AFTER, connectedAt));
+    assertEquals(List.of(restarted, restartedMeanwhile),
+        table.contactPoints("orders", SELF_ELSEWHERE, T0 + 3 * SECOND));
+  }
+
   @Test
   void peerNotHeardForLongerThanExpireAfterIsLeftOutOfContactPoints() {
     table.heard(node("orders", "10.0.0.1", 8558, "a1"), T0);
