@@ -90,10 +90,11 @@ public final class DiscoveryEngine implements AutoCloseable {
   /** Starts the connection thread; returns at once. */
   public void start() {
     Announcement self = protocol.self();
-    log.info("PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, every {} once Up",
+    log.info("PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, {} once Up",
         self.service(), self.endpoint(), settings.channel(),
         DiscoverySettings.readable(settings.timing().heartbeatInterval()),
-        DiscoverySettings.readable(settings.timing().joinedHeartbeatInterval()));
+        settings.timing().silentOnceJoined() ? "then silent (watched by the cluster)"
+            : "every " + DiscoverySettings.readable(settings.timing().joinedHeartbeatInterval()));
     thread.start();
   }
 

@@ -232,7 +232,30 @@ public final class SimulatedNode {
   public void joined() {
     joined = true;
     input(protocol.joined());
+    sim.joinedCluster(this);
   }
+
+  /** The cluster says the member with this address and uid is Up. */
+  public void memberUp(String address, long uid) {
+    input(protocol.memberUp(address, uid));
+  }
+
+  /** This node never joins its cluster: it stays waiting, as a node whose Bootstrap cannot join would. */
+  public SimulatedNode staysOut() {
+    joinScheduled = true;
+    return this;
+  }
+
+  void removedFromCluster() {
+    removed = true;
+  }
+
+  /** The cluster removed this node (after a crash, by its downing provider). */
+  public boolean hasBeenRemoved() {
+    return removed;
+  }
+
+  private boolean removed;
 
   public boolean hasJoined() {
     return joined;

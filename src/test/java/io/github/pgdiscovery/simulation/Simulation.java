@@ -56,6 +56,8 @@ public final class Simulation {
     long connectMax = 5 * MILLISECOND;
     long tcpTimeout = Duration.ofSeconds(924).toNanos(); // Linux tcp_retries2 = 15
     long joinAfterReady = -1;
+    /** A downing provider removes a crashed member this long after the crash; negative for none. */
+    long downAfter = 10 * SECOND;
     boolean negativeClocks = true;
 
     public Config(long seed) {
@@ -68,6 +70,10 @@ public final class Simulation {
     /** Joins its cluster (the joined heartbeat interval applies) this long after first becoming ready. */
     public Config joinAfterReady(Duration value) { joinAfterReady = value.toNanos(); return this; }
     public Config tcpTimeout(Duration value) { tcpTimeout = value.toNanos(); return this; }
+    /** The cluster's downing provider removes a crashed member this long after it crashed (10 s by default). */
+    public Config downAfter(Duration value) { downAfter = value.toNanos(); return this; }
+    /** No downing provider: a crashed member stays in its cluster for good. */
+    public Config noDowning() { downAfter = -1; return this; }
     /** Monotonic clocks start anywhere in the long range (true, the default), or at positive readings only. */
     public Config negativeClocks(boolean value) { negativeClocks = value; return this; }
 
@@ -230,9 +236,30 @@ public final class Simulation {
 
   // ------------------------------------------------------------------------------------------------ faults
 
-  /** The node's process dies without a goodbye; its view must be left by everybody within its expiry. */
+  /**
+   * The node's process dies without a goodbye. A node that had not joined must leave everybody's view within its
+   * expiry. A member is removed by the cluster's downing provider, if there is one, after {@link Config#downAfter}:
+   * every member is told, and it must leave every view within a watched peer's stay after that.
+   */
   public void crash(SimulatedNode node) {
-    long bound = expiryBound(node);
+    long bound = node.hasJoined()
+        ? config.downAfter + settings.timing().watchedPeerTtlNanos() + settings.timing().probeReplyWindow().toNanos()
+            + 4 * maxDelivery() + SECOND
+        : expiryBound(node);
+    if (node.hasJoined()) {
+      if (config.downAfter < 0) {
+        node.crash();
+        return;
+      }
+      loop.after(config.downAfter, () -> {
+        node.removedFromCluster();
+        for (SimulatedNode member : live()) {
+          if (member.hasJoined() && member.self().service().equals(node.self().service())) {
+            member.memberRemoved(node.self().address(), node.self().uid());
+          }
+        }
+      });
+    }
     node.crash();
     String incarnation = node.self().incarnation();
     long crashedAt = loop.now();
@@ -254,6 +281,9 @@ public final class Simulation {
   public void stall(SimulatedNode node) {
     long bound = expiryBound(node);
     node.stall();
+    if (node.hasJoined()) {
+      return; // its cluster still reaches it, so it stays a member and in every view
+    }
     String incarnation = node.self().incarnation();
     long connectedSince = node.connectedSince();
     loop.after(bound, () -> {
@@ -345,7 +375,10 @@ public final class Simulation {
     List<String> found = new ArrayList<>();
     Map<String, List<Announcement>> expected = new TreeMap<>();
     for (SimulatedNode node : nodes) {
-      if (node.announcing() && node.excluded() == null) {
+      // A crashed member stays until its cluster removes it, unless a successor took over its endpoint.
+      boolean member = node.hasJoined() && !node.hasBeenRemoved() && node.life() == SimulatedNode.Life.CRASHED
+          && nodes.stream().noneMatch(other -> other.live() && other.self().sameContactPoint(node.self()));
+      if ((node.announcing() || member) && node.excluded() == null) {
         expected.computeIfAbsent(node.self().service(), s -> new ArrayList<>()).add(node.self());
       }
     }
@@ -415,6 +448,21 @@ public final class Simulation {
     if (!missing.isEmpty()) {
       violation(node.name() + " became ready without " + missing.size() + " node(s) listening since before it"
           + " connected: " + missing.subList(0, Math.min(5, missing.size())));
+    }
+  }
+
+  /**
+   * The cluster of {@code node}'s service (its joined nodes) sees it Up: each member hears of it, and it hears of
+   * each member, as cluster events, a moment later.
+   */
+  void joinedCluster(SimulatedNode node) {
+    for (SimulatedNode member : live()) {
+      if (member != node && member.hasJoined() && member.self().service().equals(node.self().service())) {
+        loop.after(MILLISECOND, () -> {
+          member.memberUp(node.self().address(), node.self().uid());
+          node.memberUp(member.self().address(), member.self().uid());
+        });
+      }
     }
   }
 

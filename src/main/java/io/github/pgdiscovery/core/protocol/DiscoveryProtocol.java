@@ -62,6 +62,11 @@ public final class DiscoveryProtocol {
   private static final int MAX_REMEMBERED_SKEWED = 256;
   /** How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. */
   public static final int RESPONDERS = 2;
+  /**
+   * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty years). Only
+   * the cluster (a removal), the peer (its goodbye) or a successor on its endpoint take it out.
+   */
+  static final long WATCHED_BY_THE_CLUSTER_NANOS = TimeUnit.DAYS.toNanos(365L * 50);
 
   private final DiscoverySettings settings;
   private final Timing timing;
@@ -89,12 +94,22 @@ public final class DiscoveryProtocol {
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
   private final Map<String, Long> probeEchoAt = new HashMap<>();
   private final Set<String> probesToSend = new LinkedHashSet<>();
+  /**
+   * A node that has not joined and holds watched peers asks again now and then, so that a watched peer the cluster
+   * removed unheard leaves its view (see {@link Timing#watchedPeerTtlNanos()}): when it last asked, and whether a
+   * whole roster (or, failing that, everybody) answered.
+   */
+  private long reprobedAt;
+  private boolean reprobeAnswered = true;
+  private Long reprobeEchoAt;
 
   // Announcing.
   private boolean announceRequested = true;
   private boolean announcing;
   private boolean joined;
   private long nextHeartbeat;
+  /** Announce at the next tick, whatever the schedule: this node just joined and tells that its cluster watches it. */
+  private boolean announceNow;
   private long seq;
 
   // Readiness and what can spoil it.
@@ -108,6 +123,8 @@ public final class DiscoveryProtocol {
   private long lastToolkitError = Long.MIN_VALUE;
 
   private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
+  /** Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. */
+  private final Map<String, Boolean> members = new BoundedMap<>(MAX_REMEMBERED_PROBERS, false);
 
   // Counters.
   private long sent;
@@ -163,6 +180,10 @@ public final class DiscoveryProtocol {
     rosterComplete = false;
     fallbackProbed = false;
     fallbackEchoAt = null;
+    reprobedAt = now;
+    reprobeAnswered = true;
+    reprobeEchoAt = null;
+    announceNow = false;
     announcing = announceRequested;
     if (announcing) {
       send(out, settings.channel(), announcement(), wallMillis);
@@ -174,11 +195,11 @@ public final class DiscoveryProtocol {
     // notifications are delivered, as a probe would.
     echoOfAnnouncement = mode == Mode.HEARTBEAT_ONLY || joined && announcing;
     if (mode == Mode.PROBE_AND_REPLY) {
+      // A member probes too, with the digest of its view: it may have missed what was said while it was away, and
+      // members are quiet once joined. Responders whose view has the same digest answer with an empty roster, so a
+      // database restart under a formed cluster costs a few notifications per member, not a view per member.
       probesToSend.addAll(peers.keptServices());
-      if (echoOfAnnouncement) {
-        probesToSend.remove(self.service());
-      }
-      sendProbes(out, wallMillis);
+      sendProbes(out, now, wallMillis);
     }
     updateReadiness(out, now);
     return out;
@@ -216,13 +237,37 @@ public final class DiscoveryProtocol {
         send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
         out.add(new Effect.Notice(Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
       }
-      if (announcing && now - nextHeartbeat >= 0) {
+      if (announcing && (announceNow || !silent() && now - nextHeartbeat >= 0)) {
+        announceNow = false;
         // One read of the interval for both the stated interval and the next delay: they must agree.
         Duration interval = heartbeatInterval();
-        send(out, settings.channel(), new Message.Announce(self, interval.toMillis()), wallMillis);
+        send(out, settings.channel(), announcement(), wallMillis);
         nextHeartbeat = now + heartbeatDelayNanos(interval);
       }
-      sendProbes(out, wallMillis);
+      if (!ready && !skewed.isEmpty() && !skewActive(now) && mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement) {
+        // The stale messages that kept this node waiting have aged out. Members are quiet once joined, so their
+        // silence says nothing: ask again, and take a view only from answers heard from now on.
+        skewed.clear();
+        probeEchoAt.remove(self.service());
+        rosterParts.clear();
+        rosterComplete = false;
+        fallbackProbed = false;
+        fallbackEchoAt = null;
+        probesToSend.add(self.service());
+      }
+      if (reprobeDue(now)) {
+        reprobedAt = now;
+        reprobeAnswered = false;
+        reprobeEchoAt = null;
+        rosterParts.clear();
+        probesToSend.add(self.service());
+      } else if (!reprobeAnswered && reprobeEchoAt != null
+          && now - reprobeEchoAt >= timing.probeReplyWindow().toNanos()) {
+        // Nobody sent a whole roster in time: everybody answers instead, and each answer keeps its sender.
+        reprobeAnswered = true;
+        send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+      }
+      sendProbes(out, now, wallMillis);
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
           && now - echo >= timing.probeReplyWindow().toNanos()) {
@@ -256,6 +301,12 @@ public final class DiscoveryProtocol {
       return List.of();
     }
     joined = true;
+    if (silent()) {
+      // Tell everybody at once, then say nothing more: its peers keep it until the cluster removes it.
+      announceNow = announcing;
+      return List.of(new Effect.Notice(Level.DEBUG, "Joined the cluster: announcing once that the cluster watches"
+          + " this node, then no more heartbeats"));
+    }
     return List.of(new Effect.Notice(Level.DEBUG, "Joined the cluster: announcing every "
         + DiscoverySettings.readable(timing.joinedHeartbeatInterval()) + " from the next heartbeat on"));
   }
@@ -268,7 +319,15 @@ public final class DiscoveryProtocol {
 
   /** The cluster says the member with this address and uid is Up: if it is this node, it has joined. */
   public List<Effect> memberUp(String address, long uid) {
-    return isSelf(address, uid) ? joined() : List.of();
+    if (isSelf(address, uid)) {
+      return joined();
+    }
+    if (timing.silentOnceJoined()) {
+      // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
+      members.put(address + "#" + uid, Boolean.TRUE);
+      peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS);
+    }
+    return List.of();
   }
 
   /**
@@ -282,6 +341,7 @@ public final class DiscoveryProtocol {
       announceRequested = false;
       return out;
     }
+    members.remove(address + "#" + uid);
     for (Announcement gone : peers.memberRemoved(address, uid)) {
       out.add(new Effect.PeerRemoved(gone, "removed from the cluster"));
       out.add(new Effect.Notice(Level.DEBUG, "Forgot " + gone.endpoint() + " of " + gone.service()
@@ -309,11 +369,21 @@ public final class DiscoveryProtocol {
   public long nextDeadline(long now) {
     long next = now + TimeUnit.SECONDS.toNanos(1);
     if (connected) {
-      if (announcing && !announceRequested || !probesToSend.isEmpty()) {
+      if (announcing && (!announceRequested || announceNow) || !probesToSend.isEmpty()) {
         return now;
       }
-      if (announcing) {
+      if (announcing && !silent()) {
         next = earlier(next, nextHeartbeat);
+      }
+      if (!ready) {
+        for (Skew skew : skewed.values()) {
+          next = earlier(next, skew.lastHeard() + skew.expireAfter() + 1);
+        }
+      }
+      if (!reprobeAnswered && reprobeEchoAt != null) {
+        next = earlier(next, reprobeEchoAt + timing.probeReplyWindow().toNanos());
+      } else if (reprobeWanted(now)) {
+        next = earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
       }
       Long echo = probeEchoAt.get(self.service());
       if (echo == null && !selfCheckReported) {
@@ -383,7 +453,7 @@ public final class DiscoveryProtocol {
         maxSkew = skew.skewMillis();
       }
     }
-    return new Snapshot(ready, announceRequested, heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
+    return new Snapshot(ready, announceRequested, silent() ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
         sent, received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
   }
 
@@ -477,6 +547,9 @@ public final class DiscoveryProtocol {
           fallbackEchoAt = fallbackEchoAt == null ? now : fallbackEchoAt;
         } else if (mode == Mode.PROBE_AND_REPLY) {
           probeEchoAt.putIfAbsent(probe.service(), now);
+          if (!reprobeAnswered && reprobeEchoAt == null && probe.service().equals(self.service())) {
+            reprobeEchoAt = now;
+          }
         }
         return;
       }
@@ -518,14 +591,21 @@ public final class DiscoveryProtocol {
       send(out, to, announcement(), wallMillis);
       return;
     }
+    if (probe.view() != null && probe.view().equals(viewDigest(self.service(), now))) {
+      // The prober knows what this node knows: say so in one empty roster rather than repeat the whole view.
+      send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1,
+          List.of()), wallMillis);
+      return;
+    }
     List<Message.Roster.Entry> entries = new ArrayList<>();
     for (PeerTable.Live live : peers.live(self.service(), now)) {
       if (!live.node().incarnation().equals(probe.senderIncarnation())) {
-        entries.add(new Message.Roster.Entry(live.node(), ceilMillis(live.remainingNanos())));
+        entries.add(new Message.Roster.Entry(live.node(),
+            live.watched() ? Message.Roster.Entry.WATCHED : ceilMillis(live.remainingNanos())));
       }
     }
-    entries.add(new Message.Roster.Entry(self,
-        ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
+    entries.add(new Message.Roster.Entry(self, silent() ? Message.Roster.Entry.WATCHED
+        : ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
     List<List<Message.Roster.Entry>> parts = codec.partition(entries);
     for (int i = 0; i < parts.size(); i++) {
       send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), i,
@@ -542,7 +622,7 @@ public final class DiscoveryProtocol {
    * fewer, and without any the prober asks everybody.
    */
   private boolean firstResponder(String prober, long now) {
-    if (!ready || echoOfAnnouncement && now - connectedAt < timing.heartbeatInterval().toNanos()) {
+    if (!ready) {
       return false;
     }
     int rank = 0;
@@ -580,15 +660,25 @@ public final class DiscoveryProtocol {
           || !scheme(node.address()).equals(scheme(self.address()))) {
         continue;
       }
-      long ttl = Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
-      if (peers.vouch(node, now, ttl, connectedAt) == PeerTable.Admission.NEW) {
+      long ttl = entry.watched() ? watchedTtlNanos(node)
+          : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
+      PeerTable.Admission admission = peers.vouch(node, now, ttl, connectedAt);
+      if (admission == PeerTable.Admission.NEW) {
         out.add(new Effect.PeerAdded(node));
+      }
+      if (entry.watched() && (admission == PeerTable.Admission.NEW || admission == PeerTable.Admission.REFRESHED)) {
+        peers.watched(node, true);
       }
     }
     Set<Integer> parts = rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new HashSet<>());
     parts.add(roster.part());
     if (parts.size() == roster.parts() && roster.service().equals(self.service())) {
       rosterComplete = true;
+      reprobeAnswered = true;
+      if (roster.entries().isEmpty()) {
+        // "Nothing you do not know": the responder holds the same view, watched peers included, so they stay.
+        peers.prolongWatched(self.service(), now, joined ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
+      }
     }
   }
 
@@ -598,7 +688,7 @@ public final class DiscoveryProtocol {
 
   private void announced(Message.Announce announce, long now, List<Effect> out) {
     Announcement node = announce.node();
-    long expireAfter = timing.expireAfterNanos(announce.intervalMillis());
+    long expireAfter = announce.watched() ? watchedTtlNanos(node) : timing.expireAfterNanos(announce.intervalMillis());
     if (node.incarnation().equals(self.incarnation())) {
       accepted++;
       if (echoOfAnnouncement) {
@@ -624,6 +714,7 @@ public final class DiscoveryProtocol {
       return;
     }
     PeerTable.Admission admission = peers.admit(node, now, expireAfter);
+    peers.watched(node, announce.watched());
     switch (admission) {
       case NEW -> {
         accepted++;
@@ -760,11 +851,41 @@ public final class DiscoveryProtocol {
     return false;
   }
 
-  private void sendProbes(List<Effect> out, long wallMillis) {
+  private void sendProbes(List<Effect> out, long now, long wallMillis) {
     for (String service : probesToSend) {
-      send(out, settings.channel(), new Message.Probe(service, self.incarnation()), wallMillis);
+      send(out, settings.channel(), new Message.Probe(service, self.incarnation(), false, viewDigest(service, now)),
+          wallMillis);
     }
     probesToSend.clear();
+  }
+
+  /** The digest of the incarnations this node knows for {@code service}, itself included if it is its own. */
+  private String viewDigest(String service, long now) {
+    List<String> incarnations = new ArrayList<>();
+    for (PeerTable.Live live : peers.live(service, now)) {
+      incarnations.add(live.node().incarnation());
+    }
+    if (service.equals(self.service())) {
+      incarnations.add(self.incarnation());
+    }
+    return viewDigest(incarnations);
+  }
+
+  /**
+   * A digest of a set of incarnations, independent of their order: the first 128 bits of SHA-256 over them sorted
+   * and comma-separated, base64url without padding (22 characters). Equal views give equal digests; a different
+   * view gives another digest except with a chance of 2^-128.
+   */
+  public static String viewDigest(java.util.Collection<String> incarnations) {
+    List<String> sorted = new ArrayList<>(incarnations);
+    java.util.Collections.sort(sorted);
+    try {
+      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(String.join(",", sorted).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 16));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java platform", e);
+    }
   }
 
   private void send(List<Effect> out, String channel, Message message, long wallMillis) {
@@ -773,11 +894,37 @@ public final class DiscoveryProtocol {
   }
 
   private Message.Announce announcement() {
-    return new Message.Announce(self, heartbeatInterval().toMillis());
+    return silent() ? Message.Announce.watched(self) : new Message.Announce(self, heartbeatInterval().toMillis());
+  }
+
+  /** Joined, with joined heartbeats off: this node announced that its cluster watches it, and is quiet. */
+  private boolean silent() {
+    return joined && timing.silentOnceJoined() && mode == Mode.PROBE_AND_REPLY;
+  }
+
+  /**
+   * How long a peer that says its cluster watches it stays here unheard: until the cluster removes it, if the
+   * cluster told this node that the peer is Up (see {@link #memberUp}); else until a roster or the peer confirms it
+   * again, within {@link Timing#watchedPeerTtlNanos()}. The cluster is the authority: neither a peer removed while
+   * this node was not in the cluster to hear it nor a forged announcement can stay for good.
+   */
+  private long watchedTtlNanos(Announcement node) {
+    return members.containsKey(node.address() + "#" + node.uid()) ? WATCHED_BY_THE_CLUSTER_NANOS
+        : timing.watchedPeerTtlNanos();
+  }
+
+  /** A node waiting to join asks again, every half of a watched peer's stay, while it holds any. */
+  private boolean reprobeWanted(long now) {
+    return mode == Mode.PROBE_AND_REPLY && !joined && ready && reprobeAnswered && !echoOfAnnouncement
+        && peers.holdsWatched(self.service(), now);
+  }
+
+  private boolean reprobeDue(long now) {
+    return reprobeWanted(now) && now - reprobedAt >= timing.watchedPeerTtlNanos() / 2;
   }
 
   private Duration heartbeatInterval() {
-    return joined ? timing.joinedHeartbeatInterval() : timing.heartbeatInterval();
+    return joined && !timing.silentOnceJoined() ? timing.joinedHeartbeatInterval() : timing.heartbeatInterval();
   }
 
   /**

@@ -15,19 +15,33 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   /**
    * "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service.
    * {@code intervalMillis} is how often the sender announces itself now, so that receivers can scale its expiry;
-   * 0 when not stated.
+   * 0 when not stated. {@code watched}: the sender is Up in its cluster and announces no more (joined heartbeats
+   * off); its cluster watches it, and removes it from the receivers' views (see {@link DiscoveryProtocol}).
    */
-  record Announce(Announcement node, long intervalMillis) implements Message {
+  record Announce(Announcement node, long intervalMillis, boolean watched) implements Message {
     public Announce {
       Objects.requireNonNull(node, "node");
       if (intervalMillis < 0 || intervalMillis > MessageCodec.MAX_INTERVAL_MILLIS) {
         throw new IllegalArgumentException("intervalMillis must be from 0 to " + MessageCodec.MAX_INTERVAL_MILLIS);
       }
+      if (watched && intervalMillis != 0) {
+        throw new IllegalArgumentException("a watched node states no interval");
+      }
+    }
+
+    /** An announcement stating the interval the sender heartbeats at, or 0 for none stated. */
+    public Announce(Announcement node, long intervalMillis) {
+      this(node, intervalMillis, false);
     }
 
     /** An announcement that does not state the sender's interval. */
     public Announce(Announcement node) {
       this(node, 0);
+    }
+
+    /** The announcement of a node its cluster watches: no more heartbeats from it. */
+    public static Announce watched(Announcement node) {
+      return new Announce(node, 0, true);
     }
 
     @Override
@@ -45,17 +59,27 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
    * "Who is there?": the first responders of {@code service} (see {@link DiscoveryProtocol}) answer with a
    * {@link Roster} of their whole view; with {@code all}, every node announcing {@code service} answers with its
    * own {@link Announce} instead, the fallback when no roster came. The sender's incarnation lets it recognise its
-   * own probe when Postgres echoes it back.
+   * own probe when Postgres echoes it back. {@code view}, when present, is the digest of the incarnations the
+   * sender already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder whose own view has the
+   * same digest answers with an empty roster ("nothing you do not know") instead of its whole view.
    */
-  record Probe(String service, String senderIncarnation, boolean all) implements Message {
+  record Probe(String service, String senderIncarnation, boolean all, String view) implements Message {
     public Probe {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(senderIncarnation, "senderIncarnation");
+      if (view != null && all) {
+        throw new IllegalArgumentException("a probe of everybody carries no view");
+      }
     }
 
     /** A probe answered by the responders' rosters. */
     public Probe(String service, String senderIncarnation) {
-      this(service, senderIncarnation, false);
+      this(service, senderIncarnation, false, null);
+    }
+
+    /** A probe of everybody ({@code all}), or one answered by the responders' rosters. */
+    public Probe(String service, String senderIncarnation, boolean all) {
+      this(service, senderIncarnation, all, null);
     }
 
     @Override
@@ -103,13 +127,22 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
       return senderIncarnation;
     }
 
-    /** A contact point the responder keeps, and for how long it would still keep it unheard. */
+    /**
+     * A contact point the responder keeps, and for how long it would still keep it unheard; {@link #WATCHED} (0)
+     * for a node that announced its cluster watches it.
+     */
     public record Entry(Announcement node, long ttlMillis) {
+      public static final long WATCHED = 0;
+
       public Entry {
         Objects.requireNonNull(node, "node");
-        if (ttlMillis < 1) {
-          throw new IllegalArgumentException("ttlMillis must be positive");
+        if (ttlMillis < 0) {
+          throw new IllegalArgumentException("ttlMillis must not be negative");
         }
+      }
+
+      public boolean watched() {
+        return ttlMillis == WATCHED;
       }
     }
   }

@@ -132,6 +132,9 @@ public final class MessageCodec {
       if (probe.all()) {
         json.put("all", true);
       }
+      if (probe.view() != null) {
+        json.put("view", probe.view());
+      }
     } else if (message instanceof Message.Roster roster) {
       json.put("service", roster.service());
       json.put("incarnation", roster.senderIncarnation());
@@ -150,6 +153,9 @@ public final class MessageCodec {
       long interval = intervalOf(message);
       if (interval > 0) {
         json.put("ivl", interval);
+      }
+      if (watched(message)) {
+        json.put("watched", true);
       }
     }
     json.put("seq", seq);
@@ -196,10 +202,9 @@ public final class MessageCodec {
     }
     String type = text(json, "type", 16);
     Message message = switch (type) {
-      case "announce" -> new Message.Announce(node(json), interval(json));
+      case "announce" -> announce(json);
       case "goodbye" -> new Message.Goodbye(node(json));
-      case "probe" -> new Message.Probe(service(json), text(json, "incarnation", MAX_INCARNATION_LENGTH),
-          flag(json, "all"));
+      case "probe" -> probe(json);
       case "roster" -> roster(json);
       default -> throw new RejectedMessageException(Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
     };
@@ -253,6 +258,12 @@ public final class MessageCodec {
     if (message instanceof Message.Probe probe && probe.all()) {
       canonical.add(true);
     }
+    if (message instanceof Message.Probe probe && probe.view() != null) {
+      canonical.add("view").add(probe.view());
+    }
+    if (watched(message)) {
+      canonical.add("watched");
+    }
     return BASE64.encodeToString(mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -264,6 +275,38 @@ public final class MessageCodec {
       return "roster";
     }
     return message instanceof Message.Goodbye ? "goodbye" : "probe";
+  }
+
+  /** A view digest: 22 characters of base64url, no padding (128 bits). */
+  static final int VIEW_DIGEST_LENGTH = 22;
+
+  private static Message.Probe probe(JsonNode json) throws RejectedMessageException {
+    String service = service(json);
+    String incarnation = text(json, "incarnation", MAX_INCARNATION_LENGTH);
+    boolean all = flag(json, "all");
+    JsonNode view = json.get("view");
+    if (view == null || view.isNull()) {
+      return new Message.Probe(service, incarnation, all, null);
+    }
+    if (all || !view.isTextual() || view.textValue().length() != VIEW_DIGEST_LENGTH
+        || !view.textValue().chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '-' || c == '_')) {
+      throw new RejectedMessageException(INVALID_FIELD, "field 'view' is not a view digest");
+    }
+    return new Message.Probe(service, incarnation, false, view.textValue());
+  }
+
+  private static boolean watched(Message message) {
+    return message instanceof Message.Announce announce && announce.watched();
+  }
+
+  private static Message.Announce announce(JsonNode json) throws RejectedMessageException {
+    Announcement node = node(json);
+    long interval = interval(json);
+    boolean watched = flag(json, "watched");
+    if (watched && interval != 0) {
+      throw new RejectedMessageException(INVALID_FIELD, "a watched node's announcement states an interval");
+    }
+    return new Message.Announce(node, interval, watched);
   }
 
   private static long intervalOf(Message message) {
@@ -314,7 +357,7 @@ public final class MessageCodec {
     return entries;
   }
 
-  /** One entry as [host, port, address, uid, incarnation, ttl]: compact, so that a part holds many. */
+  /** One entry as [host, port, address, uid, incarnation, ttl (0: watched)]: compact, so that a part holds many. */
   private ArrayNode entry(Message.Roster.Entry entry) {
     Announcement node = entry.node();
     return mapper.createArrayNode().add(node.host()).add(node.port()).add(node.address()).add(node.uid())
@@ -346,7 +389,7 @@ public final class MessageCodec {
       JsonNode ttl = entry.get(5);
       if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535
           || !uid.isIntegralNumber() || !uid.canConvertToLong()
-          || !ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 1
+          || !ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 0
           || ttl.longValue() > 3 * MAX_INTERVAL_MILLIS) {
         throw new RejectedMessageException(INVALID_FIELD, "a roster entry's port, uid or ttl is out of range");
       }

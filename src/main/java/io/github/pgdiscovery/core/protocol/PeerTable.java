@@ -48,6 +48,8 @@ public final class PeerTable {
     Announcement clash;
     long clashLastHeard;
     long clashExpireAfter;
+    /** The holder said its cluster watches it: it sends no more heartbeats. */
+    boolean watched;
 
     Entry(Announcement node, long now, long expireAfter) {
       this.node = node;
@@ -205,6 +207,7 @@ public final class PeerTable {
       entry.lastHeard = now;
       entry.expireAfter = expireAfterNanos;
       entry.clash = null;
+      entry.watched = false;
       admission = Admission.NEW;
     }
     deadlines.add(new Deadline(entry.deadline() + 1, endpoint));
@@ -359,8 +362,58 @@ public final class PeerTable {
     return !entry.expired(now) || (entry.clash != null && !entry.clashExpired(now));
   }
 
-  /** A live contact point and how much longer the table keeps it unheard. */
-  public record Live(Announcement node, long remainingNanos) {}
+  /**
+   * Marks whether the incarnation holding {@code node}'s endpoint is watched by its cluster (see
+   * {@link Message.Announce#watched()}); nothing if another incarnation holds it.
+   */
+  public void watched(Announcement node, boolean watched) {
+    Entry entry = entries.get(Endpoint.of(node));
+    if (entry != null && entry.node.incarnation().equals(node.incarnation())) {
+      entry.watched = watched;
+    }
+  }
+
+  /** Whether {@code service} has a contact point whose holder is watched by its cluster. */
+  public boolean holdsWatched(String service, long now) {
+    for (Entry entry : entries.values()) {
+      if (entry.watched && entry.node.service().equals(service) && !entry.expired(now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The cluster says the member with this address and uid is Up: its entries are watched, and stay
+   * {@code expireAfterNanos} from when they were last heard. An announcement without a uid (0) matches on the
+   * address alone.
+   */
+  public void member(String address, long uid, long expireAfterNanos) {
+    for (var e : entries.entrySet()) {
+      Entry entry = e.getValue();
+      if (matches(entry.node, address, uid)) {
+        entry.watched = true;
+        entry.expireAfter = expireAfterNanos;
+        deadlines.add(new Deadline(entry.deadline() + 1, e.getKey()));
+      }
+    }
+  }
+
+  /** Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from now. */
+  public void prolongWatched(String service, long now, long expireAfterNanos) {
+    for (var e : entries.entrySet()) {
+      Entry entry = e.getValue();
+      if (entry.watched && entry.node.service().equals(service) && !entry.expired(now)
+          && now + expireAfterNanos - (entry.lastHeard + entry.expireAfter) > 0) {
+        entry.lastHeard = now;
+        entry.expireAfter = expireAfterNanos;
+        deadlines.add(new Deadline(entry.deadline() + 1, e.getKey()));
+      }
+    }
+  }
+
+  /** A live contact point, how much longer the table keeps it unheard, and whether its cluster watches it. */
+  public record Live(Announcement node, long remainingNanos, boolean watched) {}
 
   /** The live contact points of {@code service} (the holder of each endpoint), with their remaining expiry. */
   public List<Live> live(String service, long now) {
@@ -369,7 +422,7 @@ public final class PeerTable {
       if (entry.node.service().equals(service) && live(entry, now)) {
         long remaining = entry.expired(now) ? entry.clashLastHeard + entry.clashExpireAfter - now
             : entry.lastHeard + entry.expireAfter - now;
-        result.add(new Live(entry.node, Math.max(1, remaining)));
+        result.add(new Live(entry.node, Math.max(1, remaining), entry.watched && !entry.expired(now)));
       }
     }
     result.sort(Comparator.comparing(Live::node, ORDER));

@@ -23,7 +23,7 @@ public final class ConfigSettingsReader {
           .password(root.getString(prefix + "password"))
           .channel(root.getString(prefix + "channel"))
           .heartbeatInterval(root.getDuration(prefix + "heartbeat-interval"))
-          .joinedHeartbeatInterval(root.getDuration(prefix + "joined-heartbeat-interval"))
+          .joinedHeartbeatInterval(offOrDuration(root, prefix + "joined-heartbeat-interval"))
           .expireAfter(root.getDuration(prefix + "expire-after"))
           .connectTimeout(root.getDuration(prefix + "connect-timeout"))
           .connectionCheckInterval(root.getDuration(prefix + "connection-check-interval"))
@@ -39,5 +39,20 @@ public final class ConfigSettingsReader {
     } catch (InvalidSetting e) {
       throw new ConfigException.BadValue(naming.key(e.key()), e.problem());
     }
+  }
+
+  /** {@code off} (also {@code false} or {@code no}, which HOCON writes for an unquoted off) as zero, else a duration. */
+  private static java.time.Duration offOrDuration(Config root, String key) {
+    if (root.getValue(key).valueType() == com.typesafe.config.ConfigValueType.BOOLEAN) {
+      if (!root.getBoolean(key)) {
+        return java.time.Duration.ZERO;
+      }
+      throw new ConfigException.BadValue(key, "must be off or a duration such as 30s (was on)");
+    }
+    String written = root.getString(key).trim();
+    if (written.equalsIgnoreCase("off")) {
+      return java.time.Duration.ZERO;
+    }
+    return root.getDuration(key);
   }
 }

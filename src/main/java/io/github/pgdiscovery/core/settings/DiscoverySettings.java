@@ -58,7 +58,8 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
   /**
    * @param heartbeatInterval how often a node re-announces itself until it has joined its cluster
-   * @param joinedHeartbeatInterval how often once it has joined; never shorter than {@code heartbeatInterval}
+   * @param joinedHeartbeatInterval how often once it has joined; never shorter than {@code heartbeatInterval};
+   *     {@link Duration#ZERO} for off: a joined node announces once that its cluster watches it, then stays silent
    * @param expireAfter how long a peer announcing at {@code heartbeatInterval} stays without being heard
    * @param probeReplyWindow after hearing its own probe, how long a node waits for replies before answering
    */
@@ -75,11 +76,28 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     public long expireAfterNanos(long senderIntervalMillis) {
       long base = expireAfter.toNanos();
       long normal = heartbeatInterval.toMillis();
-      long stated = Math.min(senderIntervalMillis, joinedHeartbeatInterval.toMillis());
+      // With joined heartbeats off, nobody of this cluster states a longer interval than heartbeat-interval.
+      long cap = silentOnceJoined() ? normal : joinedHeartbeatInterval.toMillis();
+      long stated = Math.min(senderIntervalMillis, cap);
       if (stated <= normal) {
         return base;
       }
       return (long) (base * ((double) stated / normal));
+    }
+
+    /** Whether a node that has joined its cluster stops heartbeats (joined-heartbeat-interval = off). */
+    public boolean silentOnceJoined() {
+      return joinedHeartbeatInterval.isZero();
+    }
+
+    /**
+     * How long a node that has not joined keeps a peer that announced it is watched by its cluster, unless a
+     * roster or the peer itself confirms it again: four expire-afters (one minute by default). Such a node asks
+     * again (a probe) every half of that while it holds any, so a member that left the cluster while its goodbye
+     * or removal went unheard leaves the waiting node's view within this bound, and a live one stays.
+     */
+    public long watchedPeerTtlNanos() {
+      return 4 * expireAfter.toNanos();
     }
 
     @Override
@@ -148,7 +166,8 @@ public record DiscoverySettings(Database database, String channel, Timing timing
    */
   public static final class Defaults {
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
-    public static final Duration JOINED_HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
+    /** Off: a joined node is silent, its cluster watches it. */
+    public static final Duration JOINED_HEARTBEAT_INTERVAL = Duration.ZERO;
     public static final Duration EXPIRE_AFTER = Duration.ofSeconds(15);
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration CONNECTION_CHECK_INTERVAL = Duration.ofSeconds(5);
@@ -214,7 +233,7 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
   /** "5s", "1m30s", "0.2s": ISO-8601 without its "PT" prefix, as HOCON users write durations. */
   public static String readable(Duration duration) {
-    return duration == null ? "null" : duration.toString().substring(2).toLowerCase(Locale.ROOT);
+    return duration == null ? "null" : duration.isZero() ? "off" : duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -297,7 +316,11 @@ public record DiscoverySettings(Database database, String channel, Timing timing
       }
       positive("heartbeat-interval", heartbeatInterval);
       atMostAnHour("heartbeat-interval", heartbeatInterval);
-      positive("joined-heartbeat-interval", joinedHeartbeatInterval);
+      Objects.requireNonNull(joinedHeartbeatInterval, "joined-heartbeat-interval");
+      if (joinedHeartbeatInterval.isNegative()) {
+        throw new InvalidSetting("joined-heartbeat-interval", "must be off or positive (was "
+            + value("joined-heartbeat-interval", joinedHeartbeatInterval) + ")");
+      }
       atMostAnHour("joined-heartbeat-interval", joinedHeartbeatInterval);
       positive("expire-after", expireAfter);
       // Heartbeats come up to 10% late by design (jitter); an expiry inside that window would drop live peers.
@@ -331,7 +354,7 @@ public record DiscoverySettings(Database database, String channel, Timing timing
             + (written == null ? String.valueOf(maxPeersPerService) : written.apply("max-peers-per-service")) + ")");
       }
       // Never more often once joined: a heartbeat-interval raised above the joined one applies throughout.
-      Duration joined = joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
+      Duration joined = !joinedHeartbeatInterval.isZero() && joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
           ? heartbeatInterval : joinedHeartbeatInterval;
       return new DiscoverySettings(
           new Database(trimmedUrl, user, password, connectTimeout, connectionCheckInterval, reconnectMinBackoff,

@@ -177,8 +177,7 @@ final class DiscoveryProtocolTest {
     }
     assertEquals(1, roster.size(), "one roster part");
 
-    long joinedInterval = newcomer.settings().timing().joinedHeartbeatInterval().toMillis();
-    newcomer.received(codec.encode(new Message.Announce(member, joinedInterval)), now + 2 * MS, WALL0);
+    newcomer.received(codec.encode(Message.Announce.watched(member)), now + 2 * MS, WALL0);
     newcomer.received(codec.encode(new Message.Announce(restartedNow)), now + 2 * MS, WALL0);
     newcomer.received(roster.get(0).payload(), now + 3 * MS, WALL0);
     assertTrue(newcomer.isReady());
@@ -205,7 +204,7 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void aMemberReconnectingAnnouncesWithoutProbingAndIsReadyOnceItsAnnouncementComesBack() {
+  void aMemberReconnectingAnnouncesAndProbesWithItsViewDigestAndIsReadyOnceItsAnnouncementComesBack() {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
     member.joined();
@@ -213,7 +212,8 @@ final class DiscoveryProtocolTest {
 
     List<Effect.Send> onReconnect = sends(member.connected(now + SECOND, WALL0 + 1000));
 
-    assertEquals(List.of(new Message.Announce(member.self(), 30_000)),
+    assertEquals(List.of(Message.Announce.watched(member.self()), new Message.Probe(SERVICE,
+            member.self().incarnation(), false, DiscoveryProtocol.viewDigest(List.of(member.self().incarnation())))),
         onReconnect.stream().map(Effect.Send::message).toList());
     member.received(onReconnect.get(0).payload(), now + SECOND + MS, WALL0 + 1000);
     member.tick(now + 2 * SECOND, WALL0 + 2000);
@@ -240,7 +240,8 @@ final class DiscoveryProtocolTest {
     List<Effect.Send> probes = sends(protocol.tick(now, WALL0));
 
     assertEquals(1, probes.size());
-    assertEquals(new Message.Probe("billing", protocol.self().incarnation()), probes.get(0).message());
+    assertEquals(new Message.Probe("billing", protocol.self().incarnation(), false,
+        DiscoveryProtocol.viewDigest(List.of())), probes.get(0).message());
     protocol.received(probes.get(0).payload(), now + MS, WALL0);
     protocol.tick(now + SECOND, WALL0);
     assertEquals(Optional.of(List.of()), protocol.lookup("billing", now + SECOND));
@@ -305,7 +306,7 @@ final class DiscoveryProtocolTest {
 
   @Test
   void aForgedIntervalOfAnHourBuysNoLongerStayThanThisNodesJoinedIntervalGives() {
-    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
     long now = makeReady(protocol, T0);
     Announcement peer = node(8600);
     protocol.received(new MessageCodec().encode(new Message.Announce(peer, 3_600_000)), now, WALL0);
@@ -406,8 +407,23 @@ final class DiscoveryProtocolTest {
     assertTrue(error.text().contains("120000 ms behind"), error.text());
     assertTrue(error.text().contains("discovery.postgres.replay-window"), error.text());
     assertEquals(-120_000L, protocol.snapshot(T0 + SECOND).clockSkewMillis());
-    // Once nothing stale has been heard for expire-after, the node answers with what it has.
-    protocol.tick(T0 + 2 * MS + 15 * SECOND + MS, WALL0);
+    // Once nothing stale has been heard for expire-after, the node asks again rather than take the silence of
+    // quiet members for an empty channel; it answers only after that probe's own round.
+    long aged = T0 + 2 * MS + 15 * SECOND + MS;
+    List<Effect.Send> again = sends(protocol.tick(aged, WALL0 + 15_000));
+    List<Message> probes = again.stream().map(Effect.Send::message).filter(Message.Probe.class::isInstance).toList();
+    assertEquals(1, probes.size(), again::toString);
+    assertFalse(((Message.Probe) probes.get(0)).all(), again::toString);
+    assertFalse(protocol.isReady());
+    long t = aged;
+    for (int round = 0; round < 3 && !protocol.isReady(); round++) {
+      t += MS;
+      for (Effect.Send send : again) {
+        protocol.received(send.payload(), t, WALL0 + 15_000);
+      }
+      t += protocol.settings().timing().probeReplyWindow().toNanos();
+      again = sends(protocol.tick(t, WALL0 + 15_000));
+    }
     assertTrue(protocol.isReady());
   }
 
@@ -472,7 +488,7 @@ final class DiscoveryProtocolTest {
 
   @Test
   void theHeartbeatAfterJoiningStatesTheJoinedIntervalAndTheNextOneComesAtThatInterval() {
-    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
     long now = makeReady(protocol, T0);
     protocol.joined();
 
@@ -495,6 +511,123 @@ final class DiscoveryProtocolTest {
       next = sends(protocol.tick(t, WALL0));
     }
     assertEquals(new Message.Announce(protocol.self(), 30_000), next.get(0).message());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Silence once joined (joined-heartbeat-interval = off, the default)
+
+  @Test
+  void aJoinedNodeAnnouncesOnceThatItsClusterWatchesItThenSendsNothing() {
+    DiscoveryProtocol protocol = protocol(node(8558), s -> s);
+    long now = makeReady(protocol, T0);
+    protocol.joined();
+    assertEquals(now, protocol.nextDeadline(now), "the announcement goes out at the next tick");
+
+    List<Effect.Send> told = sends(protocol.tick(now, WALL0));
+
+    assertEquals(List.of(Message.Announce.watched(protocol.self())), told.stream().map(Effect.Send::message).toList());
+    Poll.assertNoHeartbeatBefore(protocol, now, now + 2 * 3600 * SECOND);
+    assertEquals(Duration.ZERO, protocol.snapshot(now).heartbeatInterval(), "the operator view says off");
+  }
+
+  @Test
+  void aWatchedPeerTheClusterHasUpStaysUntilTheClusterRemovesIt() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    Announcement peer = node(8600);
+    member.memberUp(peer.address(), peer.uid());
+    member.received(new MessageCodec().encode(Message.Announce.watched(peer)), now, WALL0);
+
+    long aDayLater = now + 24 * 3600 * SECOND;
+    member.tick(aDayLater, WALL0);
+    assertTrue(member.lookup(SERVICE, aDayLater).orElseThrow().contains(peer), "kept without a heartbeat");
+
+    List<Effect> removed = member.memberRemoved(peer.address(), peer.uid());
+    assertTrue(removed.contains(new Effect.PeerRemoved(peer, "removed from the cluster")), removed::toString);
+    assertFalse(member.lookup(SERVICE, aDayLater).orElseThrow().contains(peer));
+  }
+
+  @Test
+  void aWatchedAnnouncementTheClusterNeverConfirmedStaysNoLongerThanTheWatchedStay() {
+    // Unsigned, anybody with database access can send one; the cluster is what vouches for a member, not the message.
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    Announcement forged = node(8666);
+    member.received(new MessageCodec().encode(Message.Announce.watched(forged)), now, WALL0);
+    long stay = member.settings().timing().watchedPeerTtlNanos();
+
+    member.tick(now + stay, WALL0);
+    assertTrue(member.lookup(SERVICE, now + stay).orElseThrow().contains(forged));
+    List<Effect> later = member.tick(now + stay + SECOND, WALL0);
+    assertTrue(later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(forged)),
+        later::toString);
+  }
+
+  @Test
+  void aWaitingNodeAsksAgainForItsWatchedPeersAndAnEmptyRosterFromAResponderWithTheSameViewKeepsThem() {
+    DiscoveryProtocol responder = protocol(node(8501), s -> s);
+    long now = makeReady(responder, T0);
+    responder.joined();
+    responder.tick(now, WALL0);
+    MessageCodec codec = new MessageCodec();
+    DiscoveryProtocol waiting = protocol(node(8700), s -> s);
+    List<Effect.Send> joining = sends(waiting.connected(now, WALL0));
+    List<Effect.Send> roster = new ArrayList<>();
+    for (Effect.Send send : joining) {
+      waiting.received(send.payload(), now + MS, WALL0);
+      roster.addAll(sends(responder.received(send.payload(), now + MS, WALL0)));
+    }
+    for (Effect.Send send : roster) {
+      waiting.received(send.payload(), now + 2 * MS, WALL0);
+    }
+    assertTrue(waiting.isReady());
+    assertTrue(waiting.lookup(SERVICE, now + 2 * MS).orElseThrow().contains(responder.self()));
+
+    // Half a watched stay later it asks again, with the digest of what it knows.
+    long half = now + 2 * MS + waiting.settings().timing().watchedPeerTtlNanos() / 2;
+    List<Effect.Send> again = sends(waiting.tick(half, WALL0 + 30_000));
+    Message.Probe reprobe = again.stream().map(Effect.Send::message).filter(Message.Probe.class::isInstance)
+        .map(Message.Probe.class::cast).findFirst().orElseThrow(() -> new AssertionError(again));
+    assertEquals(DiscoveryProtocol.viewDigest(List.of(responder.self().incarnation(), waiting.self().incarnation())),
+        reprobe.view());
+    List<Effect.Send> same = List.of();
+    for (Effect.Send send : again) {
+      waiting.received(send.payload(), half + MS, WALL0 + 30_000);
+      List<Effect.Send> answer = sends(responder.received(send.payload(), half + MS, WALL0 + 30_000));
+      same = answer.isEmpty() ? same : answer;
+    }
+    assertEquals(1, same.size(), "one empty roster: " + same);
+    assertEquals(List.of(), ((Message.Roster) same.get(0).message()).entries());
+    waiting.received(same.get(0).payload(), half + 2 * MS, WALL0 + 30_000);
+
+    // Kept a whole watched stay from the answer, beyond the first stay.
+    long beyond = now + waiting.settings().timing().watchedPeerTtlNanos() + 10 * SECOND;
+    waiting.tick(beyond, WALL0 + 70_000);
+    assertTrue(waiting.lookup(SERVICE, beyond).orElseThrow().contains(responder.self()),
+        () -> waiting.lookup(SERVICE, beyond).toString());
+  }
+
+  @Test
+  void aWatchedPeerNobodyVouchesForAgainLeavesAWaitingNodeWithinTheWatchedStay() {
+    DiscoveryProtocol waiting = protocol(node(8700), s -> s);
+    long now = makeReady(waiting, T0);
+    Announcement removedMeanwhile = node(8600);
+    waiting.received(new MessageCodec().encode(Message.Announce.watched(removedMeanwhile)), now, WALL0);
+    long stay = waiting.settings().timing().watchedPeerTtlNanos();
+
+    // Its re-probe and the probe of everybody that follows go unanswered (the peer is gone, nobody holds it).
+    int probes = 0;
+    for (long t = now + SECOND; t <= now + stay + SECOND; t += 100 * MS) {
+      for (Effect.Send send : sends(waiting.tick(t, WALL0))) {
+        probes += send.message() instanceof Message.Probe ? 1 : 0;
+        waiting.received(send.payload(), t + MS, WALL0);
+      }
+    }
+
+    assertTrue(probes >= 2, "a re-probe with the view digest, then everybody: " + probes);
+    assertFalse(waiting.lookup(SERVICE, now + stay + SECOND).orElseThrow().contains(removedMeanwhile));
   }
 
   /** Ticks through a stretch of time and checks that no announcement goes out in it. */

@@ -291,7 +291,7 @@ final class MessageCodecTest {
 
   @ParameterizedTest(name = "entries = {0}")
   @ValueSource(strings = {"[[\"10.0.0.5\",8558,\"a\",1,\"i\"]]", "[[\"10.0.0.5\",0,\"a\",1,\"i\",5]]",
-      "[[\"10.0.0.5\",8558,\"a\",1,\"i\",0]]", "[[\"not a host!\",8558,\"a\",1,\"i\",5]]", "{}",
+      "[[\"10.0.0.5\",8558,\"a\",1,\"i\",-1]]", "[[\"not a host!\",8558,\"a\",1,\"i\",5]]", "{}",
       "[[\"10.0.0.5\",8558,\"\",1,\"i\",5]]"})
   void aRosterWithAMalformedEntryIsRejectedAsInvalidField(String entries) {
     String payload = "{\"v\":1,\"type\":\"roster\",\"service\":\"orders\",\"incarnation\":\"r\",\"to\":\"p\","

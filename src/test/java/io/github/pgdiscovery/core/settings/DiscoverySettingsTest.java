@@ -23,15 +23,20 @@ final class DiscoverySettingsTest {
 
   @Test
   void aPeerThatStatesALongerIntervalMayMissAsManyHeartbeatsAsANormalOne() {
-    // Defaults: 5 s heartbeat, 15 s expiry, so three heartbeats; at the joined 30 s that is 90 s.
-    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.timing().expireAfterNanos(30_000));
-    assertEquals(Duration.ofSeconds(45).toNanos(), DEFAULTS.timing().expireAfterNanos(15_000));
+    // 5 s heartbeat, 15 s expiry, so three heartbeats; at a joined 30 s that is 90 s.
+    DiscoverySettings.Timing timing = DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofSeconds(30)).build()
+        .timing();
+    assertEquals(Duration.ofSeconds(90).toNanos(), timing.expireAfterNanos(30_000));
+    assertEquals(Duration.ofSeconds(45).toNanos(), timing.expireAfterNanos(15_000));
   }
 
   @Test
   void anAnnouncementCannotBuyALongerStayThanThisNodesOwnJoinedIntervalGives() {
-    // A forged interval of an hour would have kept the entry three hours.
-    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.timing().expireAfterNanos(3_600_000));
+    // A forged interval of an hour would have kept the entry three hours. With joined heartbeats off (the
+    // default) nobody states more than heartbeat-interval, so expire-after is the most; at a joined 30 s, 90 s.
+    assertEquals(Duration.ofSeconds(15).toNanos(), DEFAULTS.timing().expireAfterNanos(3_600_000));
+    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.toBuilder()
+        .joinedHeartbeatInterval(Duration.ofSeconds(30)).build().timing().expireAfterNanos(3_600_000));
   }
 
   @Test
