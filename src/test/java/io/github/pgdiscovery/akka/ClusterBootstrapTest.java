@@ -63,9 +63,9 @@ final class ClusterBootstrapTest {
     }
 
     for (ActorSystem system : first) {
-      // Up in the cluster: from the next heartbeat on, the node announces at the joined interval.
-      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " announces at the joined interval",
-          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().equals(Duration.ofSeconds(120)),
+      // Up in the cluster: the node said once that its cluster watches it, and is quiet (joined heartbeats off).
+      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " stops heartbeats",
+          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().isZero(),
           () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval());
     }
 
@@ -89,6 +89,38 @@ final class ClusterBootstrapTest {
           () -> AkkaNodes.upMembers(system).equals(afterJoin), () -> AkkaNodes.upMembers(system));
     }
     assertEquals(3, AkkaNodes.upMembers(fourth).size());
+  }
+
+  /**
+   * Once the cluster has formed, its nodes send nothing on the channel: with heartbeats every 300 ms before they
+   * joined, not one more message while a participant on another channel of the same server sends ten.
+   */
+  @Test
+  void aFormedClusterSendsNothingOnTheChannel() throws Exception {
+    String quick = String.join("\n",
+        "akka.discovery.postgres.heartbeat-interval = 300ms",
+        "akka.discovery.postgres.expire-after = 2s");
+    List<ActorSystem> three = List.of(nodes.start(quick), nodes.start(quick), nodes.start(quick));
+    awaitOneCluster(three);
+    for (ActorSystem system : three) {
+      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " stops heartbeats",
+          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().isZero(),
+          () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval());
+    }
+    Poll.until(Duration.ofSeconds(10), "the lookups agree", () -> three.stream()
+        .allMatch(system -> AkkaNodes.lookupPorts(system).equals(ports(three))), () -> "");
+    long[] sentBefore = three.stream().mapToLong(system -> PostgresDiscovery.get(system).engine().status().sent())
+        .toArray();
+
+    Participants clock = resources.add(new Participants(db, db.jdbcUrl(), db.newChannelName()));
+    DiscoveryEngine ticking = clock.start(OBSERVER_PORT, s -> s.timings(Duration.ofMillis(300), Duration.ofSeconds(2)));
+    Poll.until(Duration.ofSeconds(30), "ten heartbeats elsewhere", () -> ticking.status().sent() >= 12,
+        ticking::status);
+
+    for (int i = 0; i < three.size(); i++) {
+      assertEquals(sentBefore[i], PostgresDiscovery.get(three.get(i)).engine().status().sent(),
+          AkkaNodes.address(three.get(i)) + " sent while the cluster stood");
+    }
   }
 
   /**

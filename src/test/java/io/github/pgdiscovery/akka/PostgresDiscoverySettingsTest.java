@@ -12,6 +12,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +40,16 @@ final class PostgresDiscoverySettingsTest {
   }
 
   @Test
+  void joinedHeartbeatsAreOffWrittenAnyWayHoconAllowsOrADuration() {
+    for (String off : List.of("off", "\"off\"", "false", "no", "0s")) {
+      assertTrue(settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = " + off).discovery().timing()
+          .silentOnceJoined(), off);
+    }
+    assertEquals(Duration.ofSeconds(45), settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = 45s")
+        .discovery().timing().joinedHeartbeatInterval());
+  }
+
+  @Test
   void urlAloneGivesTheDocumentedDefaultsForEverythingElse() {
     DiscoverySettings settings = settings("url = \"" + VALID_URL + "\"").discovery();
 
@@ -48,7 +59,8 @@ final class PostgresDiscoverySettingsTest {
         () -> assertNull(settings.database().password()),
         () -> assertEquals("akka_discovery", settings.channel()),
         () -> assertEquals(Duration.ofSeconds(5), settings.timing().heartbeatInterval()),
-        () -> assertEquals(Duration.ofSeconds(30), settings.timing().joinedHeartbeatInterval()),
+        () -> assertEquals(Duration.ZERO, settings.timing().joinedHeartbeatInterval()),
+        () -> assertTrue(settings.timing().silentOnceJoined()),
         () -> assertEquals(Duration.ofSeconds(15), settings.timing().expireAfter()),
         () -> assertEquals(Duration.ofSeconds(5), settings.database().connectTimeout()),
         () -> assertEquals(Duration.ofSeconds(5), settings.database().connectionCheckInterval()),
@@ -103,7 +115,8 @@ final class PostgresDiscoverySettingsTest {
   @Test
   void heartbeatRaisedAboveTheJoinedHeartbeatAppliesThroughout() {
     DiscoverySettings settings = settings(
-        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s").discovery();
+        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s\njoined-heartbeat-interval = 30s")
+        .discovery();
 
     assertEquals(Duration.ofSeconds(60), settings.timing().joinedHeartbeatInterval());
   }
@@ -150,7 +163,9 @@ final class PostgresDiscoverySettingsTest {
         Arguments.of(url + "heartbeat-interval = 10s\nexpire-after = 11s", "expire-after", "11s"),
         Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
         Arguments.of(url + "joined-heartbeat-interval = 2h", "joined-heartbeat-interval", "2h"),
-        Arguments.of(url + "joined-heartbeat-interval = 0s", "joined-heartbeat-interval", "0s"),
+        Arguments.of(url + "joined-heartbeat-interval = -5s", "joined-heartbeat-interval", "-5s"),
+        Arguments.of(url + "joined-heartbeat-interval = on", "joined-heartbeat-interval", "on"),
+        Arguments.of(url + "joined-heartbeat-interval = sometimes", "joined-heartbeat-interval", "sometimes"),
         Arguments.of(url + "heartbeat-interval = 61m\nexpire-after = 4h\njoined-heartbeat-interval = 61m",
             "heartbeat-interval", "61m"),
         Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),

@@ -80,7 +80,7 @@ final class DatabaseFaultTest {
   }
 
   @Test
-  void afterAServerRestartMembersAnnounceOnceEachAndDoNotProbe(@TempDir Path dataDirectory) throws Exception {
+  void afterAServerRestartMembersAnnounceAndProbeOnceEachAndAreAnsweredWithoutTheirViews(@TempDir Path dataDirectory) throws Exception {
     RestartablePostgres server = RestartablePostgres.start(dataDirectory);
     resources.add(server);
     UnaryOperator<DiscoverySettings.Builder> onServer =
@@ -99,11 +99,13 @@ final class DatabaseFaultTest {
         .allMatch(m -> m.status().reconnects() == 1 && m.isReady()), () -> members.stream().map(DiscoveryEngine::status)
         .toList());
 
-    // Heartbeats are a minute apart and nobody probes: each member sent its announcement on reconnect, and nothing
-    // else (a probe would have cost one more, and a reply from each of the others).
+    // Heartbeats are a minute apart: each member sent its announcement and its probe (with its view's digest) on
+    // reconnect, and answered at most each other member's probe with one roster part, empty as their views agree
+    // (whole views of three would be one part each too; the simulator counts the cost at large N).
     for (DiscoveryEngine member : members) {
-      assertEquals(sentBefore.get(member) + 1, member.status().sent(), member.status()::toString);
       awaitPorts(member, Set.of(9911, 9912, 9913));
+      long sent = member.status().sent() - sentBefore.get(member);
+      assertTrue(sent >= 2 && sent <= 2 + members.size() - 1, sent + " sent: " + member.status());
     }
   }
 

@@ -73,7 +73,6 @@ public final class AkkaNodes implements AutoCloseable {
                 "akka.management.cluster.bootstrap.contact-point.probe-interval = 200ms",
                 // Expiry far away: whatever leaves a lookup in these tests left through goodbye or cluster removal.
                 "akka.discovery.postgres.heartbeat-interval = 60s",
-                "akka.discovery.postgres.joined-heartbeat-interval = 120s",
                 "akka.discovery.postgres.expire-after = 180s",
                 "akka.coordinated-shutdown.exit-jvm = off",
                 "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off",

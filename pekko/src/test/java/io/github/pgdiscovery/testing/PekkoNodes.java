@@ -61,7 +61,6 @@ public final class PekkoNodes implements AutoCloseable {
         "pekko.management.cluster.bootstrap.contact-point.probe-interval = 200ms",
         // Expiry far away: whatever leaves a lookup in these tests left through goodbye or cluster removal.
         "pekko.discovery.postgres.heartbeat-interval = 60s",
-        "pekko.discovery.postgres.joined-heartbeat-interval = 120s",
         "pekko.discovery.postgres.expire-after = 180s",
         "pekko.coordinated-shutdown.exit-jvm = off",
         "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",

@@ -41,7 +41,7 @@ public final class ConfigSettingsReader {
     }
   }
 
-  /** {@code off} (also {@code false} or {@code no}, which HOCON writes for an unquoted off) as zero, else a duration. */
+  /** {@code off} (or {@code false}, {@code no}: HOCON's other words for it) as zero, else a duration. */
   private static java.time.Duration offOrDuration(Config root, String key) {
     if (root.getValue(key).valueType() == com.typesafe.config.ConfigValueType.BOOLEAN) {
       if (!root.getBoolean(key)) {
@@ -49,8 +49,8 @@ public final class ConfigSettingsReader {
       }
       throw new ConfigException.BadValue(key, "must be off or a duration such as 30s (was on)");
     }
-    String written = root.getString(key).trim();
-    if (written.equalsIgnoreCase("off")) {
+    String written = root.getString(key).trim().toLowerCase(java.util.Locale.ROOT);
+    if (written.equals("off") || written.equals("false") || written.equals("no")) {
       return java.time.Duration.ZERO;
     }
     return root.getDuration(key);
