@@ -63,6 +63,13 @@ public final class DiscoveryProtocol {
   /** How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. */
   public static final int RESPONDERS = 2;
   /**
+   * Probes a node sends for its own service without a roster coming back before it asks everybody, unless it comes
+   * first in its own view: then it asks everybody at once. In a cold start nobody is ready to send rosters, so the
+   * first node by host and port asks everybody and is answered by all, and the others are answered by its roster
+   * when they ask again; asking everybody at once, all of them would be answered by all, N x N notifications.
+   */
+  static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
+  /**
    * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty years). Only
    * the cluster (a removal), the peer (its goodbye) or a successor on its endpoint take it out.
    */
@@ -91,6 +98,8 @@ public final class DiscoveryProtocol {
   /** No roster came within the reply window, so this node asked everybody (see {@link Message.Probe#all()}). */
   private boolean fallbackProbed;
   private Long fallbackEchoAt;
+  /** Probes for this node's own service sent on this connection that no roster answered so far. */
+  private int unansweredProbes;
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
   private final Map<String, Long> probeEchoAt = new HashMap<>();
   private final Set<String> probesToSend = new LinkedHashSet<>();
@@ -180,6 +189,7 @@ public final class DiscoveryProtocol {
     rosterComplete = false;
     fallbackProbed = false;
     fallbackEchoAt = null;
+    unansweredProbes = 1;
     reprobedAt = now;
     reprobeAnswered = true;
     reprobeEchoAt = null;
@@ -271,9 +281,16 @@ public final class DiscoveryProtocol {
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
           && now - echo >= timing.probeReplyWindow().toNanos()) {
-        // No responder answered in time (an empty channel, responders that crashed, views in flux): ask everybody.
-        fallbackProbed = true;
-        send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+        if (firstInOwnView(now) || unansweredProbes >= PROBES_BEFORE_ASKING_EVERYBODY) {
+          // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
+          fallbackProbed = true;
+          send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+        } else {
+          // Somebody before this node is likely becoming ready (a cold start): ask again for its roster.
+          unansweredProbes++;
+          probeEchoAt.remove(self.service());
+          probesToSend.add(self.service());
+        }
       }
       if (!selfCheckReported && !probeEchoAt.containsKey(self.service())
           && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
@@ -547,6 +564,7 @@ public final class DiscoveryProtocol {
           fallbackEchoAt = fallbackEchoAt == null ? now : fallbackEchoAt;
         } else if (mode == Mode.PROBE_AND_REPLY) {
           probeEchoAt.putIfAbsent(probe.service(), now);
+          selfCheckReported |= probe.service().equals(self.service());
           if (!reprobeAnswered && reprobeEchoAt == null && probe.service().equals(self.service())) {
             reprobeEchoAt = now;
           }
@@ -621,6 +639,11 @@ public final class DiscoveryProtocol {
    * computes the same from much the same view; if views differ for a moment, a probe gets one roster more or
    * fewer, and without any the prober asks everybody.
    */
+  /** Whether this node comes first, by host and port, among the contact points of its service it knows. */
+  private boolean firstInOwnView(long now) {
+    return peers.contactPoints(self.service(), self, now).get(0).incarnation().equals(self.incarnation());
+  }
+
   private boolean firstResponder(String prober, long now) {
     if (!ready) {
       return false;
@@ -693,6 +716,7 @@ public final class DiscoveryProtocol {
       accepted++;
       if (echoOfAnnouncement) {
         probeEchoAt.putIfAbsent(self.service(), now);
+        selfCheckReported = true;
       }
       return;
     }
