@@ -123,6 +123,7 @@ public final class SimulatedPostgres {
   private final Set<Backend> backends = new LinkedHashSet<>();
   private final List<Consumer<Notification>> taps = new ArrayList<>();
   private BiPredicate<Object, Object> audience = (sender, receiver) -> true;
+  private java.util.function.Predicate<String> alwaysDelivered = channel -> true;
   private boolean countWakeUps = true;
   private long pendingReads;
   private boolean up = true;
@@ -177,9 +178,11 @@ public final class SimulatedPostgres {
   /**
    * Which clients' notifications are handed to which listening clients' backends, for large simulations that
    * deliver broadcasts to a sample of nodes only. Wake-ups are counted for every listener regardless: the filter
-   * saves the simulation work, not the database. Everybody to everybody unless set.
+   * saves the simulation work, not the database. Notifications on a channel {@code exceptOn} accepts (a node's own
+   * reply channel, which has that one listener) are delivered regardless. Everybody to everybody unless set.
    */
-  public void audience(BiPredicate<Object, Object> senderToReceiver) {
+  public void audience(BiPredicate<Object, Object> senderToReceiver, java.util.function.Predicate<String> exceptOn) {
+    this.alwaysDelivered = exceptOn;
     this.audience = senderToReceiver;
   }
 
@@ -248,7 +251,8 @@ public final class SimulatedPostgres {
         counters.wakeUps++;
       }
     }
-    if (forIt != null && audience.test(forIt.sender().client, backend.client)) {
+    if (forIt != null && (alwaysDelivered.test(forIt.channel()) || audience.test(forIt.sender().client,
+        backend.client))) {
       backend.inbox.add(forIt.payload());
       if (!backend.readScheduled) {
         backend.readScheduled = true;

@@ -131,7 +131,8 @@ public final class Simulation {
     this.settings = config.settings.apply(
         DiscoverySettings.builder("jdbc:postgresql://simulated/db").channel("sim_discovery")).build();
     this.db = new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
-    db.audience(Simulation::delivers);
+    // A message on a node's reply channel has that one listener: always delivered, sampled or not.
+    db.audience(Simulation::delivers, channel -> !channel.equals(settings.channel()));
   }
 
   /**

@@ -20,11 +20,12 @@ import java.util.Set;
 public final class Benchmarks {
 
   private static final String USAGE = String.join("\n",
-      "Usage: bench/run.sh [--smoke] [--only formation,convergence,cost,simulation] [--output FILE]",
-      "                    [--convergence-sizes 10,50,200,500] [--cost-sizes 200,500]",
-      "                    [--cost-joined-heartbeats 30]   joined-heartbeat-interval(s) in seconds for the cost rows",
+      "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]",
+      "                    [--convergence-sizes 10,50,200,500] [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
+      "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
+      "                                                      rows, 0 for off (the default)",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
-      "  --only    run only these benchmarks (default: all four)",
+      "  --only    run only these benchmarks (default: all five)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
 
   private Benchmarks() {}
@@ -55,6 +56,12 @@ public final class Benchmarks {
                 ? convergence.run(new int[] {5}, 3, 2)
                 : convergence.run(options.convergenceSizes(), 30, 10));
       }
+      if (options.only().contains("coldstart")) {
+        ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
+        section(md, "Cold start: N participants started at once",
+            convergence.coldStart(options.smoke() ? new int[] {5} : options.coldStartSizes(),
+                Duration.ofSeconds(options.smoke() ? 30 : 120)));
+      }
       if (options.only().contains("cost")) {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
@@ -68,9 +75,9 @@ public final class Benchmarks {
         section(md, "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000",
             options.smoke()
                 ? new SimulationBenchmark().run(new int[] {10}, 1, Duration.ofSeconds(60), new int[] {10},
-                    Duration.ofSeconds(60))
+                    Duration.ofSeconds(60), new int[] {10})
                 : new SimulationBenchmark().run(new int[] {10, 100, 1000, 10_000}, 5, Duration.ofSeconds(120),
-                    new int[] {50, 200, 500}, Duration.ofSeconds(60)));
+                    new int[] {50, 200, 500}, Duration.ofSeconds(60), new int[] {100, 1000, 10_000}));
       }
     }
     md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
@@ -118,16 +125,18 @@ public final class Benchmarks {
   }
 
   record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
-      int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds) {
+      int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds, int[] coldStartSizes) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
-      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "cost", "simulation"));
+      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "coldstart", "cost", "simulation"));
       Path output = null;
       String nodeClasspath = null;
       int[] convergenceSizes = {10, 50, 200, 500};
       int[] costSizes = {200, 500};
-      int[] costJoinedSeconds = {30};
+      // 0: joined heartbeats off (the default), then a joined interval for comparison.
+      int[] costJoinedSeconds = {0, 30};
+      int[] coldStartSizes = {200, 500};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;
@@ -136,7 +145,7 @@ public final class Benchmarks {
               return null;
             }
             only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
-            if (!Set.of("formation", "convergence", "cost", "simulation").containsAll(only)) {
+            if (!Set.of("formation", "convergence", "coldstart", "cost", "simulation").containsAll(only)) {
               return null;
             }
           }
@@ -146,7 +155,7 @@ public final class Benchmarks {
             }
             output = Path.of(args[++i]);
           }
-          case "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats" -> {
+          case "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats", "--cold-start-sizes" -> {
             if (i + 1 >= args.length || !args[i + 1].matches("\\d+(,\\d+)*")) {
               return null;
             }
@@ -155,6 +164,8 @@ public final class Benchmarks {
               costSizes = sizes;
             } else if (args[i].equals("--cost-joined-heartbeats")) {
               costJoinedSeconds = sizes;
+            } else if (args[i].equals("--cold-start-sizes")) {
+              coldStartSizes = sizes;
             } else {
               convergenceSizes = sizes;
             }
@@ -183,7 +194,7 @@ public final class Benchmarks {
       }
       return new Options(smoke, only, output, nodeClasspath,
           command.toString().replace(" --node-classpath", ""), convergenceSizes, costSizes,
-          costJoinedSeconds);
+          costJoinedSeconds, coldStartSizes);
     }
   }
 }

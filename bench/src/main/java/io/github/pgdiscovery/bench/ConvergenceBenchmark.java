@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,11 +31,14 @@ final class ConvergenceBenchmark {
   private static final int START_BATCH = 25;
 
   /** The measurements of one joiner, in milliseconds from its first announcement. */
-  record Join(double othersSeeIt, double itSeesOthers) {
+  record Join(double othersSeeIt, double itSeesOthers, long notifications) {
     double full() {
       return Math.max(othersSeeIt, itSeesOthers);
     }
   }
+
+  /** N participants started at once: until every one is ready and lists all N. */
+  record ColdStart(int participants, double seconds, long notifications, int complete, String failure) {}
 
   /** Results of one (N, mode) cell. */
   record Cell(int participants, String mode, List<Join> joins, double residentsStartSeconds, String failure) {}
@@ -96,6 +100,7 @@ final class ConvergenceBenchmark {
       }
     };
     List<DiscoveryEngine> residents = new ArrayList<>();
+    int members = 0;
     long startedResidents = System.nanoTime();
     try {
       for (int i = 0; i < n - 1; i++) {
@@ -105,13 +110,14 @@ final class ConvergenceBenchmark {
         if ((i + 1) % START_BATCH == 0) {
           awaitReady(residents, Duration.ofSeconds(180));
           if (residentsJoin) {
-            residents.forEach(DiscoveryEngine::joined);
+            formCluster(residents, members);
+            members = residents.size();
           }
         }
       }
       awaitReady(residents, Duration.ofSeconds(180));
       if (residentsJoin) {
-        residents.forEach(DiscoveryEngine::joined);
+        formCluster(residents, members);
       }
       double residentsStart = (System.nanoTime() - startedResidents) / 1e9;
       log.info("{} residents ready in {} s ({})", n - 1, String.format("%.1f", residentsStart), mode);
@@ -119,7 +125,7 @@ final class ConvergenceBenchmark {
 
       List<Join> joins = new ArrayList<>();
       for (int j = 0; j < joiners; j++) {
-        joins.add(join(settings, protocolMode, n, j, watched, residents.size()));
+        joins.add(join(settings, protocolMode, n, j, watched, residents));
       }
       log.info("N={} {}: {}", n, mode, joins);
       return new Cell(n, mode, joins, residentsStart, null);
@@ -131,8 +137,10 @@ final class ConvergenceBenchmark {
     }
   }
 
-  private Join join(DiscoverySettings settings, Mode protocolMode, int n, int j, Map<String, Watch> watched, int residentCount)
-      throws InterruptedException {
+  private Join join(DiscoverySettings settings, Mode protocolMode, int n, int j, Map<String, Watch> watched,
+      List<DiscoveryEngine> residents) throws InterruptedException {
+    int residentCount = residents.size();
+    long sentBefore = sent(residents);
     Announcement self = announcement(n + j);
     Watch watch = new Watch();
     watched.put(self.incarnation(), watch);
@@ -159,14 +167,120 @@ final class ConvergenceBenchmark {
     while ((watch.count.get() < residentCount || seen.get() < residentCount) && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
+    Thread.sleep(200); // the second responder's roster may still be on its way: count it
+    long notifications = sent(residents) - sentBefore + joiner.status().sent();
     joiner.close();
     watched.remove(self.incarnation());
     if (watch.count.get() < residentCount || seen.get() < residentCount) {
       log.warn("Joiner {} of N={} incomplete: seen by {}, sees {} of {}", j, n, watch.count.get(), seen.get(),
           residentCount);
-      return new Join(Double.NaN, Double.NaN);
+      return new Join(Double.NaN, Double.NaN, notifications);
     }
-    return new Join((watch.last.get() - firstAnnounce.get()) / 1e6, (lastSeen.get() - firstAnnounce.get()) / 1e6);
+    return new Join((watch.last.get() - firstAnnounce.get()) / 1e6, (lastSeen.get() - firstAnnounce.get()) / 1e6,
+        notifications);
+  }
+
+  private static long sent(List<DiscoveryEngine> engines) {
+    return engines.stream().mapToLong(engine -> engine.status().sent()).sum();
+  }
+
+  /**
+   * N participants started at the same moment (not in batches), none joining: seconds from the first start until
+   * every one is ready and has listed all the others, and the notifications they sent meanwhile.
+   */
+  String coldStart(int[] sizes, Duration deadline) throws InterruptedException {
+    List<ColdStart> rows = new ArrayList<>();
+    for (int n : sizes) {
+      rows.add(coldStart(n, deadline));
+    }
+    StringBuilder md = new StringBuilder("Engine only, all participants in one JVM, each with its own connection, ")
+        .append("started at the same moment (one thread starting them in a loop, not in batches), none joining ")
+        .append("a cluster; heartbeats every ").append(heartbeat.toMillis() / 1000.0).append(" s. *All know all*: ")
+        .append("from the first start until every participant answers lookups and has listed every other one. ")
+        .append("*Notifications*: sent by all of them until then. Target: 500 within 30 s.\n\n")
+        .append("| N | all know all | notifications | per participant | complete |\n|---:|---:|---:|---:|---:|\n");
+    for (ColdStart row : rows) {
+      md.append("| ").append(row.participants()).append(" | ")
+          .append(row.failure() != null ? "not within " + deadline.toSeconds() + " s"
+              : String.format("%.1f s", row.seconds()))
+          .append(" | ").append(row.notifications()).append(" | ")
+          .append(String.format("%.1f", (double) row.notifications() / row.participants())).append(" | ")
+          .append(row.complete()).append(" of ").append(row.participants()).append(" |\n");
+    }
+    return md.toString();
+  }
+
+  private ColdStart coldStart(int n, Duration deadline) throws InterruptedException {
+    String channel = "bench_cold_" + n + "_" + Long.toHexString(System.nanoTime());
+    DiscoverySettings settings = DiscoverySettings.builder(db.url()).user(db.user()).password(db.password())
+        .channel(channel)
+        .timings(heartbeat, heartbeat.multipliedBy(3))
+        .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(Duration.ofSeconds(5))
+        .maxPeersPerService(Math.max(1024, n + 64))
+        .build();
+    List<DiscoveryEngine> engines = new ArrayList<>();
+    List<Set<String>> seen = new ArrayList<>();
+    long started = System.nanoTime();
+    try {
+      for (int i = 0; i < n; i++) {
+        Set<String> peers = ConcurrentHashMap.newKeySet();
+        seen.add(peers);
+        DiscoveryEngine engine = new DiscoveryEngine(settings, announcement(i), new EngineObserver() {
+          @Override
+          public void peerAdded(Announcement peer, long nanoTime) {
+            peers.add(peer.incarnation());
+          }
+        }, Mode.PROBE_AND_REPLY);
+        engines.add(engine);
+        engine.start();
+      }
+      long end = started + deadline.toNanos();
+      int complete = 0;
+      while (System.nanoTime() < end) {
+        complete = 0;
+        for (int i = 0; i < n; i++) {
+          if (seen.get(i).size() >= n - 1 && engines.get(i).isReady()) {
+            complete++;
+          }
+        }
+        if (complete == n) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long notifications = sent(engines);
+      log.info("cold start of {}: {} complete after {} s, {} notifications", n, complete, seconds, notifications);
+      return new ColdStart(n, seconds, notifications, complete, complete == n ? null : "incomplete");
+    } finally {
+      engines.forEach(DiscoveryEngine::shutdown);
+      engines.forEach(DiscoveryEngine::close);
+    }
+  }
+
+  /**
+   * As a formed Akka cluster tells its nodes: each is Up (joined), and hears MemberUp of every other; with joined
+   * heartbeats off, that is what keeps the silent members in each other's tables.
+   */
+  static void formCluster(List<DiscoveryEngine> engines) {
+    formCluster(engines, 0);
+  }
+
+  /** The same for the engines from {@code from} on, joining those before them, which are members already. */
+  static void formCluster(List<DiscoveryEngine> engines, int from) {
+    for (int i = from; i < engines.size(); i++) {
+      DiscoveryEngine engine = engines.get(i);
+      engine.joined();
+      for (int j = 0; j < engines.size(); j++) {
+        DiscoveryEngine other = engines.get(j);
+        if (j != i) {
+          engine.memberUp(other.self().address(), other.self().uid());
+          if (j < from) {
+            other.memberUp(engine.self().address(), engine.self().uid());
+          }
+        }
+      }
+    }
   }
 
   private static void awaitReady(List<DiscoveryEngine> engines, Duration timeout) throws InterruptedException {
@@ -199,22 +313,26 @@ final class ConvergenceBenchmark {
     StringBuilder md = new StringBuilder();
     md.append("Engine only (no Akka), all participants in one JVM, each with its own connection. Joiners announce ")
         .append("every ").append(heartbeat.toMillis() / 1000.0).append(" s (`heartbeat-interval`); residents ")
-        .append("are members of a formed cluster, which with probe + reply announce at the joined interval (")
-        .append(DiscoverySettings.Defaults.JOINED_HEARTBEAT_INTERVAL.toSeconds())
-        .append(" s, the default), and in the heartbeat-only mode at the same ").append(heartbeat.toMillis() / 1000.0)
+        .append("are members of a formed cluster, which with probe + reply are silent (joined heartbeats off, the ")
+        .append("default; each told of the others' MemberUp as Akka would), and in the heartbeat-only mode announce ")
+        .append("at the same ").append(heartbeat.toMillis() / 1000.0)
         .append(" s as everybody, as libcluster_postgres does. For each joiner, from its first announcement: ")
         .append("*others see it* = until every resident's table holds it; *it sees others* = until its table ")
         .append("holds every resident; *full* = the later of the two. Milliseconds, nearest-rank percentiles over ")
         .append("the joiners. *Residents started in*: from starting the first of the N - 1 residents until all ")
         .append("were ready, started in batches of ").append(START_BATCH)
-        .append(" (with probe + reply, each probes as it starts and is answered by all before it).\n\n");
+        .append(" (with probe + reply, each probes as it starts and is answered by the first two ready ones' ")
+        .append("rosters). *Notifications per join*: what the joiner and all residents sent from the joiner's start ")
+        .append("until it was complete (+ 200 ms), median and max over the joiners, against the bound ")
+        .append("2 + 2 x ceil(N / 40); in the heartbeat-only mode it counts the residents' heartbeats in that time.")
+        .append("\n\n");
     md.append("| N | mode | joiners | others see it p50 / p99 / max | it sees others p50 / p99 / max "
-        + "| full p50 / p99 / max | residents started in |\n");
-    md.append("|---:|---|---:|---:|---:|---:|---:|\n");
+        + "| full p50 / p99 / max | notifications per join p50 / max (bound) | residents started in |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (Cell cell : cells) {
       if (cell.failure() != null) {
         md.append("| ").append(cell.participants()).append(" | ").append(cell.mode())
-            .append(" | not measured: ").append(cell.failure()).append(" | | | | |\n");
+            .append(" | not measured: ").append(cell.failure()).append(" | | | | | |\n");
         continue;
       }
       List<Join> complete = cell.joins().stream().filter(join -> !Double.isNaN(join.full())).toList();
@@ -225,10 +343,21 @@ final class ConvergenceBenchmark {
           .append(complete.size()).append(cell.joins().size() > complete.size()
               ? " (" + (cell.joins().size() - complete.size()) + " incomplete)" : "")
           .append(" | ").append(triple(others)).append(" | ").append(triple(sees)).append(" | ")
-          .append(triple(full)).append(" | ").append(String.format("%.1f s", cell.residentsStartSeconds()))
+          .append(triple(full)).append(" | ").append(notifications(cell)).append(" | ")
+          .append(String.format("%.1f s", cell.residentsStartSeconds()))
           .append(" |\n");
     }
     return md.toString();
+  }
+
+  private static String notifications(Cell cell) {
+    List<Double> counts = cell.joins().stream().map(join -> (double) join.notifications()).toList();
+    if (counts.isEmpty()) {
+      return "";
+    }
+    Stats stats = Stats.of(counts);
+    return Stats.format(stats.p50()) + " / " + Stats.format(stats.max()) + " ("
+        + (2 + 2 * ((cell.participants() + 39) / 40)) + ")";
   }
 
   private static String triple(Stats stats) {

@@ -29,7 +29,7 @@ final class DatabaseCostBenchmark {
 
     /** What the steady state should send: every participant announces once per (joined) interval. */
     double expectedNotifiesPerSecond() {
-      return participants / (joinedHeartbeat.toMillis() / 1000.0);
+      return joinedHeartbeat.isZero() ? 0 : participants / (joinedHeartbeat.toMillis() / 1000.0);
     }
   }
 
@@ -65,12 +65,15 @@ final class DatabaseCostBenchmark {
         // Hundreds of connections opening at once on a small machine: allow them time.
         .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(Duration.ofSeconds(5))
         .build();
+    // Joined heartbeats off is the library's own protocol (rosters, silence once joined); with a joined interval,
+    // the steady state is that of heartbeats only.
+    DiscoveryProtocol.Mode mode = joinedHeartbeat.isZero() ? DiscoveryProtocol.Mode.PROBE_AND_REPLY
+        : DiscoveryProtocol.Mode.HEARTBEAT_ONLY;
     List<DiscoveryEngine> engines = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
         DiscoveryEngine engine = new DiscoveryEngine(settings, new Announcement("cost", "127.0.0.1", 40_000 + i,
-            "akka://cost@127.0.0.1:" + (50_000 + i), i, UUID.randomUUID().toString()), EngineObserver.NONE,
-            DiscoveryProtocol.Mode.HEARTBEAT_ONLY);
+            "akka://cost@127.0.0.1:" + (50_000 + i), i, UUID.randomUUID().toString()), EngineObserver.NONE, mode);
         engines.add(engine);
         engine.start();
         if ((i + 1) % 25 == 0) {
@@ -81,7 +84,7 @@ final class DatabaseCostBenchmark {
       // Everybody has heard everybody after one heartbeat; then they join their cluster, as Akka's MemberUp tells a
       // real node, and switch at their next heartbeat, which states the new interval.
       Thread.sleep(heartbeat.multipliedBy(11).dividedBy(10).toMillis());
-      engines.forEach(DiscoveryEngine::joined);
+      ConvergenceBenchmark.formCluster(engines);
       Thread.sleep(heartbeat.multipliedBy(12).dividedBy(10).toMillis());
 
       // Everybody switched within one heartbeat, so their joined heartbeats come in bursts: average over two.
@@ -137,11 +140,12 @@ final class DatabaseCostBenchmark {
     md.append("Steady state, all participants found each other and joined, measured over ")
         .append(window.toSeconds()).append(" s or two joined intervals, whichever is longer. Each size at least ")
         .append("twice: *one rate*, every participant announcing every heartbeat throughout (the protocol before ")
-        .append("this change); *joined slower*, participants announcing at `joined-heartbeat-interval` once joined ")
-        .append("(30 s is the default now). Connections from ")
-        .append("`pg_stat_activity` (application_name `").append(APPLICATION_NAME).append("`); participants started ")
-        .append("heartbeat-only, which in steady state sends exactly what the protocol sends, as probes go out only ")
-        .append("on connect; notifications counted by the participants; commits from ")
+        .append("joined intervals); *joined slower*, participants announcing at `joined-heartbeat-interval` once ")
+        .append("joined; *silent once joined*, `joined-heartbeat-interval = off` (the default): the library's own ")
+        .append("protocol, each participant told of the others' MemberUp as Akka would. Connections from ")
+        .append("`pg_stat_activity` (application_name `").append(APPLICATION_NAME).append("`); with a joined ")
+        .append("interval participants run heartbeat-only, which in steady state sends what the protocol sends; ")
+        .append("notifications counted by the participants; commits from ")
         .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction, and each listening ")
         .append("backend reads notifications in one of its own); CPU time of the postmaster and all its children ")
         .append("from /proc, as a share of one core; *smallest table* is the fewest peers any participant listed at ")
@@ -151,7 +155,9 @@ final class DatabaseCostBenchmark {
         + "| PostgreSQL CPU, % of one core | smallest table |\n");
     md.append("|---:|---|---:|---:|---:|---:|---:|\n");
     for (Row row : rows) {
-      String announcing = row.joinedHeartbeat().equals(row.heartbeat())
+      String announcing = row.joinedHeartbeat().isZero()
+          ? "every " + seconds(row.heartbeat()) + ", then silent once joined (off, the default)"
+          : row.joinedHeartbeat().equals(row.heartbeat())
           ? "one rate, every " + seconds(row.heartbeat())
           : "joined slower, every " + seconds(row.heartbeat()) + " then " + seconds(row.joinedHeartbeat());
       md.append("| ").append(row.participants()).append(" | ").append(announcing).append(" | ")
