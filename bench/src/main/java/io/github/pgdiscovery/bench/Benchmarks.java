@@ -66,7 +66,7 @@ public final class Benchmarks {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
             options.smoke()
-                ? cost.run(new int[] {5}, Duration.ofSeconds(1), List.of(Duration.ofSeconds(2)), Duration.ofSeconds(3))
+                ? cost.run(new int[] {5}, Duration.ofSeconds(1), List.of(Duration.ZERO, Duration.ofSeconds(2)), Duration.ofSeconds(3))
                 : cost.run(options.costSizes(), Duration.ofSeconds(5),
                     Arrays.stream(options.costJoinedSeconds()).mapToObj(Duration::ofSeconds).toList(),
                     Duration.ofSeconds(60)));
