@@ -119,6 +119,16 @@ public final class DiscoveryProtocol {
   private long nextHeartbeat;
   /** Announce at the next tick, whatever the schedule: this node just joined and tells that its cluster watches it. */
   private boolean announceNow;
+  /**
+   * The cluster told of a member this node holds no contact point for: it joined while this node was away from the
+   * channel, and members are quiet. This node asks (a probe with its view digest) up to this many more times, a
+   * couple of heartbeat intervals apart, until a roster brings it; a member that never announces on the channel
+   * (one that found its cluster some other way) costs no more than that.
+   */
+  private int catchUpProbes;
+  private boolean catchUpNow;
+  private long nextCatchUp;
+  static final int CATCH_UP_PROBES = 4;
   private long seq;
 
   // Readiness and what can spoil it.
@@ -265,6 +275,18 @@ public final class DiscoveryProtocol {
         fallbackEchoAt = null;
         probesToSend.add(self.service());
       }
+      if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY && (catchUpNow || now - nextCatchUp >= 0)) {
+        catchUpNow = false;
+        if (!membersUnknown()) {
+          catchUpProbes = 0;
+        } else if (--catchUpProbes > 0) {
+          nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
+          probesToSend.add(self.service());
+        } else {
+          // No roster brought them (the responders may have crashed unremoved): everybody answers instead.
+          send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+        }
+      }
       if (reprobeDue(now)) {
         reprobedAt = now;
         reprobeAnswered = false;
@@ -342,7 +364,10 @@ public final class DiscoveryProtocol {
     if (timing.silentOnceJoined()) {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
       members.put(address + "#" + uid, Boolean.TRUE);
-      peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS);
+      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS)) {
+        catchUpProbes = CATCH_UP_PROBES;
+        catchUpNow = true;
+      }
     }
     return List.of();
   }
@@ -396,6 +421,9 @@ public final class DiscoveryProtocol {
         for (Skew skew : skewed.values()) {
           next = earlier(next, skew.lastHeard() + skew.expireAfter() + 1);
         }
+      }
+      if (catchUpProbes > 0 && ready) {
+        next = catchUpNow ? now : earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
         next = earlier(next, reprobeEchoAt + timing.probeReplyWindow().toNanos());
@@ -609,7 +637,7 @@ public final class DiscoveryProtocol {
       send(out, to, announcement(), wallMillis);
       return;
     }
-    if (probe.view() != null && probe.view().equals(viewDigest(self.service(), now))) {
+    if (probe.view() != null && probe.view().equals(viewDigest(self.service(), now)) && vouchesForItsWatched(now)) {
       // The prober knows what this node knows: say so in one empty roster rather than repeat the whole view.
       send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1,
           List.of()), wallMillis);
@@ -618,8 +646,11 @@ public final class DiscoveryProtocol {
     List<Message.Roster.Entry> entries = new ArrayList<>();
     for (PeerTable.Live live : peers.live(self.service(), now)) {
       if (!live.node().incarnation().equals(probe.senderIncarnation())) {
+        // Only the cluster vouches for a watched peer: a responder that is not told of it by its cluster passes on
+        // how long it would still keep it, so that waiting nodes cannot keep one another's stale entries alive.
+        boolean vouched = live.watched() && members.containsKey(live.node().address() + "#" + live.node().uid());
         entries.add(new Message.Roster.Entry(live.node(),
-            live.watched() ? Message.Roster.Entry.WATCHED : ceilMillis(live.remainingNanos())));
+            vouched ? Message.Roster.Entry.WATCHED : ceilMillis(live.remainingNanos())));
       }
     }
     entries.add(new Message.Roster.Entry(self, silent() ? Message.Roster.Entry.WATCHED
@@ -632,32 +663,74 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view: it answers
-   * lookups (so its view is complete: its own probe was answered, and it has heard everything committed since it
-   * listened), it has been connected long enough to have heard what came while it was away if it did not probe,
-   * and it comes first, by host and port, among the contact points it knows besides the prober. Every node
-   * computes the same from much the same view; if views differ for a moment, a probe gets one roster more or
-   * fewer, and without any the prober asks everybody.
+   * Whether the cluster has every watched peer this node holds Up: an empty roster keeps the prober's watched peers
+   * for a whole watched stay, so it is sent only when this node's cluster vouches for each of them.
    */
+  private boolean vouchesForItsWatched(long now) {
+    for (PeerTable.Live live : peers.live(self.service(), now)) {
+      if (live.watched() && !members.containsKey(live.node().address() + "#" + live.node().uid())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether the cluster told of an Up member that this node holds no contact point for. */
+  private boolean membersUnknown() {
+    for (String member : members.keySet()) {
+      int at = member.lastIndexOf('#');
+      if (!peers.holdsMember(member.substring(0, at), Long.parseLong(member.substring(at + 1)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether this node comes first, by host and port, among the contact points of its service it knows. */
   private boolean firstInOwnView(long now) {
     return peers.contactPoints(self.service(), self, now).get(0).incarnation().equals(self.incarnation());
   }
 
+  /**
+   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view: it answers
+   * lookups (so its view is complete: its own probe was answered, and it has heard everything committed since it
+   * listened), it has been connected long enough to have heard what came while it was away if it did not probe,
+   * it is not catching up on a member it missed, and it comes first, by host and port, among the contact points it
+   * knows besides the prober; once members are known (peers their cluster watches), among the members only, and
+   * only if it is one. Every node computes the same from much the same view; if views differ for a moment, a probe
+   * gets one roster more or fewer, and without any the prober asks again and then asks everybody.
+   */
   private boolean firstResponder(String prober, long now) {
-    if (!ready) {
+    // A member that reconnected answers lookups at once, but may have missed what was said while it was away: a
+    // node not yet joined is heard again at its next heartbeat, so it waits one heartbeat interval before it vouches
+    // for anybody. (A node that joined while it was away is in others' rosters, answering its own probe.)
+    if (!ready || echoOfAnnouncement && now - connectedAt < timing.heartbeatInterval().toNanos()) {
+      return false;
+    }
+    // Nor while the cluster has told it of members it holds no contact point for: it is catching up.
+    if (catchUpProbes > 0 && membersUnknown()) {
+      return false;
+    }
+    // Once there are members (peers that said their cluster watches them), only members answer: a node that has
+    // not joined cannot vouch for them, as only the cluster knows when one leaves.
+    List<PeerTable.Live> others = new ArrayList<>();
+    boolean membersKnown = silent();
+    for (PeerTable.Live live : peers.live(self.service(), now)) {
+      if (!live.node().incarnation().equals(prober)) {
+        others.add(live);
+        membersKnown |= live.watched();
+      }
+    }
+    if (membersKnown && !silent()) {
       return false;
     }
     int rank = 0;
-    for (Announcement node : peers.contactPoints(self.service(), self, now)) {
-      if (node.incarnation().equals(self.incarnation())) {
-        return rank < RESPONDERS;
-      }
-      if (!node.incarnation().equals(prober)) {
+    for (PeerTable.Live live : others) {
+      if ((!membersKnown || live.watched()) && PeerTable.ORDER.compare(live.node(), self) < 0) {
         rank++;
       }
     }
-    return false;
+    return rank < RESPONDERS;
   }
 
   /**
@@ -676,7 +749,8 @@ public final class DiscoveryProtocol {
       return;
     }
     accepted++;
-    long longest = timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis());
+    long longest = Math.max(timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis()),
+        timing.watchedPeerTtlNanos());
     for (Message.Roster.Entry entry : roster.entries()) {
       Announcement node = entry.node();
       if (node.sameContactPoint(self) || node.incarnation().equals(self.incarnation())

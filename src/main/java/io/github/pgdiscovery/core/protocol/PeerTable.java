@@ -29,7 +29,7 @@ public final class PeerTable {
   /** Incarnations retired by a goodbye or by cluster removal; bounded, oldest forgotten first. */
   private static final int MAX_RETIRED = 4096;
 
-  private static final Comparator<Announcement> ORDER =
+  static final Comparator<Announcement> ORDER =
       Comparator.comparing(Announcement::host).thenComparingInt(Announcement::port);
 
   private record Endpoint(String service, String host, int port) {
@@ -387,16 +387,31 @@ public final class PeerTable {
    * The cluster says the member with this address and uid is Up: its entries are watched, and stay
    * {@code expireAfterNanos} from when they were last heard. An announcement without a uid (0) matches on the
    * address alone.
+   *
+   * @return whether the table holds that member
    */
-  public void member(String address, long uid, long expireAfterNanos) {
+  public boolean member(String address, long uid, long expireAfterNanos) {
+    boolean held = false;
     for (var e : entries.entrySet()) {
       Entry entry = e.getValue();
       if (matches(entry.node, address, uid)) {
+        held = true;
         entry.watched = true;
         entry.expireAfter = expireAfterNanos;
         deadlines.add(new Deadline(entry.deadline() + 1, e.getKey()));
       }
     }
+    return held;
+  }
+
+  /** Whether an entry holds the member with this address and uid. */
+  public boolean holdsMember(String address, long uid) {
+    for (Entry entry : entries.values()) {
+      if (matches(entry.node, address, uid)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from now. */

@@ -610,6 +610,57 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
+  void onceMembersAreKnownANodeThatHasNotJoinedSendsNoRosterAndAMemberDoes() {
+    MessageCodec codec = new MessageCodec();
+    Announcement member = node(8600);
+    String prober = UUID.randomUUID().toString();
+    String probe = codec.encode(new Message.Probe(SERVICE, prober, false, DiscoveryProtocol.viewDigest(List.of(prober))));
+
+    // Lowest by host and port, ready, but not in the cluster: it cannot tell when a member leaves.
+    DiscoveryProtocol waiting = protocol(node(8501), s -> s);
+    long now = makeReady(waiting, T0);
+    waiting.received(codec.encode(Message.Announce.watched(member)), now, WALL0);
+    assertEquals(List.of(), sends(waiting.received(probe, now + MS, WALL0)));
+
+    DiscoveryProtocol joined = protocol(node(8502), s -> s);
+    long then = makeReady(joined, T0);
+    joined.joined();
+    joined.memberUp(member.address(), member.uid());
+    joined.received(codec.encode(Message.Announce.watched(member)), then, WALL0);
+    List<Effect.Send> roster = sends(joined.received(probe, then + MS, WALL0));
+    assertEquals(1, roster.size(), roster::toString);
+    Message.Roster sent = (Message.Roster) roster.get(0).message();
+    assertTrue(sent.entries().stream().anyMatch(e -> e.node().equals(member) && e.watched()), sent::toString);
+  }
+
+  @Test
+  void aMemberToldOfAMemberItHoldsNoContactPointForAsksAgainAndVouchesForNobodyMeanwhile() {
+    DiscoveryProtocol member = protocol(node(8501), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    member.tick(now, WALL0);
+    Announcement missed = node(8600);
+
+    member.memberUp(missed.address(), missed.uid());
+
+    List<Effect.Send> asked = sends(member.tick(now + MS, WALL0));
+    assertEquals(1, asked.stream().filter(send -> send.message() instanceof Message.Probe).count(), asked::toString);
+    String prober = UUID.randomUUID().toString();
+    long later = now + 10 * SECOND;
+    assertEquals(List.of(), sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
+        later, WALL0)), "no roster while it knows it lacks a member");
+
+    // A roster that holds the missed member ends the catch-up; then it answers probes again.
+    member.received(new MessageCodec().encode(new Message.Roster(SERVICE, UUID.randomUUID().toString(),
+        member.self().incarnation(), 0, 1, List.of(new Message.Roster.Entry(missed, Message.Roster.Entry.WATCHED)))),
+        later, WALL0);
+    assertTrue(member.lookup(SERVICE, later).orElseThrow().contains(missed));
+    member.tick(later + 20 * SECOND, WALL0);
+    assertEquals(1, sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
+        later + 21 * SECOND, WALL0)).size());
+  }
+
+  @Test
   void aWatchedPeerNobodyVouchesForAgainLeavesAWaitingNodeWithinTheWatchedStay() {
     DiscoveryProtocol waiting = protocol(node(8700), s -> s);
     long now = makeReady(waiting, T0);
