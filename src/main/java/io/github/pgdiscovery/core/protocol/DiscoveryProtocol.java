@@ -498,7 +498,8 @@ public final class DiscoveryProtocol {
         maxSkew = skew.skewMillis();
       }
     }
-    return new Snapshot(ready, announceRequested, silent() ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
+    // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it sent.
+    return new Snapshot(ready, announceRequested, silent() && !announceNow ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
         sent, received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
   }
 

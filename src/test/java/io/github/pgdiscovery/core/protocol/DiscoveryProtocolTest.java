@@ -522,6 +522,7 @@ final class DiscoveryProtocolTest {
     long now = makeReady(protocol, T0);
     protocol.joined();
     assertEquals(now, protocol.nextDeadline(now), "the announcement goes out at the next tick");
+    assertEquals(Duration.ofSeconds(5), protocol.snapshot(now).heartbeatInterval(), "not quiet before it is sent");
 
     List<Effect.Send> told = sends(protocol.tick(now, WALL0));
 
