@@ -77,7 +77,7 @@ public final class Benchmarks {
                 ? new SimulationBenchmark().run(new int[] {10}, 1, Duration.ofSeconds(60), new int[] {10},
                     Duration.ofSeconds(60), new int[] {10})
                 : new SimulationBenchmark().run(new int[] {10, 100, 1000, 10_000}, 5, Duration.ofSeconds(120),
-                    new int[] {50, 200, 500}, Duration.ofSeconds(60), new int[] {100, 1000, 10_000}));
+                    new int[] {50, 200, 500}, Duration.ofSeconds(60), new int[] {100, 1000, 3000}));
       }
     }
     md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
