@@ -126,7 +126,7 @@ public final class DiscoveryProtocol {
    * (one that found its cluster some other way) costs no more than that.
    */
   private int catchUpProbes;
-  private boolean catchUpNow;
+  private boolean catchUpArmed;
   private long nextCatchUp;
   static final int CATCH_UP_PROBES = 4;
   private long seq;
@@ -275,8 +275,10 @@ public final class DiscoveryProtocol {
         fallbackEchoAt = null;
         probesToSend.add(self.service());
       }
-      if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY && (catchUpNow || now - nextCatchUp >= 0)) {
-        catchUpNow = false;
+      if (catchUpArmed) {
+        catchUpArmed = false;
+        nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
+      } else if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY && now - nextCatchUp >= 0) {
         if (!membersUnknown()) {
           catchUpProbes = 0;
         } else if (--catchUpProbes > 0) {
@@ -364,9 +366,10 @@ public final class DiscoveryProtocol {
     if (timing.silentOnceJoined()) {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
       members.put(address + "#" + uid, Boolean.TRUE);
-      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS)) {
+      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS) && catchUpProbes == 0) {
+        // Its announcement is usually just on its way (a node announces before it is Up): give it time first.
         catchUpProbes = CATCH_UP_PROBES;
-        catchUpNow = true;
+        catchUpArmed = true;
       }
     }
     return List.of();
@@ -422,8 +425,11 @@ public final class DiscoveryProtocol {
           next = earlier(next, skew.lastHeard() + skew.expireAfter() + 1);
         }
       }
+      if (catchUpArmed) {
+        return now;
+      }
       if (catchUpProbes > 0 && ready) {
-        next = catchUpNow ? now : earlier(next, nextCatchUp);
+        next = earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
         next = earlier(next, reprobeEchoAt + timing.probeReplyWindow().toNanos());
@@ -678,9 +684,9 @@ public final class DiscoveryProtocol {
 
   /** Whether the cluster told of an Up member that this node holds no contact point for. */
   private boolean membersUnknown() {
+    Set<String> held = peers.memberKeys();
     for (String member : members.keySet()) {
-      int at = member.lastIndexOf('#');
-      if (!peers.holdsMember(member.substring(0, at), Long.parseLong(member.substring(at + 1)))) {
+      if (!held.contains(member) && !held.contains(member.substring(0, member.lastIndexOf('#')) + "#0")) {
         return true;
       }
     }

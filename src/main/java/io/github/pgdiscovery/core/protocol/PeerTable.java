@@ -3,6 +3,7 @@ package io.github.pgdiscovery.core.protocol;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -404,14 +405,13 @@ public final class PeerTable {
     return held;
   }
 
-  /** Whether an entry holds the member with this address and uid. */
-  public boolean holdsMember(String address, long uid) {
+  /** "address#uid" of every entry's holder (uid 0 for an announcement without one). */
+  public Set<String> memberKeys() {
+    Set<String> keys = new HashSet<>();
     for (Entry entry : entries.values()) {
-      if (matches(entry.node, address, uid)) {
-        return true;
-      }
+      keys.add(entry.node.address() + "#" + entry.node.uid());
     }
-    return false;
+    return keys;
   }
 
   /** Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from now. */
