@@ -304,7 +304,7 @@ public final class DiscoveryProtocol {
       sendProbes(out, now, wallMillis);
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
-          && now - echo >= timing.probeReplyWindow().toNanos()) {
+          && noRosterComing(now, echo)) {
         if (firstInOwnView(now) || unansweredProbes >= PROBES_BEFORE_ASKING_EVERYBODY) {
           // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
           fallbackProbed = true;
@@ -691,6 +691,20 @@ public final class DiscoveryProtocol {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether this node's latest probe for its own service has gone unanswered for long enough to ask again: the
+   * reply window, doubled with every probe already sent (a loaded server delays rosters, and asking again, or
+   * everybody, would load it more); not while parts of a roster are arriving, unless they stop for 16 windows.
+   */
+  private boolean noRosterComing(long now, long echo) {
+    long window = timing.probeReplyWindow().toNanos();
+    long waited = now - echo;
+    if (!rosterParts.isEmpty() && waited < 16 * window) {
+      return false;
+    }
+    return waited >= window << Math.min(unansweredProbes - 1, 3);
   }
 
   /** Whether this node comes first, by host and port, among the contact points of its service it knows. */

@@ -191,6 +191,41 @@ final class DiscoveryProtocolTest {
     assertTrue(view.contains(member), "the member's own word keeps it: " + view);
   }
 
+  /** A loaded server delays rosters; asking again, or asking everybody, would load it more. */
+  @Test
+  void aNewcomerWhoseRosterIsArrivingDoesNotAskAgainAndOneWithoutAnswerWaitsLongerEachTime() {
+    DiscoveryProtocol newcomer = protocol(node(8700), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    // Somebody lower is known, so it is not the first in its own view and does not ask everybody at once.
+    newcomer.received(new MessageCodec().encode(new Message.Announce(node(8501))), T0, WALL0);
+    List<Effect.Send> joining = sends(newcomer.connected(T0, WALL0));
+    for (Effect.Send send : joining) {
+      newcomer.received(send.payload(), T0 + MS, WALL0);
+    }
+    newcomer.received(new MessageCodec().encode(new Message.Roster(SERVICE, UUID.randomUUID().toString(),
+        newcomer.self().incarnation(), 0, 2, List.of(new Message.Roster.Entry(node(8502), 5000)))), T0 + 2 * MS, WALL0);
+    for (long t = T0 + 100 * MS; t < T0 + MS + 16 * 300 * MS; t += 100 * MS) {
+      assertEquals(List.of(), sends(newcomer.tick(t, WALL0)).stream().filter(s -> s.message() instanceof Message.Probe)
+          .toList(), "half a roster is in: no probe at +" + (t - T0) / MS + " ms");
+    }
+
+    DiscoveryProtocol unanswered = protocol(node(8701), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    unanswered.received(new MessageCodec().encode(new Message.Announce(node(8501))), T0, WALL0);
+    List<Long> probedAt = new ArrayList<>();
+    List<Effect.Send> out = sends(unanswered.connected(T0, WALL0));
+    for (long t = T0; t < T0 + 10 * SECOND; t += 10 * MS) {
+      for (Effect.Send send : out) {
+        if (send.message() instanceof Message.Probe probe && !probe.all()) {
+          probedAt.add(t);
+        }
+        unanswered.received(send.payload(), t + MS, WALL0);
+      }
+      out = sends(unanswered.tick(t + 10 * MS, WALL0));
+    }
+    assertEquals(DiscoveryProtocol.PROBES_BEFORE_ASKING_EVERYBODY, probedAt.size(), probedAt::toString);
+    assertTrue(probedAt.get(3) - probedAt.get(2) > probedAt.get(2) - probedAt.get(1)
+        && probedAt.get(2) - probedAt.get(1) > probedAt.get(1) - probedAt.get(0), "waits longer each time: " + probedAt);
+  }
+
   @Test
   void losingTheConnectionStopsLookupsUntilTheProbeIsHeardAgain() {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s);
