@@ -389,11 +389,22 @@ public final class SimulatedNode {
       c.lastHeard = t;
       sim.roundTrip();
     }
-    handle(c, protocol.tick(now(), wall()));
+    List<Effect> effects = protocol.tick(now(), wall());
+    handle(c, effects);
+    // The engine polls for at most the time to the next deadline: one already past after a tick that had nothing to
+    // do is a busy loop, a core burnt per node while it lasts.
+    boolean idle = effects.stream().noneMatch(Effect.Send.class::isInstance);
+    spins = idle && protocol.nextDeadline(now()) - now() <= 0 ? spins + 1 : 0;
+    if (spins == 50) {
+      sim.violation(name() + ": nextDeadline stays in the past after ticks with nothing to do (a busy loop); "
+          + protocol.notReadyReason(now()));
+    }
     if (connection == c && !c.blocked) {
       scheduleTick(c);
     }
   }
+
+  private int spins;
 
   private void handle(Connection c, List<Effect> effects) {
     for (Effect effect : effects) {

@@ -420,15 +420,17 @@ public final class DiscoveryProtocol {
       if (announcing && !silent()) {
         next = earlier(next, nextHeartbeat);
       }
+      // Timers for a state change only while it is still ahead: one already past that did not change the state is
+      // held back by something with a timer of its own, and asking for a tick now would spin the engine's loop.
       if (!ready) {
         for (Skew skew : skewed.values()) {
-          next = earlier(next, skew.lastHeard() + skew.expireAfter() + 1);
+          next = ahead(next, skew.lastHeard() + skew.expireAfter() + 1, now);
         }
       }
       if (catchUpArmed) {
         return now;
       }
-      if (catchUpProbes > 0 && ready) {
+      if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY) {
         next = earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
@@ -437,12 +439,18 @@ public final class DiscoveryProtocol {
         next = earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
       }
       Long echo = probeEchoAt.get(self.service());
+      long window = timing.probeReplyWindow().toNanos();
       if (echo == null && !selfCheckReported) {
         next = earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
       } else if (echo != null && !ready) {
-        next = earlier(next, echo + timing.probeReplyWindow().toNanos());
+        boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement;
+        if (!rosterRule) {
+          next = ahead(next, echo + window, now);
+        } else if (!rosterComplete && !fallbackProbed) {
+          next = earlier(next, echo + rosterWait());
+        }
         if (fallbackEchoAt != null) {
-          next = earlier(next, fallbackEchoAt + timing.probeReplyWindow().toNanos());
+          next = ahead(next, fallbackEchoAt + window, now);
         }
       }
     }
@@ -454,6 +462,11 @@ public final class DiscoveryProtocol {
 
   private boolean isSelf(String address, long uid) {
     return address.equals(self.address()) && uid == self.uid();
+  }
+
+  /** {@code deadline} if it is earlier than {@code next} and still ahead of {@code now}, else {@code next}. */
+  private static long ahead(long next, long deadline, long now) {
+    return deadline - now > 0 ? earlier(next, deadline) : next;
   }
 
   private static long earlier(long a, long b) {
@@ -699,12 +712,13 @@ public final class DiscoveryProtocol {
    * everybody, would load it more); not while parts of a roster are arriving, unless they stop for 16 windows.
    */
   private boolean noRosterComing(long now, long echo) {
+    return now - echo >= rosterWait();
+  }
+
+  /** How long after its probe's echo this node waits for a roster before it asks again (see noRosterComing). */
+  private long rosterWait() {
     long window = timing.probeReplyWindow().toNanos();
-    long waited = now - echo;
-    if (!rosterParts.isEmpty() && waited < 16 * window) {
-      return false;
-    }
-    return waited >= window << Math.min(unansweredProbes - 1, 3);
+    return rosterParts.isEmpty() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
   }
 
   /** Whether this node comes first, by host and port, among the contact points of its service it knows. */
