@@ -20,7 +20,7 @@ final class SimulationStressTest {
     String[] range = System.getProperty("stress.seeds").split("\\.\\.");
     List<String> failures = new ArrayList<>();
     for (long seed = Long.parseLong(range[0]); seed < Long.parseLong(range[1]); seed++) {
-      String problems = SimulationTest.faultMix(seed);
+      String problems = SimulationTest.faultMix(seed, true);
       if (problems != null) {
         failures.add("seed " + seed + ": " + problems);
         System.out.println("seed " + seed + ": " + problems);
