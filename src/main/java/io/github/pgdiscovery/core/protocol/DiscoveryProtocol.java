@@ -365,7 +365,7 @@ public final class DiscoveryProtocol {
     }
     if (timing.silentOnceJoined()) {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
-      members.put(address + "#" + uid, Boolean.TRUE);
+      members.put(PeerTable.memberKey(address, uid), Boolean.TRUE);
       if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS) && catchUpProbes == 0) {
         // Its announcement is usually just on its way (a node announces before it is Up): give it time first.
         catchUpProbes = CATCH_UP_PROBES;
@@ -386,7 +386,7 @@ public final class DiscoveryProtocol {
       announceRequested = false;
       return out;
     }
-    members.remove(address + "#" + uid);
+    members.remove(PeerTable.memberKey(address, uid));
     for (Announcement gone : peers.memberRemoved(address, uid)) {
       out.add(new Effect.PeerRemoved(gone, "removed from the cluster"));
       out.add(new Effect.Notice(Level.DEBUG, "Forgot " + gone.endpoint() + " of " + gone.service()
@@ -668,7 +668,7 @@ public final class DiscoveryProtocol {
       if (!live.node().incarnation().equals(probe.senderIncarnation())) {
         // Only the cluster vouches for a watched peer: a responder that is not told of it by its cluster passes on
         // how long it would still keep it, so that waiting nodes cannot keep one another's stale entries alive.
-        boolean vouched = live.watched() && members.containsKey(live.node().address() + "#" + live.node().uid());
+        boolean vouched = live.watched() && isMember(live.node());
         entries.add(new Message.Roster.Entry(live.node(),
             vouched ? Message.Roster.Entry.WATCHED : ceilMillis(live.remainingNanos())));
       }
@@ -688,18 +688,24 @@ public final class DiscoveryProtocol {
    */
   private boolean vouchesForItsWatched(long now) {
     for (PeerTable.Live live : peers.live(self.service(), now)) {
-      if (live.watched() && !members.containsKey(live.node().address() + "#" + live.node().uid())) {
+      if (live.watched() && !isMember(live.node())) {
         return false;
       }
     }
     return true;
   }
 
+  /** Whether the cluster told this node that {@code node} is Up. */
+  private boolean isMember(Announcement node) {
+    return members.containsKey(PeerTable.memberKey(node.address(), node.uid()));
+  }
+
   /** Whether the cluster told of an Up member that this node holds no contact point for. */
   private boolean membersUnknown() {
     Set<String> held = peers.memberKeys();
     for (String member : members.keySet()) {
-      if (!held.contains(member) && !held.contains(member.substring(0, member.lastIndexOf('#')) + "#0")) {
+      String withoutUid = PeerTable.memberKey(member.substring(0, member.lastIndexOf('#')), 0);
+      if (!held.contains(member) && !held.contains(withoutUid)) {
         return true;
       }
     }
@@ -1042,7 +1048,7 @@ public final class DiscoveryProtocol {
    * this node was not in the cluster to hear it nor a forged announcement can stay for good.
    */
   private long watchedTtlNanos(Announcement node) {
-    return members.containsKey(node.address() + "#" + node.uid()) ? WATCHED_BY_THE_CLUSTER_NANOS
+    return isMember(node) ? WATCHED_BY_THE_CLUSTER_NANOS
         : timing.watchedPeerTtlNanos();
   }
 

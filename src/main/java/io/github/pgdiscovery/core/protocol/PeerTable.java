@@ -405,11 +405,16 @@ public final class PeerTable {
     return held;
   }
 
-  /** "address#uid" of every entry's holder (uid 0 for an announcement without one). */
+  /** The key of a cluster member, as its address and uid identify it: "address#uid". */
+  public static String memberKey(String address, long uid) {
+    return address + "#" + uid;
+  }
+
+  /** {@link #memberKey} of every entry's holder (uid 0 for an announcement without one). */
   public Set<String> memberKeys() {
     Set<String> keys = new HashSet<>();
     for (Entry entry : entries.values()) {
-      keys.add(entry.node.address() + "#" + entry.node.uid());
+      keys.add(memberKey(entry.node.address(), entry.node.uid()));
     }
     return keys;
   }
