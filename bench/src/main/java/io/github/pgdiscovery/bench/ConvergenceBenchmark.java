@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
@@ -99,10 +100,10 @@ final class ConvergenceBenchmark {
         }
       }
     };
-    List<DiscoveryEngine> residents = new ArrayList<>();
+    List<DiscoveryEngine> residents = new CopyOnWriteArrayList<>();
     int members = 0;
     long startedResidents = System.nanoTime();
-    try {
+    try (ChannelMonitor monitor = new ChannelMonitor(db, channel, () -> residents)) {
       for (int i = 0; i < n - 1; i++) {
         DiscoveryEngine engine = new DiscoveryEngine(settings, announcement(i), resident, protocolMode);
         residents.add(engine);

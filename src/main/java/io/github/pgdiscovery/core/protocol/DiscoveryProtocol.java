@@ -111,6 +111,10 @@ public final class DiscoveryProtocol {
   private long reprobedAt;
   private boolean reprobeAnswered = true;
   private Long reprobeEchoAt;
+  /** When this node last sent a probe of its own service that it has not yet heard back, or null. */
+  private Long ownProbeSentAt;
+  /** How long this node's last such probe took from sending to its echo: the server's delay right now. */
+  private long echoLatency;
 
   // Announcing.
   private boolean announceRequested = true;
@@ -203,6 +207,8 @@ public final class DiscoveryProtocol {
     reprobedAt = now;
     reprobeAnswered = true;
     reprobeEchoAt = null;
+    ownProbeSentAt = null;
+    echoLatency = 0;
     announceNow = false;
     announcing = announceRequested;
     if (announcing) {
@@ -286,7 +292,7 @@ public final class DiscoveryProtocol {
           probesToSend.add(self.service());
         } else {
           // No roster brought them (the responders may have crashed unremoved): everybody answers instead.
-          send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+          askEverybody(out, now, wallMillis);
         }
       }
       if (reprobeDue(now)) {
@@ -296,19 +302,18 @@ public final class DiscoveryProtocol {
         rosterParts.clear();
         probesToSend.add(self.service());
       } else if (!reprobeAnswered && reprobeEchoAt != null
-          && now - reprobeEchoAt >= timing.probeReplyWindow().toNanos()) {
+          && now - reprobeEchoAt >= replyWait()) {
         // Nobody sent a whole roster in time: everybody answers instead, and each answer keeps its sender.
         reprobeAnswered = true;
-        send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+        askEverybody(out, now, wallMillis);
       }
-      sendProbes(out, now, wallMillis);
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
           && noRosterComing(now, echo)) {
         if (firstInOwnView(now) || unansweredProbes >= PROBES_BEFORE_ASKING_EVERYBODY) {
           // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
           fallbackProbed = true;
-          send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+          askEverybody(out, now, wallMillis);
         } else {
           // Somebody before this node is likely becoming ready (a cold start): ask again for its roster.
           unansweredProbes++;
@@ -316,6 +321,7 @@ public final class DiscoveryProtocol {
           probesToSend.add(self.service());
         }
       }
+      sendProbes(out, now, wallMillis);
       if (!selfCheckReported && !probeEchoAt.containsKey(self.service())
           && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
         selfCheckReported = true;
@@ -434,7 +440,7 @@ public final class DiscoveryProtocol {
         next = earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
-        next = earlier(next, reprobeEchoAt + timing.probeReplyWindow().toNanos());
+        next = earlier(next, reprobeEchoAt + replyWait());
       } else if (reprobeWanted(now)) {
         next = earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
       }
@@ -450,7 +456,7 @@ public final class DiscoveryProtocol {
           next = earlier(next, echo + rosterWait());
         }
         if (fallbackEchoAt != null) {
-          next = ahead(next, fallbackEchoAt + window, now);
+          next = ahead(next, fallbackEchoAt + replyWait(), now);
         }
       }
     }
@@ -608,6 +614,10 @@ public final class DiscoveryProtocol {
     if (message instanceof Message.Probe probe) {
       accepted++;
       if (probe.senderIncarnation().equals(self.incarnation())) {
+        if (ownProbeSentAt != null && probe.service().equals(self.service())) {
+          echoLatency = now - ownProbeSentAt;
+          ownProbeSentAt = null;
+        }
         if (mode == Mode.PROBE_AND_REPLY && probe.all()) {
           fallbackEchoAt = fallbackEchoAt == null ? now : fallbackEchoAt;
         } else if (mode == Mode.PROBE_AND_REPLY) {
@@ -723,7 +733,7 @@ public final class DiscoveryProtocol {
 
   /** How long after its probe's echo this node waits for a roster before it asks again (see noRosterComing). */
   private long rosterWait() {
-    long window = timing.probeReplyWindow().toNanos();
+    long window = replyWait();
     return rosterParts.isEmpty() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
   }
 
@@ -967,7 +977,7 @@ public final class DiscoveryProtocol {
     }
     if (rosterRule) {
       // Ready once one responder's whole view is in; with nobody answering, once everybody had time to.
-      if (!rosterComplete && (fallbackEchoAt == null || now - fallbackEchoAt < timing.probeReplyWindow().toNanos())) {
+      if (!rosterComplete && (fallbackEchoAt == null || now - fallbackEchoAt < replyWait())) {
         return false;
       }
     } else if (now - echo < timing.probeReplyWindow().toNanos()) {
@@ -992,10 +1002,28 @@ public final class DiscoveryProtocol {
 
   private void sendProbes(List<Effect> out, long now, long wallMillis) {
     for (String service : probesToSend) {
+      if (service.equals(self.service())) {
+        ownProbeSentAt = now;
+      }
       send(out, settings.channel(), new Message.Probe(service, self.incarnation(), false, viewDigest(service, now)),
           wallMillis);
     }
     probesToSend.clear();
+  }
+
+  /** A probe that every node answers, not only the responders: the fallback when no roster comes. */
+  private void askEverybody(List<Effect> out, long now, long wallMillis) {
+    ownProbeSentAt = now;
+    send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+  }
+
+  /**
+   * How long after hearing its own probe back this node waits for the answers: the reply window plus twice the
+   * time that probe took to come back. On a loaded server an answer takes as long as the probe did, and the
+   * responders hear the probe when this node does; asking again too soon would only load the server more.
+   */
+  private long replyWait() {
+    return timing.probeReplyWindow().toNanos() + 2 * echoLatency;
   }
 
   /** The digest of the incarnations this node knows for {@code service}, itself included if it is its own. */

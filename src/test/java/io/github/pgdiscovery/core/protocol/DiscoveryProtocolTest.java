@@ -105,18 +105,41 @@ final class DiscoveryProtocolTest {
     for (Effect.Send send : sends(out)) {
       protocol.received(send.payload(), T0 + 10 * MS, WALL0);
     }
-    assertEquals(List.of(), sends(protocol.tick(T0 + 309 * MS, WALL0)));
+    // The probe took 10 ms to come back: the node waits the window and twice that after its echo.
+    assertEquals(List.of(), sends(protocol.tick(T0 + 329 * MS, WALL0)));
 
-    List<Effect.Send> fallback = sends(protocol.tick(T0 + 310 * MS, WALL0));
+    List<Effect.Send> fallback = sends(protocol.tick(T0 + 330 * MS, WALL0));
     assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
         fallback.stream().map(Effect.Send::message).toList());
-    protocol.received(fallback.get(0).payload(), T0 + 320 * MS, WALL0);
-    protocol.tick(T0 + 619 * MS, WALL0);
+    protocol.received(fallback.get(0).payload(), T0 + 340 * MS, WALL0);
+    protocol.tick(T0 + 659 * MS, WALL0);
     assertFalse(protocol.isReady());
-    List<Effect> ready = protocol.tick(T0 + 620 * MS, WALL0);
+    List<Effect> ready = protocol.tick(T0 + 660 * MS, WALL0);
 
     assertTrue(ready.contains(new Effect.ReadinessChanged(true)));
-    assertEquals(1, protocol.lookup(SERVICE, T0 + 620 * MS).orElseThrow().size());
+    assertEquals(1, protocol.lookup(SERVICE, T0 + 660 * MS).orElseThrow().size());
+  }
+
+  @Test
+  void onASlowServerANewcomerWaitsForAnswersAsLongAgainAsItsProbeTookToComeBack() {
+    DiscoveryProtocol protocol = protocol(node(8560), s -> s.probeReplyWindow(Duration.ofMillis(300))
+        .timings(Duration.ofSeconds(30), Duration.ofSeconds(90)));
+    List<Effect.Send> joining = sends(protocol.connected(T0, WALL0));
+    // Somebody before this node in its view, so it asks again for a roster rather than asking everybody.
+    protocol.received(new MessageCodec().encode(new Message.Announce(node(8558))), T0 + MS, WALL0);
+    // The server is loaded: this node's own probe comes back after two seconds.
+    for (Effect.Send send : joining) {
+      protocol.received(send.payload(), T0 + 2 * SECOND, WALL0 + 2000);
+    }
+
+    long patience = 2 * SECOND + 300 * MS + 2 * 2 * SECOND;
+    assertEquals(List.of(), sends(protocol.tick(T0 + patience - MS, WALL0 + 6299)),
+        "asking again before the answers could be back would only load the server more");
+    assertEquals(patience, protocol.nextDeadline(T0 + patience - MS) - T0, "the engine is woken for that deadline");
+    List<Message> again = sends(protocol.tick(T0 + patience, WALL0 + 6300)).stream().map(Effect.Send::message)
+        .toList();
+    assertEquals(1, again.size(), again::toString);
+    assertTrue(again.get(0) instanceof Message.Probe probe && !probe.all(), again::toString);
   }
 
   @Test
@@ -456,7 +479,8 @@ final class DiscoveryProtocolTest {
       for (Effect.Send send : again) {
         protocol.received(send.payload(), t, WALL0 + 15_000);
       }
-      t += protocol.settings().timing().probeReplyWindow().toNanos();
+      // The probe took a millisecond to come back: the node waits the window and twice that.
+      t += protocol.settings().timing().probeReplyWindow().toNanos() + 2 * MS;
       again = sends(protocol.tick(t, WALL0 + 15_000));
     }
     assertTrue(protocol.isReady());
