@@ -11,6 +11,7 @@ import io.github.pgdiscovery.core.transport.Transport;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -349,12 +350,14 @@ public final class DiscoveryEngine implements AutoCloseable {
       int pollMillis = (int) Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
       List<String> payloads = transport.poll(pollMillis);
       now = System.nanoTime();
+      // What the protocol says to all of them goes out in one transaction: one round of wake-ups on the server.
+      List<Effect> answers = new ArrayList<>();
       for (String payload : payloads) {
         synchronized (protocol) {
-          effects = protocol.received(payload, now, System.currentTimeMillis());
+          answers.addAll(protocol.received(payload, now, System.currentTimeMillis()));
         }
-        carryOut(transport, effects);
       }
+      carryOut(transport, answers);
 
       if (!payloads.isEmpty()) {
         lastHeardNanos = now;
@@ -377,10 +380,12 @@ public final class DiscoveryEngine implements AutoCloseable {
     carryOut(transport, last);
   }
 
+  /** The effects in order, but the messages all together, sent last in one transaction. */
   private void carryOut(Transport transport, List<Effect> effects) throws SQLException {
+    List<Transport.Outgoing> outgoing = new ArrayList<>();
     for (Effect effect : effects) {
       if (effect instanceof Effect.Send send) {
-        transport.send(send.channel(), send.payload());
+        outgoing.add(new Transport.Outgoing(send.channel(), send.payload()));
       } else if (effect instanceof Effect.ReadinessChanged change) {
         readiness(change.ready());
       } else if (effect instanceof Effect.PeerAdded added) {
@@ -389,6 +394,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         logNotice(notice);
       }
     }
+    transport.send(outgoing);
   }
 
   private void readiness(boolean nowReady) {

@@ -21,11 +21,16 @@ public final class PgTransport implements Transport {
   private final Connection connection;
   private final PGConnection pg;
   private final PreparedStatement notify;
+  private final PreparedStatement notifyAll;
 
   private PgTransport(Connection connection) throws SQLException {
     this.connection = connection;
     this.pg = connection.unwrap(PGConnection.class);
     this.notify = connection.prepareStatement("SELECT pg_notify(?, ?)");
+    // Rows of a function scan come in array order, and pg_notify queues in call order.
+    this.notifyAll = connection.prepareStatement(
+        "SELECT pg_notify(n.channel, n.payload) FROM unnest(?::text[], ?::text[]) WITH ORDINALITY"
+            + " AS n(channel, payload, ord) ORDER BY n.ord");
   }
 
   /** Connects with {@code settings}; the session's application_name is the adapter's application name. */
@@ -72,12 +77,26 @@ public final class PgTransport implements Transport {
   }
 
   @Override
-  public void send(String channel, String payload) throws SQLException {
-    notify.setString(1, channel);
-    notify.setString(2, payload);
-    // pg_notify returns void: the one row carries nothing.
-    ResultSet result = notify.executeQuery();
-    result.close();
+  public void send(List<Outgoing> notifications) throws SQLException {
+    if (notifications.isEmpty()) {
+      return;
+    }
+    // pg_notify returns void: the rows carry nothing.
+    if (notifications.size() == 1) {
+      notify.setString(1, notifications.get(0).channel());
+      notify.setString(2, notifications.get(0).payload());
+      notify.executeQuery().close();
+      return;
+    }
+    String[] channels = new String[notifications.size()];
+    String[] payloads = new String[notifications.size()];
+    for (int i = 0; i < channels.length; i++) {
+      channels[i] = notifications.get(i).channel();
+      payloads[i] = notifications.get(i).payload();
+    }
+    notifyAll.setArray(1, connection.createArrayOf("text", channels));
+    notifyAll.setArray(2, connection.createArrayOf("text", payloads));
+    notifyAll.executeQuery().close();
   }
 
   @Override
