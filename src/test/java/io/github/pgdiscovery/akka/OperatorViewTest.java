@@ -79,6 +79,8 @@ final class OperatorViewTest {
     assertEquals(managementPort, alone.path("self").path("port").asInt());
     assertEquals(0, alone.path("peers").size());
     assertTrue(alone.path("counters").path("sent").asLong() >= 2, alone.toString());
+    JsonNode kinds = alone.path("counters").path("sentByType");
+    assertTrue(kinds.path("announce").asLong() >= 1 && kinds.path("probe").asLong() >= 1, alone.toString());
     assertEquals(0, alone.path("counters").path("rejected").asLong());
 
     DiscoveryEngine peer = peer(channel, 9876);

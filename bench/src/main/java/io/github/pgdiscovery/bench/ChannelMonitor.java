@@ -53,8 +53,13 @@ final class ChannelMonitor implements AutoCloseable {
           List<DiscoveryEngine> snapshot = engines.get();
           long sent = snapshot.stream().mapToLong(engine -> engine.status().sent()).sum();
           long ready = snapshot.stream().filter(DiscoveryEngine::isReady).count();
-          log.info("channel {}: {} on the channel in {} s, {} sent in all, {} of {} ready", channel, byType,
-              (System.nanoTime() - since) / 1_000_000_000L, sent - sentBefore, ready, snapshot.size());
+          Map<String, Long> kinds = new TreeMap<>();
+          for (DiscoveryEngine engine : snapshot) {
+            engine.status().protocol().sentByType().forEach((kind, count) -> kinds.merge(kind, count, Long::sum));
+          }
+          log.info("channel {}: {} on the channel in {} s, {} sent in all, {} of {} ready; sent since start {}",
+              channel, byType, (System.nanoTime() - since) / 1_000_000_000L, sent - sentBefore, ready,
+              snapshot.size(), kinds);
           byType.clear();
           sentBefore = sent;
           since = System.nanoTime();

@@ -151,6 +151,7 @@ public final class DiscoveryProtocol {
 
   // Counters.
   private long sent;
+  private final Map<String, Long> sentByType = new java.util.TreeMap<>();
   private long received;
   private long accepted;
   private long clashes;
@@ -525,7 +526,7 @@ public final class DiscoveryProtocol {
     }
     // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it sent.
     return new Snapshot(ready, announceRequested, silent() && !announceNow ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
-        sent, received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
+        sent, Map.copyOf(sentByType), received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
   }
 
   /**
@@ -536,10 +537,12 @@ public final class DiscoveryProtocol {
    *     0 if none
    * @param clashesDetected clashes detected since start
    * @param repliesSuppressed probes not answered because the same prober was answered just before
+   * @param sentByType what was sent, by kind: announce, announce-watched, goodbye, probe, probe-all, roster-part,
+   *     roster-empty
    */
   public record Snapshot(boolean ready, boolean announcing, Duration heartbeatInterval,
       List<PeerTable.HeardPeer> peers, List<PeerTable.Clash> clashes, long clockSkewMillis, long sent,
-      long received, long accepted, Map<Reason, Long> rejected, long clashesDetected, long repliesSuppressed) {}
+      Map<String, Long> sentByType, long received, long accepted, Map<Reason, Long> rejected, long clashesDetected, long repliesSuppressed) {}
 
   // ---------------------------------------------------------------------------------------------------- rules
 
@@ -1058,6 +1061,19 @@ public final class DiscoveryProtocol {
   private void send(List<Effect> out, String channel, Message message, long wallMillis) {
     out.add(new Effect.Send(channel, codec.encode(message, ++seq, wallMillis), message));
     sent++;
+    sentByType.merge(kind(message), 1L, Long::sum);
+  }
+
+  /** What a message is, for the counters: its type, with the variant that costs the server differently. */
+  private static String kind(Message message) {
+    if (message instanceof Message.Announce announce) {
+      return announce.watched() ? "announce-watched" : "announce";
+    } else if (message instanceof Message.Probe probe) {
+      return probe.all() ? "probe-all" : "probe";
+    } else if (message instanceof Message.Roster roster) {
+      return roster.entries().isEmpty() ? "roster-empty" : "roster-part";
+    }
+    return "goodbye";
   }
 
   private Message.Announce announcement() {
