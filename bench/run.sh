@@ -5,7 +5,22 @@
 #   bench/run.sh                 the full run (about half an hour on 2 cores)
 #   bench/run.sh --smoke         tiny sizes, to check that everything works; writes bench/target/BENCHMARKS-smoke.md
 #   bench/run.sh --only convergence,cost
+#   bench/run.sh --postgres-version 14   the embedded server's major version (14 to 18, default 18)
 set -euo pipefail
+
+# The server version is chosen when the benchmarks are built (it picks the embedded binaries); the other options go
+# to the benchmarks.
+postgres=()
+args=()
+while (($#)); do
+  if [[ "$1" == "--postgres-version" && $# -ge 2 ]]; then
+    postgres=("-Dpostgres.version=$2")
+    shift 2
+  else
+    args+=("$1")
+    shift
+  fi
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -14,9 +29,9 @@ echo "Building the libraries, the sample and the benchmarks..."
 # The sample depends on the Pekko library too (it also holds a Pekko node, which the benchmarks do not run).
 "$root/mvnw" -q -B -f "$root/pekko/pom.xml" install -DskipTests
 "$root/mvnw" -q -B -f "$root/sample/pom.xml" package -DskipTests
-"$root/mvnw" -q -B -f "$root/bench/pom.xml" package -DskipTests
+"$root/mvnw" -q -B -f "$root/bench/pom.xml" package -DskipTests ${postgres[@]+"${postgres[@]}"}
 
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 exec "$java" -Dbench.root="$root" -cp "$root/bench/target/lib/*:$root/bench/target/akka-discovery-postgres-bench.jar" \
   io.github.pgdiscovery.bench.Benchmarks \
-  --node-classpath "$root/sample/target/lib/*:$root/sample/target/akka-discovery-postgres-sample.jar" "$@"
+  --node-classpath "$root/sample/target/lib/*:$root/sample/target/akka-discovery-postgres-sample.jar" ${args[@]+"${args[@]}"}

@@ -26,9 +26,11 @@ import org.testcontainers.utility.DockerImageName;
  * source is, in order of preference:
  * <ol>
  *   <li>the JDBC URL in {@value #URL_ENV} (with optional {@value #USER_ENV} / {@value #PASSWORD_ENV});</li>
- *   <li>a Testcontainers {@code postgres:16-alpine} container when Docker is reachable;</li>
+ *   <li>a Testcontainers {@code postgres:<version>-alpine} container when Docker is reachable;</li>
  *   <li>an embedded PostgreSQL (io.zonky), which needs neither Docker nor a local installation.</li>
  * </ol>
+ * The container and the embedded server are of the major version in the system property {@value #VERSION_PROPERTY}
+ * (the build sets it from {@code -Dpostgres.version}, which also picks the embedded binaries).
  */
 public final class PostgresExtension implements ParameterResolver {
 
@@ -36,7 +38,10 @@ public final class PostgresExtension implements ParameterResolver {
     public static final String USER_ENV = "AKKA_DISCOVERY_POSTGRES_TEST_USER";
     public static final String PASSWORD_ENV = "AKKA_DISCOVERY_POSTGRES_TEST_PASSWORD";
 
-    static final String CONTAINER_IMAGE = "postgres:16-alpine";
+    public static final String VERSION_PROPERTY = "postgres.version";
+    /** The major version the build asks for, when the server is not an external one. */
+    public static final String VERSION = System.getProperty(VERSION_PROPERTY, "18");
+    static final String CONTAINER_IMAGE = "postgres:" + VERSION + "-alpine";
     static final int MAX_CONNECTIONS = 300;
 
     /** Upper bound on the Docker probe, so a misconfigured DOCKER_HOST cannot stall the suite. */

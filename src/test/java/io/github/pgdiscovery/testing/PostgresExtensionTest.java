@@ -32,6 +32,21 @@ class PostgresExtensionTest {
     }
 
     @Test
+    void theServerIsOfTheMajorVersionTheBuildAskedForUnlessItIsAnExternalOne() throws SQLException {
+        try (Connection connection = db.openConnection(); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SHOW server_version_num")) {
+            assertTrue(result.next());
+            int major = Integer.parseInt(result.getString(1)) / 10_000;
+            if (System.getenv(PostgresExtension.URL_ENV) == null
+                    || System.getenv(PostgresExtension.URL_ENV).isBlank()) {
+                assertEquals(PostgresExtension.VERSION, Integer.toString(major),
+                        "-Dpostgres.version picks the server the tests run on");
+            }
+            assertTrue(major >= 14, "PostgreSQL 14 or newer is supported, this is " + major);
+        }
+    }
+
+    @Test
     void notificationSentOnOneConnectionArrivesAtAnotherConnectionListeningOnTheChannel() throws Exception {
         String channel = db.newChannelName();
         assertTrue(channel.matches("[a-z][a-z0-9_]{0,62}"), "not a plain identifier: " + channel);

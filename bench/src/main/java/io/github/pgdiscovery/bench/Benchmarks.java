@@ -20,7 +20,8 @@ import java.util.Set;
 public final class Benchmarks {
 
   private static final String USAGE = String.join("\n",
-      "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]",
+      "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
+          + " [--postgres-version 14..18]",
       "                    [--convergence-sizes 10,50,200,500] [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
       "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
       "                                                      rows, 0 for off (the default)",
