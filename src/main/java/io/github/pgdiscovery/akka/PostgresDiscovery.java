@@ -10,6 +10,7 @@ import akka.actor.ExtendedActorSystem;
 import akka.actor.Extension;
 import akka.actor.ExtensionId;
 import akka.actor.ExtensionIdProvider;
+import akka.annotation.InternalApi;
 import akka.management.AkkaManagementSettings;
 import akka.management.cluster.bootstrap.ClusterBootstrapSettings;
 import io.github.pgdiscovery.core.DiscoveryEngine;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * endpoint under the service name Cluster Bootstrap looks up, stops announcing when the cluster removes this node,
  * and says goodbye on coordinated shutdown.
  */
+@InternalApi
 public final class PostgresDiscovery implements Extension {
 
   /** Shutdown waits at most this long for the goodbye, well inside the phase's default 5 s timeout. */

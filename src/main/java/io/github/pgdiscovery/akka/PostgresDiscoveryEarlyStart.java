@@ -3,6 +3,7 @@ package io.github.pgdiscovery.akka;
 import akka.actor.AbstractExtensionId;
 import akka.actor.ExtendedActorSystem;
 import akka.actor.Extension;
+import akka.annotation.InternalApi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * <p>It never fails the actor system's start: a bad setting is recorded, and {@code ClusterBootstrap.start()} (the
  * first use of the method) throws it naming the key, as without this extension.
  */
+@InternalApi
 public final class PostgresDiscoveryEarlyStart extends AbstractExtensionId<PostgresDiscoveryEarlyStart.Started> {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresDiscoveryEarlyStart.class);

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.akka;
 
+import akka.annotation.InternalApi;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.github.pgdiscovery.core.settings.ConfigSettingsReader;
@@ -10,6 +11,7 @@ import io.github.pgdiscovery.core.settings.DiscoverySettings;
  * {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()}); every failure names the full
  * key and the bad value as written (a password never appears).
  */
+@InternalApi
 public final class PostgresDiscoverySettings {
 
   public static final String PREFIX = "akka.discovery.postgres";

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -65,6 +66,56 @@ final class CoreBoundaryTest {
     }
 
     assertEquals(List.of(), found);
+  }
+
+  /** What a user names: the discovery method's class, the readiness check, the route. All else is marked. */
+  private static final Set<String> ADAPTER_API =
+      Set.of("PostgresServiceDiscovery", "PostgresReadinessCheck", "PostgresDiscoveryRoutes");
+  private static final Pattern PUBLIC_TYPE =
+      Pattern.compile("^public\\s+(?:final\\s+|abstract\\s+)*(?:class|interface|record|enum|@interface)\\s+(\\w+)",
+          Pattern.MULTILINE);
+
+  @Test
+  void everyPackageOfTheCoreIsMarkedInternal() throws IOException {
+    List<String> unmarked = new ArrayList<>();
+    try (Stream<Path> directories = Files.walk(CORE)) {
+      for (Path directory : directories.filter(Files::isDirectory).sorted().toList()) {
+        Path info = directory.resolve("package-info.java");
+        if (!Files.exists(info) || !code(info).contains("@Internal\n")) {
+          unmarked.add(CORE.relativize(directory).toString());
+        }
+      }
+    }
+
+    assertEquals(List.of(), unmarked, "core packages without an @Internal package-info");
+  }
+
+  @Test
+  void everyPublicTypeOfBothAdaptersIsApiOrMarkedInternal() throws IOException {
+    List<String> unmarked = new ArrayList<>();
+    List<String> api = new ArrayList<>();
+    for (Path adapter : List.of(Path.of("src/main/java/io/github/pgdiscovery/akka"),
+        Path.of("pekko/src/main/java/io/github/pgdiscovery/pekko"))) {
+      for (Path source : sources(adapter)) {
+        String code = code(source);
+        Matcher type = PUBLIC_TYPE.matcher(code);
+        if (!type.find()) {
+          continue;
+        }
+        boolean marked = code.substring(0, type.start()).contains("@InternalApi");
+        if (ADAPTER_API.contains(type.group(1))) {
+          api.add(type.group(1));
+          if (marked) {
+            unmarked.add(source + " is API but marked internal");
+          }
+        } else if (!marked) {
+          unmarked.add(source + ": public " + type.group(1) + " is neither API nor @InternalApi");
+        }
+      }
+    }
+
+    assertEquals(List.of(), unmarked);
+    assertEquals(2 * ADAPTER_API.size(), api.size(), "each adapter has the whole API: " + api);
   }
 
   @Test

@@ -1,5 +1,11 @@
 package io.github.pgdiscovery.pekko;
 
+import io.github.pgdiscovery.core.DiscoveryEngine;
+import io.github.pgdiscovery.core.EngineStartup;
+import io.github.pgdiscovery.core.SelfAnnouncement;
+import io.github.pgdiscovery.core.protocol.Announcement;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ActorRef;
@@ -10,14 +16,9 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.Extension;
 import org.apache.pekko.actor.ExtensionId;
 import org.apache.pekko.actor.ExtensionIdProvider;
+import org.apache.pekko.annotation.InternalApi;
 import org.apache.pekko.management.PekkoManagementSettings;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrapSettings;
-import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.EngineStartup;
-import io.github.pgdiscovery.core.SelfAnnouncement;
-import io.github.pgdiscovery.core.protocol.Announcement;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Owns the discovery engine of one actor system: one Postgres connection, one thread, one announcement. Created on
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * endpoint under the service name Cluster Bootstrap looks up, stops announcing when the cluster removes this node,
  * and says goodbye on coordinated shutdown.
  */
+@InternalApi
 public final class PostgresDiscovery implements Extension {
 
   /** Shutdown waits at most this long for the goodbye, well inside the phase's default 5 s timeout. */

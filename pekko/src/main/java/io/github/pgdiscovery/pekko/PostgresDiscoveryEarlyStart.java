@@ -3,6 +3,7 @@ package io.github.pgdiscovery.pekko;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.Extension;
+import org.apache.pekko.annotation.InternalApi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * <p>It never fails the actor system's start: a bad setting is recorded, and {@code ClusterBootstrap.start()} (the
  * first use of the method) throws it naming the key, as without this extension.
  */
+@InternalApi
 public final class PostgresDiscoveryEarlyStart extends AbstractExtensionId<PostgresDiscoveryEarlyStart.Started> {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresDiscoveryEarlyStart.class);

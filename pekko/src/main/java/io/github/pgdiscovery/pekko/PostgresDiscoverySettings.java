@@ -4,12 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.github.pgdiscovery.core.settings.ConfigSettingsReader;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * Reads and checks the {@code pekko.discovery.postgres} section once; the rest of the library never touches
  * {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()}); every failure names the full
  * key and the bad value as written (a password never appears).
  */
+@InternalApi
 public final class PostgresDiscoverySettings {
 
   public static final String PREFIX = "pekko.discovery.postgres";
