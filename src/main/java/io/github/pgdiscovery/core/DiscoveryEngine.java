@@ -333,7 +333,9 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   private void serve(Transport transport) throws SQLException {
-    long lastHeardNanos = System.nanoTime();
+    // The last statement this connection sent, a notification or the check. Heard notifications do not count: to
+    // the server a session that only listens is idle, and one with idle_session_timeout set ends it.
+    long lastQueryNanos = System.nanoTime();
     long checkInterval = settings.database().connectionCheckInterval().toNanos();
     int checkTimeoutSeconds = (int) Math.max(1, settings.database().connectTimeout().toSeconds());
 
@@ -345,7 +347,9 @@ public final class DiscoveryEngine implements AutoCloseable {
         effects = protocol.tick(now, System.currentTimeMillis());
         deadline = protocol.nextDeadline(now);
       }
-      carryOut(transport, effects);
+      if (carryOut(transport, effects)) {
+        lastQueryNanos = now;
+      }
 
       int pollMillis = (int) Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
       List<String> payloads = transport.poll(pollMillis);
@@ -357,16 +361,16 @@ public final class DiscoveryEngine implements AutoCloseable {
           answers.addAll(protocol.received(payload, now, System.currentTimeMillis()));
         }
       }
-      carryOut(transport, answers);
+      if (carryOut(transport, answers)) {
+        lastQueryNanos = now;
+      }
 
-      if (!payloads.isEmpty()) {
-        lastHeardNanos = now;
-      } else if (now - lastHeardNanos >= checkInterval) {
-        // Heard nothing for a while, not even our own heartbeat: make sure the server is still there.
+      if (now - lastQueryNanos >= checkInterval) {
+        // Nothing sent for a while: make sure the server is still there, and keep the session from being idle.
         if (!transport.isValid(checkTimeoutSeconds)) {
           throw new SQLException("connection check got no answer within " + checkTimeoutSeconds + " s");
         }
-        lastHeardNanos = now;
+        lastQueryNanos = now;
       }
     }
     // Stopping: the goodbye, if still announcing, goes out before the connection closes.
@@ -380,8 +384,8 @@ public final class DiscoveryEngine implements AutoCloseable {
     carryOut(transport, last);
   }
 
-  /** The effects in order, but the messages all together, sent last in one transaction. */
-  private void carryOut(Transport transport, List<Effect> effects) throws SQLException {
+  /** The effects in order, but the messages all together, sent last in one transaction; true if any were. */
+  private boolean carryOut(Transport transport, List<Effect> effects) throws SQLException {
     List<Transport.Outgoing> outgoing = new ArrayList<>();
     for (Effect effect : effects) {
       if (effect instanceof Effect.Send send) {
@@ -395,6 +399,7 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
     }
     transport.send(outgoing);
+    return !outgoing.isEmpty();
   }
 
   private void readiness(boolean nowReady) {

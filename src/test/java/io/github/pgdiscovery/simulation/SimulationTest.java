@@ -14,9 +14,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Scenarios of the discovery protocol on the simulated PostgreSQL, one per fault, at small N, each named after
@@ -25,11 +27,14 @@ import org.junit.jupiter.api.Test;
  */
 final class SimulationTest {
 
+  /** What each scenario was: shown with a failing test's log, not on a passing run's console. */
+  private static final Logger log = LoggerFactory.getLogger(SimulationTest.class);
+
   private static final String SERVICE = "orders";
   private static final String SECRET = "simulation-shared-secret-0123456789";
 
   private static Simulation simulation(String scenario, long seed, UnaryOperator<Simulation.Config> config) {
-    System.out.println("seed " + seed + ": " + scenario);
+    log.info("seed {}: {}", seed, scenario);
     return new Simulation(config.apply(new Simulation.Config(seed)));
   }
 
@@ -277,7 +282,7 @@ final class SimulationTest {
     assertTrue(sim.nodes().stream().noneMatch(SimulatedNode::isReady), seed(sim) + "nobody ready while down");
     assertConverges(sim, Duration.ofSeconds(30));
     Simulation.Counts restart = sim.counts().minus(before);
-    System.out.println("seed 22: one restart cost " + restart);
+    log.info("seed 22: one restart cost {}", restart);
     assertEquals(15, restart.connections(), seed(sim) + "one new connection each: " + restart);
     // Members announce and probe with their view's digest once each; responders holding the same view answer
     // with an empty roster: O(N), not N probes answered by N members, or a whole view per member.
@@ -300,7 +305,7 @@ final class SimulationTest {
     assertTrue(sim.runUntil(() -> stalled.connected() && stalled.connectedSince() != since, Duration.ofSeconds(1000)),
         seed(sim) + "reconnects");
     long recovery = sim.loop().now() - stalledAt;
-    System.out.println("seed 23: stalled node back on a new connection after " + recovery / 1_000_000 + " ms");
+    log.info("seed 23: stalled node back on a new connection after {} ms", recovery / 1_000_000);
     assertConverges(sim, Duration.ofSeconds(5));
   }
 
