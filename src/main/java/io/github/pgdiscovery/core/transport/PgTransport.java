@@ -64,7 +64,7 @@ public final class PgTransport implements Transport {
     }
   }
 
-  /** {@code channel} must be a valid identifier ({@link EngineSettings#isValidChannel}). */
+  /** {@code channel} must be a valid identifier ({@link DiscoverySettings#isValidChannel}). */
   @Override
   public void listen(String channel) throws SQLException {
     if (!DiscoverySettings.isValidChannel(channel)) {
