@@ -28,6 +28,9 @@ echo "Building the libraries, the sample and the benchmarks..."
 "$root/mvnw" -q -B -f "$root/pom.xml" install -DskipTests
 # The sample depends on the Pekko library too (it also holds a Pekko node, which the benchmarks do not run).
 "$root/mvnw" -q -B -f "$root/pekko/pom.xml" install -DskipTests
+# The class paths are every jar in target/lib: start them afresh, so that no jar of an older build (another embedded
+# PostgreSQL version, which the embedded server refuses to choose between) stays behind.
+rm -rf "$root/sample/target/lib" "$root/bench/target/lib"
 "$root/mvnw" -q -B -f "$root/sample/pom.xml" package -DskipTests
 "$root/mvnw" -q -B -f "$root/bench/pom.xml" package -DskipTests ${postgres[@]+"${postgres[@]}"}
 

@@ -12,6 +12,9 @@ echo "Building the libraries and the sample with Maven (the first build download
 # both nodes, so it depends on both libraries: the Akka one (the root project) and the Pekko one (pekko/).
 "$root/mvnw" -q -B -f "$root/pom.xml" install -DskipTests
 "$root/mvnw" -q -B -f "$root/pekko/pom.xml" install -DskipTests
+# The class path is every jar in target/lib: start it afresh, so that no jar of an older build (another embedded
+# PostgreSQL version, which the embedded server refuses to choose between) stays behind.
+rm -rf "$root/sample/target/lib"
 "$root/mvnw" -q -B -f "$root/sample/pom.xml" package -DskipTests
 
 # The same Java as mvnw uses: JAVA_HOME when it is set, otherwise the one on the PATH.
