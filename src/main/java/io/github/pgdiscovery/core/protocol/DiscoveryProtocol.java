@@ -1072,8 +1072,10 @@ public final class DiscoveryProtocol {
       return probe.all() ? "probe-all" : "probe";
     } else if (message instanceof Message.Roster roster) {
       return roster.entries().isEmpty() ? "roster-empty" : "roster-part";
+    } else if (message instanceof Message.Goodbye) {
+      return "goodbye";
     }
-    return "goodbye";
+    return message.getClass().getSimpleName();
   }
 
   private Message.Announce announcement() {
