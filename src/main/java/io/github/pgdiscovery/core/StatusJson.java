@@ -85,7 +85,7 @@ public final class StatusJson {
     ObjectNode counters = json.putObject("counters");
     counters.put("sent", status.sent());
     ObjectNode kinds = counters.putObject("sentByType");
-    new java.util.TreeMap<>(status.protocol().sentByType()).forEach(kinds::put);
+    status.protocol().sentByType().forEach(kinds::put);
     counters.put("received", status.received());
     counters.put("accepted", status.accepted());
     counters.put("rejected", status.rejectedTotal());

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
@@ -151,7 +153,7 @@ public final class DiscoveryProtocol {
 
   // Counters.
   private long sent;
-  private final Map<String, Long> sentByType = new java.util.TreeMap<>();
+  private final Map<String, Long> sentByType = new TreeMap<>();
   private long received;
   private long accepted;
   private long clashes;
@@ -526,7 +528,7 @@ public final class DiscoveryProtocol {
     }
     // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it sent.
     return new Snapshot(ready, announceRequested, silent() && !announceNow ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
-        sent, Map.copyOf(sentByType), received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
+        sent, Collections.unmodifiableMap(new TreeMap<>(sentByType)), received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
   }
 
   /**
@@ -537,7 +539,7 @@ public final class DiscoveryProtocol {
    *     0 if none
    * @param clashesDetected clashes detected since start
    * @param repliesSuppressed probes not answered because the same prober was answered just before
-   * @param sentByType what was sent, by kind: announce, announce-watched, goodbye, probe, probe-all, roster-part,
+   * @param sentByType what was sent, by kind, sorted by name: announce, announce-watched, goodbye, probe, probe-all, roster-part,
    *     roster-empty
    */
   public record Snapshot(boolean ready, boolean announcing, Duration heartbeatInterval,
@@ -1048,7 +1050,7 @@ public final class DiscoveryProtocol {
    */
   public static String viewDigest(java.util.Collection<String> incarnations) {
     List<String> sorted = new ArrayList<>(incarnations);
-    java.util.Collections.sort(sorted);
+    Collections.sort(sorted);
     try {
       byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
           .digest(String.join(",", sorted).getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -21,14 +21,14 @@ public final class PgTransport implements Transport {
   private final Connection connection;
   private final PGConnection pg;
   private final PreparedStatement notify;
-  private final PreparedStatement notifyAll;
+  private final PreparedStatement notifyBatch;
 
   private PgTransport(Connection connection) throws SQLException {
     this.connection = connection;
     this.pg = connection.unwrap(PGConnection.class);
     this.notify = connection.prepareStatement("SELECT pg_notify(?, ?)");
-    // Rows of a function scan come in array order, and pg_notify queues in call order.
-    this.notifyAll = connection.prepareStatement(
+    // pg_notify queues in call order; the ordinality keeps the calls in array order.
+    this.notifyBatch = connection.prepareStatement(
         "SELECT pg_notify(n.channel, n.payload) FROM unnest(?::text[], ?::text[]) WITH ORDINALITY"
             + " AS n(channel, payload, ord) ORDER BY n.ord");
   }
@@ -94,9 +94,9 @@ public final class PgTransport implements Transport {
       channels[i] = notifications.get(i).channel();
       payloads[i] = notifications.get(i).payload();
     }
-    notifyAll.setArray(1, connection.createArrayOf("text", channels));
-    notifyAll.setArray(2, connection.createArrayOf("text", payloads));
-    notifyAll.executeQuery().close();
+    notifyBatch.setArray(1, connection.createArrayOf("text", channels));
+    notifyBatch.setArray(2, connection.createArrayOf("text", payloads));
+    notifyBatch.executeQuery().close();
   }
 
   @Override
