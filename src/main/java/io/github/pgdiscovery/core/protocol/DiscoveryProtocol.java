@@ -62,15 +62,28 @@ public final class DiscoveryProtocol {
   static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final int MAX_REMEMBERED_PROBERS = 4096;
   private static final int MAX_REMEMBERED_SKEWED = 256;
-  /** How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. */
+  /**
+   * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. A probe
+   * asked again (attempt a) is answered by the first two and by the two ranked 2a and 2a + 1: at most four rosters,
+   * and responders that crashed or are reconnecting are stepped past instead of everybody being asked.
+   */
   public static final int RESPONDERS = 2;
   /**
    * Probes a node sends for its own service without a roster coming back before it asks everybody, unless it comes
-   * first in its own view: then it asks everybody at once. In a cold start nobody is ready to send rosters, so the
-   * first node by host and port asks everybody and is answered by all, and the others are answered by its roster
-   * when they ask again; asking everybody at once, all of them would be answered by all, N x N notifications.
+   * first in its own view (see {@link #PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY}). In a cold start nobody is ready to
+   * send rosters, so the first node by host and port asks everybody and is answered by all, and the others are
+   * answered by its roster when they ask again; asking everybody at once, all of them would be answered by all, N x N
+   * notifications. The same count bounds the watched re-probe and the catch-up: each asks the next responders
+   * before everybody.
    */
-  static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
+  public static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
+  /**
+   * The same for a node that comes first among the nodes it knows: an empty channel, the first node of a cold start,
+   * or a newcomer to a formed cluster, whose members are quiet. It cannot tell them apart, so it asks once more, of
+   * the next two responders as well, before asking everybody: in a formed cluster whose first responders crashed or
+   * are slow, that costs two rosters instead of an announcement from every member.
+   */
+  public static final int PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY = 2;
   /**
    * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty years). Only
    * the cluster (a removal), the peer (its goodbye) or a successor on its endpoint take it out.
@@ -113,6 +126,10 @@ public final class DiscoveryProtocol {
   private long reprobedAt;
   private boolean reprobeAnswered = true;
   private Long reprobeEchoAt;
+  /** Re-probes sent since the last answered one: the attempt of the next. */
+  private int reprobeAttempt;
+  /** The attempt the next probe for this node's own service states (see {@link Message.Probe#attempt()}). */
+  private int ownProbeAttempt;
   /** When this node last sent a probe of its own service that it has not yet heard back, or null. */
   private Long ownProbeSentAt;
   /** How long this node's last such probe took from sending to its echo: the server's delay right now. */
@@ -210,6 +227,8 @@ public final class DiscoveryProtocol {
     reprobedAt = now;
     reprobeAnswered = true;
     reprobeEchoAt = null;
+    reprobeAttempt = 0;
+    ownProbeAttempt = 0;
     ownProbeSentAt = null;
     echoLatency = 0;
     announceNow = false;
@@ -292,7 +311,7 @@ public final class DiscoveryProtocol {
           catchUpProbes = 0;
         } else if (--catchUpProbes > 0) {
           nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
-          probesToSend.add(self.service());
+          probeOwnService(CATCH_UP_PROBES - 1 - catchUpProbes);
         } else {
           // No roster brought them (the responders may have crashed unremoved): everybody answers instead.
           askEverybody(out, now, wallMillis);
@@ -302,26 +321,35 @@ public final class DiscoveryProtocol {
         reprobedAt = now;
         reprobeAnswered = false;
         reprobeEchoAt = null;
+        reprobeAttempt = 0;
         rosterParts.clear();
-        probesToSend.add(self.service());
+        probeOwnService(0);
       } else if (!reprobeAnswered && reprobeEchoAt != null
-          && now - reprobeEchoAt >= replyWait()) {
-        // Nobody sent a whole roster in time: everybody answers instead, and each answer keeps its sender.
-        reprobeAnswered = true;
-        askEverybody(out, now, wallMillis);
+          && now - reprobeEchoAt >= replyWait() << Math.min(reprobeAttempt, 3)) {
+        if (++reprobeAttempt < PROBES_BEFORE_ASKING_EVERYBODY) {
+          // Nobody sent a whole roster in time: ask again, and the next responders answer too.
+          reprobeEchoAt = null;
+          probeOwnService(reprobeAttempt);
+        } else {
+          // Still none: everybody answers instead, and each answer keeps its sender.
+          reprobeAnswered = true;
+          askEverybody(out, now, wallMillis);
+        }
       }
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
           && noRosterComing(now, echo)) {
-        if (firstInOwnView(now) || unansweredProbes >= PROBES_BEFORE_ASKING_EVERYBODY) {
+        if (unansweredProbes >= (firstInOwnView(now) ? PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY
+            : PROBES_BEFORE_ASKING_EVERYBODY)) {
           // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
           fallbackProbed = true;
           askEverybody(out, now, wallMillis);
         } else {
-          // Somebody before this node is likely becoming ready (a cold start): ask again for its roster.
+          // Somebody before this node is likely becoming ready (a cold start), or the first responders crashed or
+          // are reconnecting: ask again, of them and of the next two.
           unansweredProbes++;
           probeEchoAt.remove(self.service());
-          probesToSend.add(self.service());
+          probeOwnService(unansweredProbes - 1);
         }
       }
       sendProbes(out, now, wallMillis);
@@ -443,7 +471,7 @@ public final class DiscoveryProtocol {
         next = earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
-        next = earlier(next, reprobeEchoAt + replyWait());
+        next = earlier(next, reprobeEchoAt + (replyWait() << Math.min(reprobeAttempt, 3)));
       } else if (reprobeWanted(now)) {
         next = earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
       }
@@ -658,7 +686,7 @@ public final class DiscoveryProtocol {
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;
     }
-    if (!probe.all() && !firstResponder(probe.senderIncarnation(), now)) {
+    if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
     }
     Long last = repliedTo.get(probe.senderIncarnation());
@@ -753,14 +781,17 @@ public final class DiscoveryProtocol {
    * listened), it has been connected long enough to have heard what came while it was away if it did not probe,
    * it is not catching up on a member it missed, and it comes first, by host and port, among the contact points it
    * knows besides the prober; once members are known (peers their cluster watches), among the members only, and
-   * only if it is one. Every node computes the same from much the same view; if views differ for a moment, a probe
-   * gets one roster more or fewer, and without any the prober asks again and then asks everybody.
+   * only if it is one. A probe asked again (its {@code attempt} a > 0) is answered by the two ranked 2a and 2a + 1 as
+   * well. Every node computes the same from much the same view; if views differ for a moment, a probe gets one
+   * roster more or fewer, and without any the prober asks again and at last asks everybody.
    */
-  private boolean firstResponder(String prober, long now) {
+  private boolean firstResponder(String prober, int attempt, long now) {
     // A member that reconnected answers lookups at once, but may have missed what was said while it was away: a
-    // node not yet joined is heard again at its next heartbeat, so it waits one heartbeat interval before it vouches
-    // for anybody. (A node that joined while it was away is in others' rosters, answering its own probe.)
-    if (!ready || echoOfAnnouncement && now - connectedAt < timing.heartbeatInterval().toNanos()) {
+    // node not yet joined is heard again at its next heartbeat, so it waits the longest delay to that heartbeat
+    // (the interval and its jitter) and one reply window for its delivery, before it vouches for anybody. (A node
+    // that joined while it was away is in others' rosters, answering its own probe.)
+    if (!ready || echoOfAnnouncement && now - connectedAt < longestHeartbeatDelayNanos(timing.heartbeatInterval())
+        + timing.probeReplyWindow().toNanos()) {
       return false;
     }
     // Nor while the cluster has told it of members it holds no contact point for: it is catching up.
@@ -786,7 +817,7 @@ public final class DiscoveryProtocol {
         rank++;
       }
     }
-    return rank < RESPONDERS;
+    return rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt;
   }
 
   /**
@@ -1005,13 +1036,22 @@ public final class DiscoveryProtocol {
     return false;
   }
 
+  /** Probe this node's own service at this tick, stating how many probes before this one went unanswered. */
+  private void probeOwnService(int attempt) {
+    ownProbeAttempt = attempt;
+    probesToSend.add(self.service());
+  }
+
   private void sendProbes(List<Effect> out, long now, long wallMillis) {
     for (String service : probesToSend) {
+      int attempt = 0;
       if (service.equals(self.service())) {
         ownProbeSentAt = now;
+        attempt = ownProbeAttempt;
+        ownProbeAttempt = 0;
       }
-      send(out, settings.channel(), new Message.Probe(service, self.incarnation(), false, viewDigest(service, now)),
-          wallMillis);
+      send(out, settings.channel(),
+          new Message.Probe(service, self.incarnation(), false, viewDigest(service, now), attempt), wallMillis);
     }
     probesToSend.clear();
   }
@@ -1120,6 +1160,11 @@ public final class DiscoveryProtocol {
    */
   private long heartbeatDelayNanos(Duration interval) {
     return (long) (interval.toNanos() * (0.9 + 0.2 * random.nextDouble()));
+  }
+
+  /** The longest {@link #heartbeatDelayNanos} can be. */
+  private static long longestHeartbeatDelayNanos(Duration interval) {
+    return (long) Math.ceil(interval.toNanos() * 1.1);
   }
 
   private static Announcement nodeOf(Message message) {

@@ -62,14 +62,31 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
    * own probe when Postgres echoes it back. {@code view}, when present, is the digest of the incarnations the
    * sender already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder whose own view has the
    * same digest answers with an empty roster ("nothing you do not know") instead of its whole view.
+   * {@code attempt} counts the sender's probes that no roster answered before this one (0 for the first): the first
+   * responders answer every attempt, and from the second on the next two in rank answer too, so a probe whose first
+   * responders crashed or are reconnecting still gets a roster without asking everybody.
    */
-  record Probe(String service, String senderIncarnation, boolean all, String view) implements Message {
+  record Probe(String service, String senderIncarnation, boolean all, String view, int attempt) implements Message {
     public Probe {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(senderIncarnation, "senderIncarnation");
       if (view != null && all) {
         throw new IllegalArgumentException("a probe of everybody carries no view");
       }
+      if (attempt < 0 || attempt > MAX_ATTEMPT) {
+        throw new IllegalArgumentException("attempt must be from 0 to " + MAX_ATTEMPT);
+      }
+      if (attempt > 0 && all) {
+        throw new IllegalArgumentException("a probe of everybody has no attempt");
+      }
+    }
+
+    /** The largest attempt a probe may state; a sender gives up on rosters and asks everybody long before. */
+    public static final int MAX_ATTEMPT = 1000;
+
+    /** A first attempt, answered by the first responders' rosters or, with {@code all}, by everybody. */
+    public Probe(String service, String senderIncarnation, boolean all, String view) {
+      this(service, senderIncarnation, all, view, 0);
     }
 
     /** A probe answered by the responders' rosters. */

@@ -41,6 +41,7 @@ import javax.crypto.spec.SecretKeySpec;
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","seq":13,"ts":...,"sig":"..."}
  * {"v":1,"type":"goodbye", ...same fields as announce...}
  * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","all":true,...}     (the fallback: all answer)
+ * {"v":1,"type":"probe","service":"orders","incarnation":"3f1c...","attempt":2,...}   (asked again: two more answer)
  * {"v":1,"type":"roster","service":"orders","incarnation":"(responder)","to":"(prober)","part":0,"parts":3,
  *  "entries":[["10.0.0.5",8558,"akka://orders@10.0.0.5:25520",-4226452422189680915,"3f1c...",90000],...],...}
  * </pre>
@@ -134,6 +135,9 @@ public final class MessageCodec {
       }
       if (probe.view() != null) {
         json.put("view", probe.view());
+      }
+      if (probe.attempt() > 0) {
+        json.put("attempt", probe.attempt());
       }
     } else if (message instanceof Message.Roster roster) {
       json.put("service", roster.service());
@@ -261,6 +265,9 @@ public final class MessageCodec {
     if (message instanceof Message.Probe probe && probe.view() != null) {
       canonical.add("view").add(probe.view());
     }
+    if (message instanceof Message.Probe probe && probe.attempt() > 0) {
+      canonical.add("attempt").add(probe.attempt());
+    }
     if (watched(message)) {
       canonical.add("watched");
     }
@@ -284,15 +291,30 @@ public final class MessageCodec {
     String service = service(json);
     String incarnation = text(json, "incarnation", MAX_INCARNATION_LENGTH);
     boolean all = flag(json, "all");
+    int attempt = attempt(json, all);
     JsonNode view = json.get("view");
     if (view == null || view.isNull()) {
-      return new Message.Probe(service, incarnation, all, null);
+      return new Message.Probe(service, incarnation, all, null, attempt);
     }
     if (all || !view.isTextual() || view.textValue().length() != VIEW_DIGEST_LENGTH
         || !view.textValue().chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '-' || c == '_')) {
       throw new RejectedMessageException(INVALID_FIELD, "field 'view' is not a view digest");
     }
-    return new Message.Probe(service, incarnation, false, view.textValue());
+    return new Message.Probe(service, incarnation, false, view.textValue(), attempt);
+  }
+
+  /** A probe's optional {@code attempt}: an integer from 1 to {@link Message.Probe#MAX_ATTEMPT}, never with "all". */
+  private static int attempt(JsonNode json, boolean all) throws RejectedMessageException {
+    JsonNode attempt = json.get("attempt");
+    if (attempt == null || attempt.isNull()) {
+      return 0;
+    }
+    if (all || !attempt.isIntegralNumber() || !attempt.canConvertToInt() || attempt.intValue() < 0
+        || attempt.intValue() > Message.Probe.MAX_ATTEMPT) {
+      throw new RejectedMessageException(INVALID_FIELD, all ? "field 'attempt' on a probe of everybody"
+          : "field 'attempt' is not a number from 0 to " + Message.Probe.MAX_ATTEMPT);
+    }
+    return attempt.intValue();
   }
 
   private static boolean watched(Message message) {

@@ -58,12 +58,13 @@ final class DiscoveryProtocolTest {
 
   /**
    * Connects as the only node on the channel: hears its own announcement and probe come back; no roster comes, so
-   * after the reply window it asks everybody, hears that probe back too, and after one more window is ready.
+   * after the reply window it asks again, then everybody, hears that probe back too, and after one more window is
+   * ready.
    */
   private static long makeReady(DiscoveryProtocol protocol, long now) {
     List<Effect> out = protocol.connected(now, WALL0);
     long t = now;
-    for (int round = 0; round < 4 && !protocol.isReady(); round++) {
+    for (int round = 0; round < 8 && !protocol.isReady(); round++) {
       t += MS;
       for (Effect.Send send : sends(out)) {
         protocol.received(send.payload(), t, WALL0 + 1);
@@ -98,7 +99,7 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void aLoneNodeAsksEverybodyWhenNoRosterComesAndAnswersOneWindowAfterThat() {
+  void aLoneNodeAsksAgainThenAsksEverybodyWhenNoRosterComesAndAnswersOneWaitAfterThat() {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     List<Effect> out = protocol.connected(T0, WALL0);
     assertEquals(Optional.empty(), protocol.lookup(SERVICE, T0 + SECOND));
@@ -108,16 +109,25 @@ final class DiscoveryProtocolTest {
     // The probe took 10 ms to come back: the node waits the window and twice that after its echo.
     assertEquals(List.of(), sends(protocol.tick(T0 + 329 * MS, WALL0)));
 
-    List<Effect.Send> fallback = sends(protocol.tick(T0 + 330 * MS, WALL0));
+    // It comes first in its own (empty) view, but a formed cluster's members are quiet too: it asks once more, of
+    // the next two responders as well, and waits twice as long.
+    List<Effect.Send> again = sends(protocol.tick(T0 + 330 * MS, WALL0));
+    assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), false,
+        DiscoveryProtocol.viewDigest(List.of(protocol.self().incarnation())), 1)),
+        again.stream().map(Effect.Send::message).toList());
+    protocol.received(again.get(0).payload(), T0 + 340 * MS, WALL0);
+    assertEquals(List.of(), sends(protocol.tick(T0 + 979 * MS, WALL0)));
+
+    List<Effect.Send> fallback = sends(protocol.tick(T0 + 980 * MS, WALL0));
     assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
         fallback.stream().map(Effect.Send::message).toList());
-    protocol.received(fallback.get(0).payload(), T0 + 340 * MS, WALL0);
-    protocol.tick(T0 + 659 * MS, WALL0);
+    protocol.received(fallback.get(0).payload(), T0 + 990 * MS, WALL0);
+    protocol.tick(T0 + 1309 * MS, WALL0);
     assertFalse(protocol.isReady());
-    List<Effect> ready = protocol.tick(T0 + 660 * MS, WALL0);
+    List<Effect> ready = protocol.tick(T0 + 1310 * MS, WALL0);
 
     assertTrue(ready.contains(new Effect.ReadinessChanged(true)));
-    assertEquals(1, protocol.lookup(SERVICE, T0 + 660 * MS).orElseThrow().size());
+    assertEquals(1, protocol.lookup(SERVICE, T0 + 1310 * MS).orElseThrow().size());
   }
 
   @Test
@@ -234,17 +244,20 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol unanswered = protocol(node(8701), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     unanswered.received(new MessageCodec().encode(new Message.Announce(node(8501))), T0, WALL0);
     List<Long> probedAt = new ArrayList<>();
+    List<Integer> attempts = new ArrayList<>();
     List<Effect.Send> out = sends(unanswered.connected(T0, WALL0));
     for (long t = T0; t < T0 + 10 * SECOND; t += 10 * MS) {
       for (Effect.Send send : out) {
         if (send.message() instanceof Message.Probe probe && !probe.all()) {
           probedAt.add(t);
+          attempts.add(probe.attempt());
         }
         unanswered.received(send.payload(), t + MS, WALL0);
       }
       out = sends(unanswered.tick(t + 10 * MS, WALL0));
     }
     assertEquals(DiscoveryProtocol.PROBES_BEFORE_ASKING_EVERYBODY, probedAt.size(), probedAt::toString);
+    assertEquals(List.of(0, 1, 2, 3), attempts, "each probe states how many went unanswered before it");
     assertTrue(probedAt.get(3) - probedAt.get(2) > probedAt.get(2) - probedAt.get(1)
         && probedAt.get(2) - probedAt.get(1) > probedAt.get(1) - probedAt.get(0), "waits longer each time: " + probedAt);
   }
@@ -276,6 +289,30 @@ final class DiscoveryProtocolTest {
     member.received(onReconnect.get(0).payload(), now + SECOND + MS, WALL0 + 1000);
     member.tick(now + 2 * SECOND, WALL0 + 2000);
     assertTrue(member.isReady(), () -> member.notReadyReason(now + 2 * SECOND));
+  }
+
+  @Test
+  void aReconnectedMemberSendsNoRosterUntilANodeWaitingOutsideHadTimeToHeartbeatAgain() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s.heartbeatInterval(Duration.ofSeconds(5))
+        .probeReplyWindow(Duration.ofMillis(300)));
+    long now = makeReady(member, T0);
+    member.joined();
+    member.disconnected(now);
+    long back = now + SECOND;
+    List<Effect.Send> onReconnect = sends(member.connected(back, WALL0 + 1000));
+    member.received(onReconnect.get(0).payload(), back + MS, WALL0 + 1000);
+    member.tick(back + SECOND, WALL0 + 2000);
+    assertTrue(member.isReady(), () -> member.notReadyReason(back + SECOND));
+    MessageCodec codec = new MessageCodec();
+
+    // A waiting node announces at most 5.5 s apart (5 s and 10% jitter), and its heartbeat takes a moment to
+    // arrive: until then this member may lack one that announced while it was away.
+    long beforeTheLatestHeartbeat = back + 5_700 * MS;
+    assertEquals(List.of(), sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")),
+        beforeTheLatestHeartbeat, WALL0)));
+    List<Effect.Send> roster = sends(member.received(codec.encode(new Message.Probe(SERVICE, "p2")),
+        back + 5_900 * MS, WALL0));
+    assertEquals(1, roster.size(), roster::toString);
   }
 
   @Test
@@ -754,6 +791,28 @@ final class DiscoveryProtocolTest {
 
   // ---------------------------------------------------------------------------------------------------------------
   // Finding 10: a probe repeated in a loop
+
+  @Test
+  void aProbeAskedAgainIsAnsweredByTheFirstTwoRespondersAndByTheTwoNextInRank() {
+    MessageCodec codec = new MessageCodec();
+    for (int rank = 0; rank < 6; rank++) {
+      // A ready responder with `rank` nodes before it by host and port.
+      DiscoveryProtocol responder = protocol(node(8501 + rank), s -> s);
+      long now = makeReady(responder, T0);
+      for (int lower = 0; lower < rank; lower++) {
+        responder.received(codec.encode(new Message.Announce(node(8501 + lower), 5000)), now, WALL0);
+      }
+      for (int attempt = 0; attempt < 4; attempt++) {
+        String prober = UUID.randomUUID().toString();
+        List<Effect.Send> answer = sends(responder.received(
+            codec.encode(new Message.Probe(SERVICE, prober, false, null, attempt)), now + MS, WALL0));
+        boolean expected = rank < DiscoveryProtocol.RESPONDERS
+            || attempt > 0 && rank / DiscoveryProtocol.RESPONDERS == attempt;
+        assertEquals(expected, !answer.isEmpty(), "rank " + rank + ", attempt " + attempt + ": " + answer);
+        assertTrue(answer.stream().allMatch(a -> a.message() instanceof Message.Roster), answer::toString);
+      }
+    }
+  }
 
   @Test
   void aProbeRepeatedInALoopIsAnsweredOncePerProberAndSecond() {

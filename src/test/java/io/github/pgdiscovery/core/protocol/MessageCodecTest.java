@@ -46,6 +46,7 @@ final class MessageCodecTest {
         Arguments.of("announce, DNS host", new Message.Announce(dns)),
         Arguments.of("announce, non-ASCII service", new Message.Announce(unicodeService)),
         Arguments.of("probe", new Message.Probe("orders", "3f1c9a7e")),
+        Arguments.of("probe asked again", new Message.Probe("orders", "3f1c9a7e", false, null, 3)),
         Arguments.of("goodbye, IPv4 host", new Message.Goodbye(ORDERS_NODE)),
         Arguments.of("goodbye, IPv6 host", new Message.Goodbye(ipv6)),
         Arguments.of("goodbye, DNS host", new Message.Goodbye(dns)));
@@ -479,6 +480,42 @@ final class MessageCodecTest {
   @MethodSource("controlCharacters")
   void announceWithAControlCharacterInAFieldIsRejectedAsInvalidField(String field, String escapedValue) {
     assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith(field, quoted(escapedValue))));
+  }
+
+  @Test
+  void aProbeAskedAgainStatesItsAttemptAndAFirstOneLeavesItOut() throws Exception {
+    assertSameJson("{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\",\"attempt\":2,"
+        + "\"seq\":13,\"ts\":1763769600001}",
+        codec.encode(new Message.Probe("orders", "3f1c9a7e", false, null, 2), 13, 1763769600001L));
+    assertFalse(codec.encode(new Message.Probe("orders", "3f1c9a7e")).contains("attempt"));
+  }
+
+  @ParameterizedTest(name = "attempt = {0}")
+  @ValueSource(strings = {"-1", "1001", "\"2\"", "1.5", "2147483648"})
+  void aProbeWithAnAttemptOutOfRangeIsRejectedAsInvalidField(String attempt) {
+    String payload = "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"attempt\":"
+        + attempt + "}";
+
+    assertEquals(Reason.INVALID_FIELD, rejectionOf(payload));
+  }
+
+  @Test
+  void aProbeOfEverybodyWithAnAttemptIsRejectedAsInvalidField() {
+    String payload = "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"all\":true,"
+        + "\"attempt\":1}";
+
+    assertEquals(Reason.INVALID_FIELD, rejectionOf(payload));
+  }
+
+  @Test
+  void aSignedProbeWhoseAttemptWasAlteredFailsItsSignature() {
+    MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
+    String payload = signing.encode(new Message.Probe("orders", "p", false, null, 1), 5, 1763769600000L);
+    // Somebody on the channel tries to make other members answer a newcomer's probe.
+    String altered = payload.replace("\"attempt\":1", "\"attempt\":7");
+
+    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> signing.open(altered));
+    assertEquals(Reason.BAD_SIGNATURE, e.reason());
   }
 
   @Test
