@@ -165,6 +165,14 @@ public final class DiscoveryProtocol {
   private long lastToolkitError = Long.MIN_VALUE;
 
   private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
+  /**
+   * Probes for this node's service heard while it was not yet answering lookups, by prober: when it becomes ready
+   * it answers those it is a responder for at once. In a cold start the others wait for the first node's roster,
+   * and would otherwise hear it only at their next probe, later each time.
+   */
+  private record Pending(Message.Probe probe, long heardAt) {}
+  private final Map<String, Pending> pendingProbes = new BoundedMap<>(MAX_PENDING_PROBES, false);
+  private static final int MAX_PENDING_PROBES = 1024;
   /** Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. */
   private final Map<String, Boolean> members = new BoundedMap<>(MAX_REMEMBERED_PROBERS, false);
 
@@ -273,6 +281,7 @@ public final class DiscoveryProtocol {
       handle(message, now, wallMillis, out);
     }
     updateReadiness(out, now);
+    answerPendingProbes(out, now, wallMillis);
     return out;
   }
 
@@ -367,6 +376,7 @@ public final class DiscoveryProtocol {
     }
     expire(out, now);
     updateReadiness(out, now);
+    answerPendingProbes(out, now, wallMillis);
     return out;
   }
 
@@ -686,6 +696,10 @@ public final class DiscoveryProtocol {
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;
     }
+    if (!probe.all() && !ready) {
+      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now));
+      return;
+    }
     if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
     }
@@ -722,6 +736,24 @@ public final class DiscoveryProtocol {
     for (int i = 0; i < parts.size(); i++) {
       send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), i,
           parts.size(), parts.get(i)), wallMillis);
+    }
+  }
+
+  /**
+   * Once ready, answers the probes heard while not, those of the last expiry only (an older prober has asked again
+   * or is gone), by the same rules as a probe heard now.
+   */
+  private void answerPendingProbes(List<Effect> out, long now, long wallMillis) {
+    if (!ready || pendingProbes.isEmpty()) {
+      return;
+    }
+    List<Pending> pending = new ArrayList<>(pendingProbes.values());
+    pendingProbes.clear();
+    for (Pending probe : pending) {
+      if (now - probe.heardAt() <= timing.expireAfter().toNanos()
+          && !peers.retired(probe.probe().senderIncarnation())) {
+        reply(probe.probe(), now, wallMillis, out);
+      }
     }
   }
 

@@ -150,6 +150,11 @@ public final class PeerTable {
     return List.copyOf(services);
   }
 
+  /** Whether {@code incarnation} said goodbye or was removed from the cluster. */
+  public boolean retired(String incarnation) {
+    return retired.containsKey(incarnation);
+  }
+
   public boolean keeps(String service) {
     return services.contains(service);
   }

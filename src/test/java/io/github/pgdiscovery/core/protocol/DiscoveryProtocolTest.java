@@ -815,6 +815,32 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
+  void aProbeHeardBeforeThisNodeAnswersLookupsIsAnsweredAsSoonAsItDoes() {
+    // The first node of a cold start: the others' probes arrive while it still waits for answers itself.
+    DiscoveryProtocol first = protocol(node(8501), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    for (Effect.Send send : sends(first.connected(T0, WALL0))) {
+      first.received(send.payload(), T0 + MS, WALL0);
+    }
+    String prober = UUID.randomUUID().toString();
+    String toProber = DiscoveryProtocol.replyChannel("disc", prober);
+    assertEquals(List.of(), sends(first.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
+        T0 + 2 * MS, WALL0)), "not answering lookups yet: no roster");
+
+    List<Effect.Send> answers = new ArrayList<>();
+    for (long t = T0 + 10 * MS; t < T0 + 5 * SECOND && !first.isReady(); t += 10 * MS) {
+      for (Effect.Send send : sends(first.tick(t, WALL0))) {
+        answers.add(send);
+        answers.addAll(sends(first.received(send.payload(), t + MS, WALL0)));
+      }
+    }
+
+    assertTrue(first.isReady(), () -> first.notReadyReason(T0 + 5 * SECOND));
+    List<Effect.Send> toIt = answers.stream().filter(a -> a.channel().equals(toProber)).toList();
+    assertEquals(1, toIt.size(), answers::toString);
+    assertTrue(toIt.get(0).message() instanceof Message.Roster roster && roster.to().equals(prober), toIt::toString);
+  }
+
+  @Test
   void aProbeRepeatedInALoopIsAnsweredOncePerProberAndSecond() {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
