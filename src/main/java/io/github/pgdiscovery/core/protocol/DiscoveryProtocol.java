@@ -78,10 +78,11 @@ public final class DiscoveryProtocol {
    */
   public static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
   /**
-   * The same for a node that comes first among the nodes it knows: an empty channel, the first node of a cold start,
-   * or a newcomer to a formed cluster, whose members are quiet. It cannot tell them apart, so it asks once more, of
-   * the next two responders as well, before asking everybody: in a formed cluster whose first responders crashed or
-   * are slow, that costs two rosters instead of an announcement from every member.
+   * The same for a node that knows no other node: an empty channel, or a newcomer to a formed cluster, whose members
+   * are quiet. It cannot tell them apart, so it asks once more, of the next two responders as well, before asking
+   * everybody: in a formed cluster whose first responders crashed or are slow, that costs two rosters instead of an
+   * announcement from every member. A node that knows others and comes first among them (a cold start) asks
+   * everybody after one.
    */
   public static final int PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY = 2;
   /**
@@ -348,8 +349,7 @@ public final class DiscoveryProtocol {
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
           && noRosterComing(now, echo)) {
-        if (unansweredProbes >= (firstInOwnView(now) ? PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY
-            : PROBES_BEFORE_ASKING_EVERYBODY)) {
+        if (unansweredProbes >= probesBeforeAskingEverybody(now)) {
           // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
           fallbackProbed = true;
           askEverybody(out, now, wallMillis);
@@ -802,9 +802,18 @@ public final class DiscoveryProtocol {
     return rosterParts.isEmpty() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
   }
 
-  /** Whether this node comes first, by host and port, among the contact points of its service it knows. */
-  private boolean firstInOwnView(long now) {
-    return peers.contactPoints(self.service(), self, now).get(0).incarnation().equals(self.incarnation());
+  /**
+   * How many of its probes go unanswered before this node asks everybody. One, if it comes first, by host and port,
+   * among the contact points of its service it knows, and knows some: a cold start, where nobody else will be ready
+   * before it. {@value #PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY} if it knows none: an empty channel, or a formed
+   * cluster, whose members are quiet. Otherwise {@value #PROBES_BEFORE_ASKING_EVERYBODY}.
+   */
+  private int probesBeforeAskingEverybody(long now) {
+    List<Announcement> known = peers.contactPoints(self.service(), self, now);
+    if (!known.get(0).incarnation().equals(self.incarnation())) {
+      return PROBES_BEFORE_ASKING_EVERYBODY;
+    }
+    return known.size() > 1 ? 1 : PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY;
   }
 
   /**

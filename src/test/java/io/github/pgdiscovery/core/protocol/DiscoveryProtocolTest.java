@@ -131,6 +131,21 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
+  void aNodeFirstAmongTheNodesItHeardAsksEverybodyAfterItsFirstUnansweredProbe() {
+    // A cold start: the others announced after it listened, and none of them answers lookups before it does.
+    DiscoveryProtocol first = protocol(node(8501), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    for (Effect.Send send : sends(first.connected(T0, WALL0))) {
+      first.received(send.payload(), T0 + 10 * MS, WALL0);
+    }
+    first.received(new MessageCodec().encode(new Message.Announce(node(8502), 5000)), T0 + 20 * MS, WALL0);
+
+    List<Effect.Send> fallback = sends(first.tick(T0 + 330 * MS, WALL0));
+
+    assertEquals(List.of(new Message.Probe(SERVICE, first.self().incarnation(), true)),
+        fallback.stream().map(Effect.Send::message).toList());
+  }
+
+  @Test
   void onASlowServerANewcomerWaitsForAnswersAsLongAgainAsItsProbeTookToComeBack() {
     DiscoveryProtocol protocol = protocol(node(8560), s -> s.probeReplyWindow(Duration.ofMillis(300))
         .timings(Duration.ofSeconds(30), Duration.ofSeconds(90)));
