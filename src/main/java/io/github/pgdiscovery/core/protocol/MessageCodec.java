@@ -303,7 +303,7 @@ public final class MessageCodec {
     return new Message.Probe(service, incarnation, false, view.textValue(), attempt);
   }
 
-  /** A probe's optional {@code attempt}: an integer from 1 to {@link Message.Probe#MAX_ATTEMPT}, never with "all". */
+  /** A probe's optional {@code attempt}: an integer from 0 to {@link Message.Probe#MAX_ATTEMPT}, never with "all". */
   private static int attempt(JsonNode json, boolean all) throws RejectedMessageException {
     JsonNode attempt = json.get("attempt");
     if (attempt == null || attempt.isNull()) {
