@@ -70,7 +70,7 @@ public final class DiscoveryProtocol {
   public static final int RESPONDERS = 2;
   /**
    * Probes a node sends for its own service without a roster coming back before it asks everybody, unless it comes
-   * first among the nodes it knows (see {@link #probesBeforeAskingEverybody}). In a cold start nobody is ready to
+   * first among the nodes it knows (see {@code probesBeforeAskingEverybody}). In a cold start nobody is ready to
    * send rosters, so the first node by host and port asks everybody and is answered by all, and the others are
    * answered by its roster when they ask again; asking everybody at once, all of them would be answered by all, N x N
    * notifications. The same count bounds the watched re-probe and the catch-up: each asks the next responders
