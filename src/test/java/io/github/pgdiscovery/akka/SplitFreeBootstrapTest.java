@@ -185,10 +185,14 @@ final class SplitFreeBootstrapTest {
             systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
         long settled = 0;
         try {
+          // The leader each node reports comes from its own copy of the cluster state, which events update one at a
+          // time: a node has been seen to list all five members Up while it still named the leader of the moment
+          // before the lowest address became Up. So the trial waits for the views to agree, not just to fill.
           Poll.until(
               FORMATION_DEADLINE,
-              "every node sees all " + NODES + " nodes Up, or two nodes are Up in clusters that share no member",
-              () -> allSeeEveryoneUp(systems, everyone) || splitEvident(systems),
+              "every node sees all " + NODES + " nodes Up and the same leader, or two nodes are Up in clusters that"
+                  + " share no member",
+              () -> (allSeeEveryoneUp(systems, everyone) && leaders(systems).size() == 1) || splitEvident(systems),
               () -> views(systems));
           settled = System.nanoTime();
         } catch (AssertionError e) {
