@@ -4,14 +4,17 @@ import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
  * One node: a {@link DiscoveryProtocol} and what DiscoveryEngine does around it, on the simulation's virtual time.
- * Connect (LISTEN on {@link DiscoveryProtocol#channels()} first, then {@code connected}); carry out effects, one
- * statement after the other on the one connection; feed what arrives to {@code received} and tick right after;
+ * Connect (LISTEN on {@link DiscoveryProtocol#channels()} first, then {@code connected}); carry out effects, the
+ * messages of one step (a tick, or the answers to everything one read brought) together in one statement and one
+ * commit, statements one after the other on the one connection; feed what arrives to {@code received} and tick
+ * right after;
  * tick at {@code nextDeadline}; check a connection that heard nothing for {@code connection-check-interval} with a
  * round trip that fails after {@code connect-timeout}; reconnect with the engine's backoff (exponential from
  * reconnect-min-backoff, ±20%) after a failure.
@@ -55,8 +58,6 @@ public final class SimulatedNode {
   private long startedAt = -1;
   private long readyAt = -1;
   private long connectedSince = -1;
-  private boolean resident;
-  private boolean observer = true;
   private String excluded;
 
   SimulatedNode(Simulation sim, int index, Announcement self, DiscoverySettings settings,
@@ -151,21 +152,6 @@ public final class SimulatedNode {
 
   public SimulatedNode exclude(String why) {
     this.excluded = why;
-    return this;
-  }
-
-  /** A resident of a large simulation: its broadcasts reach only the observers (see {@link Simulation}). */
-  public boolean resident() {
-    return resident;
-  }
-
-  public boolean observer() {
-    return observer;
-  }
-
-  public SimulatedNode role(boolean resident, boolean observer) {
-    this.resident = resident;
-    this.observer = observer;
     return this;
   }
 
@@ -345,11 +331,14 @@ public final class SimulatedNode {
     if (connection != c || !c.established || c.stalled || c.blocked || !live()) {
       return;
     }
+    // What the protocol answers to one read goes out together, in one transaction, as the engine sends it.
+    List<Effect> answers = new ArrayList<>();
     for (String payload : payloads) {
-      handle(c, protocol.received(payload, now(), wall()));
-      if (connection != c || c.blocked) {
-        return;
-      }
+      answers.addAll(protocol.received(payload, now(), wall()));
+    }
+    handle(c, answers);
+    if (connection != c || c.blocked) {
+      return;
     }
     c.lastHeard = sim.loop().now();
     tick(c);
@@ -406,20 +395,27 @@ public final class SimulatedNode {
 
   private int spins;
 
+  /** The effects in order, but the messages all together, sent last in one transaction, as the engine does. */
   private void handle(Connection c, List<Effect> effects) {
+    List<Effect.Send> sends = new ArrayList<>();
     for (Effect effect : effects) {
       if (effect instanceof Effect.Send send) {
-        send(c, send);
+        sends.add(send);
       } else if (effect instanceof Effect.ReadinessChanged change) {
         readiness(change.ready());
       } else {
         sim.effect(this, effect);
       }
     }
+    send(c, sends);
   }
 
-  private void send(Connection c, Effect.Send send) {
-    sim.sent(this, send);
+  /** One statement, one commit: its notifications enter the queue together, and a listener hears all or none. */
+  private void send(Connection c, List<Effect.Send> sends) {
+    if (sends.isEmpty()) {
+      return;
+    }
+    sends.forEach(send -> sim.sent(this, send));
     if (c == null || connection != c || c.blocked) {
       return;
     }
@@ -435,7 +431,9 @@ public final class SimulatedNode {
     SimulatedPostgres.Backend backend = c.backend;
     sim.loop().at(at, () -> {
       sim.inFlight(-1);
-      sim.db().notify(backend, send.channel(), send.payload());
+      for (Effect.Send send : sends) {
+        sim.db().notify(backend, send.channel(), send.payload());
+      }
     });
   }
 

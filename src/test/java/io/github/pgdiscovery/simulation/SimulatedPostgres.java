@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.function.BiPredicate;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * One PostgreSQL database's LISTEN/NOTIFY, as src/backend/commands/async.c implements it and as measured on this
@@ -122,8 +122,7 @@ public final class SimulatedPostgres {
   private final Map<String, Set<Backend>> byChannel = new HashMap<>();
   private final Set<Backend> backends = new LinkedHashSet<>();
   private final List<Consumer<Notification>> taps = new ArrayList<>();
-  private BiPredicate<Object, Object> audience = (sender, receiver) -> true;
-  private java.util.function.Predicate<String> alwaysDelivered = channel -> true;
+  private Predicate<Object> reads = client -> true;
   private boolean countWakeUps = true;
   private long pendingReads;
   private boolean up = true;
@@ -176,14 +175,12 @@ public final class SimulatedPostgres {
   }
 
   /**
-   * Which clients' notifications are handed to which listening clients' backends, for large simulations that
-   * deliver broadcasts to a sample of nodes only. Wake-ups are counted for every listener regardless: the filter
-   * saves the simulation work, not the database. Notifications on a channel {@code exceptOn} accepts (a node's own
-   * reply channel, which has that one listener) are delivered regardless. Everybody to everybody unless set.
+   * Which clients read what they are handed: a client that does not (a passive member of a large simulation) is
+   * still signalled and its wake-ups counted, but nothing is queued for it, which saves the simulation work, not
+   * the database. Every client reads unless set.
    */
-  public void audience(BiPredicate<Object, Object> senderToReceiver, java.util.function.Predicate<String> exceptOn) {
-    this.alwaysDelivered = exceptOn;
-    this.audience = senderToReceiver;
+  public void readers(Predicate<Object> reads) {
+    this.reads = reads;
   }
 
   /** Off while a large simulation sets its residents up, so that a loop over every listener per commit is saved. */
@@ -251,8 +248,7 @@ public final class SimulatedPostgres {
         counters.wakeUps++;
       }
     }
-    if (forIt != null && (alwaysDelivered.test(forIt.channel()) || audience.test(forIt.sender().client,
-        backend.client))) {
+    if (forIt != null && reads.test(backend.client)) {
       backend.inbox.add(forIt.payload());
       if (!backend.readScheduled) {
         backend.readScheduled = true;

@@ -3,6 +3,8 @@ package io.github.pgdiscovery.simulation;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,6 +119,7 @@ public final class Simulation {
   private final SplittableRandom random;
   private final SimulatedPostgres db;
   private final List<SimulatedNode> nodes = new ArrayList<>();
+  private final List<PassiveMember> passives = new ArrayList<>();
   private final List<String> violations = new ArrayList<>();
   private final Map<String, Long> sentByType = new TreeMap<>();
   private final Map<Effect.Level, Long> notices = new LinkedHashMap<>();
@@ -133,17 +136,8 @@ public final class Simulation {
     this.settings = config.settings.apply(
         DiscoverySettings.builder("jdbc:postgresql://simulated/db").channel("sim_discovery")).build();
     this.db = new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
-    // A message on a node's reply channel has that one listener: always delivered, sampled or not.
-    db.audience(Simulation::delivers, channel -> !channel.equals(settings.channel()));
-  }
-
-  /**
-   * Whether what {@code sender} notifies is handed to {@code receiver}: always, unless the sender is a resident of
-   * a sampled simulation ({@link SimulatedNode#role}) and the receiver not an observer. Wake-ups count regardless.
-   */
-  static boolean delivers(Object sender, Object receiver) {
-    return sender == receiver || !(sender instanceof SimulatedNode s) || !s.resident()
-        || !(receiver instanceof SimulatedNode r) || r.observer();
+    // A passive member reads nothing; wake-ups are counted for it all the same.
+    db.readers(client -> !(client instanceof PassiveMember));
   }
 
   public static Simulation of(long seed) {
@@ -235,6 +229,61 @@ public final class Simulation {
 
   public List<SimulatedNode> live() {
     return nodes.stream().filter(SimulatedNode::live).toList();
+  }
+
+  /**
+   * A member of the cluster reduced to what it costs the database while others join: a backend listening on the
+   * channel, so that every commit wakes it, that announced once that its cluster watches it, is Up for every joined
+   * node, and reads nothing. It stands in for a real member where N real ones do not fit in memory (each holds
+   * every other: N² table entries, about 70 GB at N = 10,000). It changes no count of a join as long as the real
+   * members include the responders: a member that does not answer the probe sends nothing when a node joins, it
+   * only adds the newcomer ({@code SimulationTest} checks the counts against real members at N = 200).
+   */
+  public static final class PassiveMember {
+    private final Announcement self;
+
+    private PassiveMember(Announcement self) {
+      this.self = self;
+    }
+
+    public Announcement self() {
+      return self;
+    }
+  }
+
+  /**
+   * Adds {@code n} passive members of {@code service}, on hosts 10.9.x.y, after every real node's host (10.0.x.y)
+   * in the responders' order; each connects, listens and announces now, and the joined nodes hear it Up once that
+   * announcement has reached them.
+   */
+  public List<PassiveMember> addPassiveMembers(String service, int n) {
+    if (passives.size() + n > 62_500) {
+      throw new IllegalArgumentException("at most 62,500 passive members");
+    }
+    MessageCodec codec = new MessageCodec(settings.security().sharedSecret());
+    List<PassiveMember> added = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      int i = passives.size();
+      SplittableRandom memberRandom = random.split();
+      String host = "10.9." + (i / 250) + "." + (i % 250 + 1);
+      PassiveMember member = new PassiveMember(new Announcement(service, host, 8558,
+          "akka://" + service + "@" + host + ":25520", memberRandom.nextLong(),
+          new UUID(memberRandom.nextLong(), memberRandom.nextLong()).toString()));
+      SimulatedPostgres.Backend backend = db.connect(member, payloads -> { }, () -> { });
+      db.listen(backend, settings.channel());
+      db.notify(backend, settings.channel(),
+          codec.encode(new Message.Announce(member.self(), 0, true), 1, WALL0 + loop.now() / MILLISECOND));
+      passives.add(member);
+      added.add(member);
+    }
+    loop.after(config.commitMax + config.wakeMax + config.deliveryMax + MILLISECOND, () -> {
+      for (SimulatedNode node : nodes) {
+        if (node.live() && node.hasJoined() && !node.hasBeenRemoved() && node.self().service().equals(service)) {
+          added.forEach(member -> node.memberUp(member.self().address(), member.self().uid()));
+        }
+      }
+    });
+    return added;
   }
 
   // ------------------------------------------------------------------------------------------------ faults
@@ -446,7 +495,6 @@ public final class Simulation {
     for (SimulatedNode other : nodes) {
       if (other != node && other.self().service().equals(node.self().service()) && other.announcing()
           && other.excluded() == null && other.connected() && !other.stalled()
-          && delivers(node, other) && delivers(other, node) // else sampling keeps the probe or reply away
           // Its announcement surely committed before this node's LISTEN: the view must hold it (one that commits
           // after is heard directly, maybe a moment after readiness).
           && other.connectedSince() >= 0
@@ -474,6 +522,11 @@ public final class Simulation {
           member.memberUp(node.self().address(), node.self().uid());
           node.memberUp(member.self().address(), member.self().uid());
         });
+      }
+    }
+    for (PassiveMember member : passives) {
+      if (member.self().service().equals(node.self().service())) {
+        loop.after(MILLISECOND, () -> node.memberUp(member.self().address(), member.self().uid()));
       }
     }
   }

@@ -111,6 +111,38 @@ final class SimulationTest {
     assertTrue(wakeUps[1] < wakeUps[0], "seed 13: PostgreSQL 19 wakes fewer: " + wakeUps[0] + " vs " + wakeUps[1]);
   }
 
+  @Test
+  void passiveMembersStandInForRealOnesWithoutChangingWhatAJoinCosts() {
+    int n = 200;
+    int real = 50;
+    Simulation.Counts[] joins = new Simulation.Counts[2];
+    for (int passive : new int[] {0, n - 1 - real}) {
+      Simulation sim = simulation("join of the " + n + "th node, " + passive + " of the residents passive", 14,
+          c -> c.joinAfterReady(Duration.ofSeconds(1)));
+      sim.startMany(SERVICE, n - 1 - passive, Duration.ofMillis(400));
+      assertConverges(sim, Duration.ofSeconds(10));
+      sim.run(Duration.ofSeconds(8)); // joined, and silent since
+      sim.addPassiveMembers(SERVICE, passive);
+      sim.run(Duration.ofSeconds(1));
+      Simulation.Counts before = sim.counts();
+      SimulatedNode joiner = sim.start(SERVICE);
+      assertTrue(sim.runUntil(() -> joiner.isReady() && sim.quiet(), Duration.ofSeconds(2)),
+          seed(sim) + "the joiner is ready");
+      assertNoViolations(sim);
+      assertEquals(n, joiner.lookup().orElseThrow().size(), seed(sim) + "the joiner lists every resident");
+      joins[passive == 0 ? 0 : 1] = sim.counts().minus(before);
+    }
+    assertEquals(joins[0].sentByType(), joins[1].sentByType(), "seed 14: the same messages, real or passive: "
+        + joins[0] + " vs " + joins[1]);
+    assertEquals(joins[0].notifications(), joins[1].notifications(), "seed 14: " + joins[0] + " vs " + joins[1]);
+    // The same commits wake the same n listeners; only which signals coalesce is left to chance.
+    long listeners = n;
+    for (Simulation.Counts join : joins) {
+      assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
+          "seed 14: every commit wakes every listener, real or passive: " + join);
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------ faults
 
   @Test

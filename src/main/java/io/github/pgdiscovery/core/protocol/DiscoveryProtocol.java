@@ -111,9 +111,18 @@ public final class DiscoveryProtocol {
   private final Map<String, Set<Integer>> rosterParts = new HashMap<>();
   /** One responder's whole view of this node's service is in: lookups need not wait any longer. */
   private boolean rosterComplete;
-  /** No roster came within the reply window, so this node asked everybody (see {@link Message.Probe#all()}). */
+  /**
+   * No roster came within the reply window, so this node asked everybody (see {@link Message.Probe#all()}), or it
+   * heard another node of its service ask everybody: either way it waits out the answers.
+   */
   private boolean fallbackProbed;
   private Long fallbackEchoAt;
+  /**
+   * How many messages this node had received when it heard that probe of everybody: a probe it heard before was
+   * committed before it, so its sender, listening since before its own probe, hears the probe of everybody and
+   * every answer too, and needs no roster (see {@link #answerPendingProbes}).
+   */
+  private long fallbackHeardAfter = -1;
   /** Probes for this node's own service sent on this connection that no roster answered so far. */
   private int unansweredProbes;
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
@@ -171,7 +180,7 @@ public final class DiscoveryProtocol {
    * it answers those it is a responder for at once. In a cold start the others wait for the first node's roster,
    * and would otherwise hear it only at their next probe, later each time.
    */
-  private record Pending(Message.Probe probe, long heardAt) {}
+  private record Pending(Message.Probe probe, long heardAt, long heardAfter) {}
   private final Map<String, Pending> pendingProbes = new BoundedMap<>(MAX_PENDING_PROBES, false);
   private static final int MAX_PENDING_PROBES = 1024;
   /** Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. */
@@ -232,6 +241,7 @@ public final class DiscoveryProtocol {
     rosterComplete = false;
     fallbackProbed = false;
     fallbackEchoAt = null;
+    fallbackHeardAfter = -1;
     unansweredProbes = 1;
     reprobedAt = now;
     reprobeAnswered = true;
@@ -311,6 +321,7 @@ public final class DiscoveryProtocol {
         rosterComplete = false;
         fallbackProbed = false;
         fallbackEchoAt = null;
+        fallbackHeardAfter = -1;
         probesToSend.add(self.service());
       }
       if (catchUpArmed) {
@@ -662,7 +673,7 @@ public final class DiscoveryProtocol {
           ownProbeSentAt = null;
         }
         if (mode == Mode.PROBE_AND_REPLY && probe.all()) {
-          fallbackEchoAt = fallbackEchoAt == null ? now : fallbackEchoAt;
+          waitOutProbeOfEverybody(now);
         } else if (mode == Mode.PROBE_AND_REPLY) {
           probeEchoAt.putIfAbsent(probe.service(), now);
           selfCheckReported |= probe.service().equals(self.service());
@@ -671,6 +682,13 @@ public final class DiscoveryProtocol {
           }
         }
         return;
+      }
+      if (mode == Mode.PROBE_AND_REPLY && probe.all() && probe.service().equals(self.service()) && !ready
+          && !echoOfAnnouncement) {
+        // Everybody answers it on the channel, where this node hears the answers too: it serves this node as well
+        // as a probe of everybody of its own would (it committed after this node's LISTEN, or it would be unheard).
+        fallbackProbed = true;
+        waitOutProbeOfEverybody(now);
       }
       reply(probe, now, wallMillis, out);
     } else if (message instanceof Message.Roster roster) {
@@ -697,23 +715,29 @@ public final class DiscoveryProtocol {
       return;
     }
     if (!probe.all() && !ready) {
-      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now));
+      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, received));
       return;
     }
     if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
     }
-    Long last = repliedTo.get(probe.senderIncarnation());
+    // Kept apart: a roster to the prober, moments ago, must not hold back the answer to its probe of everybody,
+    // which the other nodes waiting for a view take as theirs too.
+    String prober = (probe.all() ? "all:" : "") + probe.senderIncarnation();
+    Long last = repliedTo.get(prober);
     if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
       repliesSuppressed++;
       return;
     }
-    repliedTo.put(probe.senderIncarnation(), now);
-    String to = replyChannel(settings.channel(), probe.senderIncarnation());
+    repliedTo.put(prober, now);
     if (probe.all()) {
-      send(out, to, announcement(), wallMillis);
+      // On the channel, not to the prober alone: every other node waiting for a view hears the answers as well, so
+      // a probe of everybody in a cold start replaces the rosters each of them would otherwise need. The commit
+      // wakes every listening backend either way (PostgreSQL 14 to 18).
+      send(out, settings.channel(), announcement(), wallMillis);
       return;
     }
+    String to = replyChannel(settings.channel(), probe.senderIncarnation());
     if (probe.view() != null && probe.view().equals(viewDigest(self.service(), now)) && vouchesForItsWatched(now)) {
       // The prober knows what this node knows: say so in one empty roster rather than repeat the whole view.
       send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1,
@@ -741,7 +765,8 @@ public final class DiscoveryProtocol {
 
   /**
    * Once ready, answers the probes heard while not, those of the last expiry only (an older prober has asked again
-   * or is gone), by the same rules as a probe heard now.
+   * or is gone), by the same rules as a probe heard now; except those heard before the probe of everybody this node
+   * waited out: their senders heard that probe and its answers too.
    */
   private void answerPendingProbes(List<Effect> out, long now, long wallMillis) {
     if (!ready || pendingProbes.isEmpty()) {
@@ -750,10 +775,18 @@ public final class DiscoveryProtocol {
     List<Pending> pending = new ArrayList<>(pendingProbes.values());
     pendingProbes.clear();
     for (Pending probe : pending) {
-      if (now - probe.heardAt() <= timing.expireAfter().toNanos()
+      if (now - probe.heardAt() <= timing.expireAfter().toNanos() && probe.heardAfter() >= fallbackHeardAfter
           && !peers.retired(probe.probe().senderIncarnation())) {
         reply(probe.probe(), now, wallMillis, out);
       }
+    }
+  }
+
+  /** The first probe of everybody heard on this connection, this node's own or another's, is the one waited out. */
+  private void waitOutProbeOfEverybody(long now) {
+    if (fallbackEchoAt == null) {
+      fallbackEchoAt = now;
+      fallbackHeardAfter = received;
     }
   }
 
@@ -841,23 +874,11 @@ public final class DiscoveryProtocol {
     }
     // Once there are members (peers that said their cluster watches them), only members answer: a node that has
     // not joined cannot vouch for them, as only the cluster knows when one leaves.
-    List<PeerTable.Live> others = new ArrayList<>();
-    boolean membersKnown = silent();
-    for (PeerTable.Live live : peers.live(self.service(), now)) {
-      if (!live.node().incarnation().equals(prober)) {
-        others.add(live);
-        membersKnown |= live.watched();
-      }
-    }
+    boolean membersKnown = silent() || peers.anyWatched(self.service(), prober, now);
     if (membersKnown && !silent()) {
       return false;
     }
-    int rank = 0;
-    for (PeerTable.Live live : others) {
-      if ((!membersKnown || live.watched()) && PeerTable.ORDER.compare(live.node(), self) < 0) {
-        rank++;
-      }
-    }
+    int rank = peers.rank(self, prober, membersKnown, now);
     return rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt;
   }
 
@@ -1097,9 +1118,16 @@ public final class DiscoveryProtocol {
     probesToSend.clear();
   }
 
-  /** A probe that every node answers, not only the responders: the fallback when no roster comes. */
+  /**
+   * A probe that every node answers, not only the responders: the fallback when no roster comes. This node's own
+   * announcement goes with it, in the same commit: other nodes waiting for a view take the answers to it as theirs
+   * (see {@link #handle}), and this node answers nobody's probe of everybody but it hears them all.
+   */
   private void askEverybody(List<Effect> out, long now, long wallMillis) {
     ownProbeSentAt = now;
+    if (announcing) {
+      send(out, settings.channel(), announcement(), wallMillis);
+    }
     send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
   }
 

@@ -364,6 +364,34 @@ public final class PeerTable {
     return result;
   }
 
+  /**
+   * How many live contact points of {@code self}'s service, {@code except} (an incarnation) left out, come before
+   * {@code self} by {@link #ORDER}: all of them, or only those their cluster watches. One pass, nothing built: every
+   * node ranks itself for every probe it hears, so at hundreds of nodes a sorted view per probe adds up.
+   */
+  public int rank(Announcement self, String except, boolean watchedOnly, long now) {
+    int rank = 0;
+    for (Entry entry : entries.values()) {
+      if (entry.node.service().equals(self.service()) && live(entry, now)
+          && (!watchedOnly || entry.watched && !entry.expired(now))
+          && !entry.node.incarnation().equals(except) && ORDER.compare(entry.node, self) < 0) {
+        rank++;
+      }
+    }
+    return rank;
+  }
+
+  /** Whether the cluster watches any live contact point of {@code service}, {@code except} left out. */
+  public boolean anyWatched(String service, String except, long now) {
+    for (Entry entry : entries.values()) {
+      if (entry.watched && !entry.expired(now) && entry.node.service().equals(service)
+          && !entry.node.incarnation().equals(except)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean live(Entry entry, long now) {
     return !entry.expired(now) || (entry.clash != null && !entry.clashExpired(now));
   }

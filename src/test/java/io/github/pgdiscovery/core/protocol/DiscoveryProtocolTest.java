@@ -119,9 +119,12 @@ final class DiscoveryProtocolTest {
     assertEquals(List.of(), sends(protocol.tick(T0 + 979 * MS, WALL0)));
 
     List<Effect.Send> fallback = sends(protocol.tick(T0 + 980 * MS, WALL0));
-    assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
-        fallback.stream().map(Effect.Send::message).toList());
-    protocol.received(fallback.get(0).payload(), T0 + 990 * MS, WALL0);
+    assertEquals(List.of(new Message.Announce(protocol.self(), 5000),
+        new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
+        fallback.stream().map(Effect.Send::message).toList(), "its announcement goes with it, for others to hear");
+    for (Effect.Send send : fallback) {
+      protocol.received(send.payload(), T0 + 990 * MS, WALL0);
+    }
     protocol.tick(T0 + 1309 * MS, WALL0);
     assertFalse(protocol.isReady());
     List<Effect> ready = protocol.tick(T0 + 1310 * MS, WALL0);
@@ -141,7 +144,8 @@ final class DiscoveryProtocolTest {
 
     List<Effect.Send> fallback = sends(first.tick(T0 + 330 * MS, WALL0));
 
-    assertEquals(List.of(new Message.Probe(SERVICE, first.self().incarnation(), true)),
+    assertEquals(List.of(new Message.Announce(first.self(), 5000),
+        new Message.Probe(SERVICE, first.self().incarnation(), true)),
         fallback.stream().map(Effect.Send::message).toList());
   }
 
@@ -830,29 +834,65 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void aProbeHeardBeforeThisNodeAnswersLookupsIsAnsweredAsSoonAsItDoes() {
+  void aProbeHeardBeforeThisNodeAnswersLookupsIsAnsweredAsSoonAsItDoesUnlessItCameBeforeItsProbeOfEverybody() {
     // The first node of a cold start: the others' probes arrive while it still waits for answers itself.
     DiscoveryProtocol first = protocol(node(8501), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     for (Effect.Send send : sends(first.connected(T0, WALL0))) {
       first.received(send.payload(), T0 + MS, WALL0);
     }
-    String prober = UUID.randomUUID().toString();
-    String toProber = DiscoveryProtocol.replyChannel("disc", prober);
-    assertEquals(List.of(), sends(first.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
-        T0 + 2 * MS, WALL0)), "not answering lookups yet: no roster");
+    MessageCodec codec = new MessageCodec();
+    String early = UUID.randomUUID().toString();
+    String late = UUID.randomUUID().toString();
+    assertEquals(List.of(), sends(first.received(codec.encode(new Message.Probe(SERVICE, early)), T0 + 2 * MS,
+        WALL0)), "not answering lookups yet: no roster");
 
     List<Effect.Send> answers = new ArrayList<>();
     for (long t = T0 + 10 * MS; t < T0 + 5 * SECOND && !first.isReady(); t += 10 * MS) {
       for (Effect.Send send : sends(first.tick(t, WALL0))) {
         answers.add(send);
         answers.addAll(sends(first.received(send.payload(), t + MS, WALL0)));
+        if (send.message() instanceof Message.Probe probe && probe.all()) {
+          // A node that connected after the probe of everybody committed: it hears neither it nor its answers.
+          answers.addAll(sends(first.received(codec.encode(new Message.Probe(SERVICE, late)), t + 2 * MS, WALL0)));
+        }
       }
     }
 
     assertTrue(first.isReady(), () -> first.notReadyReason(T0 + 5 * SECOND));
-    List<Effect.Send> toIt = answers.stream().filter(a -> a.channel().equals(toProber)).toList();
-    assertEquals(1, toIt.size(), answers::toString);
-    assertTrue(toIt.get(0).message() instanceof Message.Roster roster && roster.to().equals(prober), toIt::toString);
+    List<Effect.Send> toLate = answers.stream()
+        .filter(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", late))).toList();
+    assertEquals(1, toLate.size(), answers::toString);
+    assertTrue(toLate.get(0).message() instanceof Message.Roster roster && roster.to().equals(late), toLate::toString);
+    assertTrue(answers.stream().noneMatch(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", early))),
+        () -> "the early prober heard the probe of everybody and its answers: no roster for it; " + answers);
+  }
+
+  @Test
+  void aNodeThatHearsAnotherAskEverybodyIsReadyOnceTheAnswersHadTimeWithoutARosterOrAProbeOfItsOwn() {
+    DiscoveryProtocol waiting = protocol(node(8502), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    for (Effect.Send send : sends(waiting.connected(T0, WALL0))) {
+      waiting.received(send.payload(), T0, WALL0);
+    }
+    MessageCodec codec = new MessageCodec();
+    Announcement asker = node(8501);
+    Announcement other = node(8503);
+    long heard = T0 + 100 * MS;
+    // The asker's announcement goes with its probe, in one commit; then every other node answers on the channel.
+    waiting.received(codec.encode(new Message.Announce(asker, 5000)), heard, WALL0);
+    waiting.received(codec.encode(new Message.Probe(SERVICE, asker.incarnation(), true)), heard, WALL0);
+    waiting.received(codec.encode(new Message.Announce(other, 5000)), heard + 2 * MS, WALL0);
+
+    List<Effect.Send> sent = new ArrayList<>();
+    long readyAt = -1;
+    for (long t = heard + 10 * MS; t < heard + 2 * SECOND && readyAt < 0; t += 10 * MS) {
+      sent.addAll(sends(waiting.tick(t, WALL0)));
+      readyAt = waiting.isReady() ? t : -1;
+    }
+
+    assertTrue(readyAt >= heard + Duration.ofMillis(300).toNanos(), "not before the answers had time: " + readyAt);
+    assertTrue(readyAt < heard + SECOND, "ready at the same time as the asker, without asking itself: " + sent);
+    assertEquals(List.of(), sent, "no probe of its own, of everybody or again");
+    assertEquals(3, waiting.lookup(SERVICE, readyAt).orElseThrow().size());
   }
 
   @Test
@@ -883,6 +923,20 @@ final class DiscoveryProtocolTest {
 
     assertEquals(1, reply.size());
     assertEquals(DiscoveryProtocol.replyChannel("disc", "p1"), reply.get(0).channel());
+  }
+
+  @Test
+  void aProbeOfEverybodyIsAnsweredWithAnAnnouncementOnTheChannelForEveryWaitingNodeToHear() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s);
+    long now = makeReady(member, T0);
+
+    List<Effect.Send> reply = sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, "p1", true)),
+        now, WALL0));
+
+    assertEquals(1, reply.size());
+    assertEquals("disc", reply.get(0).channel());
+    assertTrue(reply.get(0).message() instanceof Message.Announce announce
+        && announce.node().equals(member.self()), reply::toString);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

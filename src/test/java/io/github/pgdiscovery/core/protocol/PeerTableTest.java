@@ -44,6 +44,29 @@ final class PeerTableTest {
     assertFalse(table.heard(peer, T0 + 5 * SECOND));
   }
 
+  @Test
+  void rankCountsTheLiveContactPointsBeforeANodeLeavingOutTheProberOtherServicesTheExpiredAndTheUnwatched() {
+    Announcement self = node("orders", "10.0.0.5", 8558, "self");
+    Announcement first = node("orders", "10.0.0.1", 8558, "a1");
+    Announcement prober = node("orders", "10.0.0.2", 8558, "prober");
+    Announcement expired = node("orders", "10.0.0.3", 8558, "gone");
+    Announcement watched = node("orders", "10.0.0.4", 8558, "w1");
+    Announcement after = node("orders", "10.0.0.6", 8558, "late");
+    table.admit(expired, T0);
+    long now = T0 + EXPIRE_AFTER + SECOND;
+    for (Announcement node : List.of(first, prober, watched, after, node("billing", "10.0.0.0", 8558, "b1"))) {
+      table.admit(node, now - SECOND);
+    }
+    table.table.watched(watched, true);
+
+    assertEquals(3, table.table.rank(self, "nobody", false, now), "first, prober and watched come before");
+    assertEquals(2, table.table.rank(self, prober.incarnation(), false, now), "the prober is left out");
+    assertEquals(1, table.table.rank(self, prober.incarnation(), true, now), "only the watched one counts");
+    assertTrue(table.table.anyWatched("orders", prober.incarnation(), now));
+    assertFalse(table.table.anyWatched("orders", watched.incarnation(), now), "the watched one is the prober");
+    assertFalse(table.table.anyWatched("billing", "nobody", now));
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Vouched for by a roster
 
