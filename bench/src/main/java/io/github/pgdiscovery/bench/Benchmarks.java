@@ -22,9 +22,14 @@ public final class Benchmarks {
   private static final String USAGE = String.join("\n",
       "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
           + " [--postgres-version 14..18]",
-      "                    [--convergence-sizes 10,50,200,500] [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
+      "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500] [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
       "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
       "                                                      rows, 0 for off (the default)",
+      "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
+      "                    [--cost-one-rate yes|no]           also measure every participant announcing every 5 s",
+      "                                                      throughout (default yes; at N = 500 it saturates 2 cores)",
+      "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000,10000]",
+      "                    [--simulation-mirror-sizes 50,200,500]   none for an empty list",
       "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
       "  --only    run only these benchmarks (default: all five)",
       "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
@@ -48,7 +53,7 @@ public final class Benchmarks {
       if (options.only().contains("formation")) {
         section(md, "Formation: launch to all Up, postgres vs config discovery",
             FormationBenchmark.run(db.url(), db.user(), db.password(), options.nodeClasspath(),
-                options.smoke() ? new int[] {2} : new int[] {3, 10}, options.smoke() ? 1 : 5));
+                options.smoke() ? new int[] {2} : options.formationSizes(), options.smoke() ? 1 : 5));
       }
       if (options.only().contains("convergence")) {
         ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
@@ -67,9 +72,11 @@ public final class Benchmarks {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(md, "Database cost in steady state",
             options.smoke()
-                ? cost.run(new int[] {5}, Duration.ofSeconds(1), List.of(Duration.ZERO, Duration.ofSeconds(2)), Duration.ofSeconds(3))
-                : cost.run(options.costSizes(), Duration.ofSeconds(5),
+                ? cost.run(new int[] {5}, true, Duration.ofSeconds(1), List.of(Duration.ZERO, Duration.ofSeconds(2)),
+                    List.of(Duration.ofSeconds(1)), Duration.ofSeconds(3))
+                : cost.run(options.costSizes(), options.costOneRate(), Duration.ofSeconds(5),
                     Arrays.stream(options.costJoinedSeconds()).mapToObj(Duration::ofSeconds).toList(),
+                    Arrays.stream(options.costConnectionChecks()).mapToObj(Duration::ofSeconds).toList(),
                     Duration.ofSeconds(60)));
       }
       if (options.only().contains("simulation")) {
@@ -77,8 +84,8 @@ public final class Benchmarks {
             options.smoke()
                 ? new SimulationBenchmark().run(new int[] {10}, 1, Duration.ofSeconds(60), new int[] {10},
                     Duration.ofSeconds(60), new int[] {10})
-                : new SimulationBenchmark().run(new int[] {10, 100, 1000, 10_000}, 5, Duration.ofSeconds(120),
-                    new int[] {50, 200, 500}, Duration.ofSeconds(60), new int[] {100, 1000, 3000}));
+                : new SimulationBenchmark().run(options.simulationSizes(), 5, Duration.ofSeconds(120),
+                    options.simulationMirrorSizes(), Duration.ofSeconds(60), options.simulationColdStartSizes()));
       }
     }
     md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
@@ -126,18 +133,26 @@ public final class Benchmarks {
   }
 
   record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
-      int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds, int[] coldStartSizes) {
+      int[] formationSizes, int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds,
+      int[] costConnectionChecks, boolean costOneRate, int[] coldStartSizes, int[] simulationSizes,
+      int[] simulationColdStartSizes, int[] simulationMirrorSizes) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
       Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "coldstart", "cost", "simulation"));
       Path output = null;
       String nodeClasspath = null;
+      int[] formationSizes = {3, 10};
       int[] convergenceSizes = {10, 50, 200, 500};
       int[] costSizes = {200, 500};
       // 0: joined heartbeats off (the default), then a joined interval for comparison.
       int[] costJoinedSeconds = {0, 30};
       int[] coldStartSizes = {200, 500};
+      boolean costOneRate = true;
+      int[] costConnectionChecks = {5};
+      int[] simulationSizes = {10, 100, 1000, 10_000};
+      int[] simulationColdStartSizes = {100, 1000, 3000};
+      int[] simulationMirrorSizes = {50, 200, 500};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;
@@ -156,19 +171,30 @@ public final class Benchmarks {
             }
             output = Path.of(args[++i]);
           }
-          case "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats", "--cold-start-sizes" -> {
-            if (i + 1 >= args.length || !args[i + 1].matches("\\d+(,\\d+)*")) {
+          case "--cost-one-rate" -> {
+            if (i + 1 >= args.length || !args[i + 1].matches("yes|no")) {
               return null;
             }
-            int[] sizes = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
-            if (args[i].equals("--cost-sizes")) {
-              costSizes = sizes;
-            } else if (args[i].equals("--cost-joined-heartbeats")) {
-              costJoinedSeconds = sizes;
-            } else if (args[i].equals("--cold-start-sizes")) {
-              coldStartSizes = sizes;
-            } else {
-              convergenceSizes = sizes;
+            costOneRate = args[++i].equals("yes");
+          }
+          case "--formation-sizes", "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats", "--cost-connection-checks",
+              "--cold-start-sizes",
+              "--simulation-sizes", "--simulation-cold-start-sizes", "--simulation-mirror-sizes" -> {
+            if (i + 1 >= args.length || !args[i + 1].matches("none|\\d+(,\\d+)*")) {
+              return null;
+            }
+            int[] sizes = args[i + 1].equals("none") ? new int[0]
+                : Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+            switch (args[i]) {
+              case "--formation-sizes" -> formationSizes = sizes;
+              case "--cost-sizes" -> costSizes = sizes;
+              case "--cost-joined-heartbeats" -> costJoinedSeconds = sizes;
+              case "--cost-connection-checks" -> costConnectionChecks = sizes;
+              case "--cold-start-sizes" -> coldStartSizes = sizes;
+              case "--simulation-sizes" -> simulationSizes = sizes;
+              case "--simulation-cold-start-sizes" -> simulationColdStartSizes = sizes;
+              case "--simulation-mirror-sizes" -> simulationMirrorSizes = sizes;
+              default -> convergenceSizes = sizes;
             }
             i++;
           }
@@ -194,8 +220,9 @@ public final class Benchmarks {
         }
       }
       return new Options(smoke, only, output, nodeClasspath,
-          command.toString().replace(" --node-classpath", ""), convergenceSizes, costSizes,
-          costJoinedSeconds, coldStartSizes);
+          command.toString().replace(" --node-classpath", ""), formationSizes, convergenceSizes, costSizes,
+          costJoinedSeconds, costConnectionChecks, costOneRate, coldStartSizes, simulationSizes, simulationColdStartSizes,
+          simulationMirrorSizes);
     }
   }
 }

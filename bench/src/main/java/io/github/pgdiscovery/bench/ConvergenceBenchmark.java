@@ -38,8 +38,15 @@ final class ConvergenceBenchmark {
     }
   }
 
-  /** N participants started at once: until every one is ready and lists all N. */
-  record ColdStart(int participants, double seconds, long notifications, int complete, String failure) {}
+  /**
+   * N participants started at once: until every one is ready and lists all N ({@code seconds}); {@code joined},
+   * when the last of them had joined the modelled cluster ({@code NaN} if not all did).
+   */
+  record ColdStart(int participants, double seconds, double joinedSeconds, double startSeconds, long notifications,
+      int complete, int members, String failure) {}
+
+  /** How often the modelled cluster admits the participants that can join: about Akka's gossip interval. */
+  private static final Duration CLUSTER_ROUND = Duration.ofMillis(200);
 
   /** Results of one (N, mode) cell. */
   record Cell(int participants, String mode, List<Join> joins, double residentsStartSeconds, String failure) {}
@@ -195,18 +202,29 @@ final class ConvergenceBenchmark {
       rows.add(coldStart(n, deadline));
     }
     StringBuilder md = new StringBuilder("Engine only, all participants in one JVM, each with its own connection, ")
-        .append("started at the same moment (one thread starting them in a loop, not in batches), none joining ")
-        .append("a cluster; heartbeats every ").append(heartbeat.toMillis() / 1000.0).append(" s. *All know all*: ")
-        .append("from the first start until every participant answers lookups and has listed every other one. ")
-        .append("*Notifications*: sent by all of them until then. Target: 500 within 30 s.\n\n")
-        .append("| N | all know all | notifications | per participant | complete |\n|---:|---:|---:|---:|---:|\n");
+        .append("started at the same moment (one thread starting them in a loop, not in batches); heartbeats every ")
+        .append(heartbeat.toMillis() / 1000.0).append(" s, silent once joined (the default). The participants ")
+        .append("join a modelled cluster as Cluster Bootstrap would have them: the one with the lowest address ")
+        .append("forms it once it answers lookups, any other joins once it answers lookups and has heard a member; ")
+        .append("every ").append(CLUSTER_ROUND.toMillis()).append(" ms (about Akka's gossip interval) the cluster ")
+        .append("admits those that can join, and tells each newcomer MemberUp of every member and every member ")
+        .append("MemberUp of the newcomers, as gossip would. *All know all*: from the first start until every ")
+        .append("participant answers lookups and has listed every other one. *All joined*: until the last one ")
+        .append("joined. *Started*: how long the loop starting the engines took. *Notifications*: sent by all of ")
+        .append("them until all knew all. Target: 500 within 30 s.\n\n")
+        .append("| N | all know all | all joined | started | notifications | per participant | complete | members |\n")
+        .append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (ColdStart row : rows) {
       md.append("| ").append(row.participants()).append(" | ")
           .append(row.failure() != null ? "not within " + deadline.toSeconds() + " s"
               : String.format("%.1f s", row.seconds()))
+          .append(" | ").append(Double.isNaN(row.joinedSeconds()) ? "not within " + deadline.toSeconds() + " s"
+              : String.format("%.1f s", row.joinedSeconds()))
+          .append(" | ").append(String.format("%.1f s", row.startSeconds()))
           .append(" | ").append(row.notifications()).append(" | ")
           .append(String.format("%.1f", (double) row.notifications() / row.participants())).append(" | ")
-          .append(row.complete()).append(" of ").append(row.participants()).append(" |\n");
+          .append(row.complete()).append(" of ").append(row.participants()).append(" | ")
+          .append(row.members()).append(" |\n");
     }
     return md.toString();
   }
@@ -233,6 +251,7 @@ final class ConvergenceBenchmark {
     List<DiscoveryEngine> engines = new ArrayList<>();
     List<Set<String>> seen = new ArrayList<>();
     long started = System.nanoTime();
+    ModelledCluster cluster = new ModelledCluster();
     try {
       for (int i = 0; i < n; i++) {
         Set<String> peers = ConcurrentHashMap.newKeySet();
@@ -244,23 +263,121 @@ final class ConvergenceBenchmark {
           }
         }, Mode.PROBE_AND_REPLY);
         engines.add(engine);
+        cluster.add(engine, peers);
         engine.start();
       }
-      log.info("cold start of {}: all engines started after {} s", n, (System.nanoTime() - started) / 1e9);
+      double startSeconds = (System.nanoTime() - started) / 1e9;
+      log.info("cold start of {}: all engines started after {} s", n, startSeconds);
       long end = started + deadline.toNanos();
       // Counted at least once: on a loaded machine starting the engines can take longer than the deadline itself.
       int complete = complete(engines, seen);
-      while (complete < n && System.nanoTime() < end) {
+      double seconds = Double.NaN;
+      long notifications = 0;
+      while (true) {
+        if (complete == n && Double.isNaN(seconds)) {
+          seconds = (System.nanoTime() - started) / 1e9;
+          notifications = sent(engines);
+        }
+        if ((complete == n && cluster.size() == n) || System.nanoTime() >= end) {
+          break;
+        }
         Thread.sleep(20);
         complete = complete(engines, seen);
       }
-      double seconds = (System.nanoTime() - started) / 1e9;
-      long notifications = sent(engines);
-      log.info("cold start of {}: {} complete after {} s, {} notifications", n, complete, seconds, notifications);
-      return new ColdStart(n, seconds, notifications, complete, complete == n ? null : "incomplete");
+      if (Double.isNaN(seconds)) {
+        seconds = (System.nanoTime() - started) / 1e9;
+        notifications = sent(engines);
+      }
+      log.info("cold start of {}: {} complete after {} s, {} notifications; {} joined", n, complete, seconds,
+          notifications, cluster.size());
+      return new ColdStart(n, seconds, cluster.joinedSeconds(started), startSeconds, notifications, complete,
+          cluster.size(), complete == n ? null : "incomplete");
     } finally {
+      cluster.close();
       engines.forEach(DiscoveryEngine::shutdown);
       engines.forEach(DiscoveryEngine::close);
+    }
+  }
+
+  /**
+   * What Cluster Bootstrap and the cluster do with discovery's answers, reduced to what discovery sees of it: the
+   * participant added first (the lowest address) forms the cluster once it answers lookups; any other joins once it
+   * answers lookups and has heard a member. Every {@link #CLUSTER_ROUND} its own thread admits those that can
+   * join, tells each newcomer that it joined and MemberUp of every member, and every member MemberUp of it.
+   */
+  private static final class ModelledCluster implements AutoCloseable {
+
+    private final List<DiscoveryEngine> participants = new CopyOnWriteArrayList<>();
+    private final List<Set<String>> heard = new CopyOnWriteArrayList<>();
+    /** Incarnations of the members; written by the cluster's thread only. */
+    private final Set<String> members = ConcurrentHashMap.newKeySet();
+    private final List<DiscoveryEngine> memberEngines = new ArrayList<>(); // the cluster's thread only
+    private final AtomicLong lastJoinNanos = new AtomicLong();
+    private final Thread thread = new Thread(this::run, "bench-modelled-cluster");
+    private volatile boolean closed;
+
+    ModelledCluster() {
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void add(DiscoveryEngine engine, Set<String> heardBy) {
+      heard.add(heardBy);
+      participants.add(engine);
+    }
+
+    int size() {
+      return members.size();
+    }
+
+    /** Seconds from {@code started} until the last participant joined; NaN while not all have. */
+    double joinedSeconds(long started) {
+      return !participants.isEmpty() && members.size() == participants.size()
+          ? (lastJoinNanos.get() - started) / 1e9 : Double.NaN;
+    }
+
+    private void run() {
+      while (!closed) {
+        try {
+          Thread.sleep(CLUSTER_ROUND.toMillis());
+        } catch (InterruptedException e) {
+          return;
+        }
+        admit();
+      }
+    }
+
+    private void admit() {
+      List<DiscoveryEngine> newcomers = new ArrayList<>();
+      for (int i = 0; i < participants.size(); i++) {
+        DiscoveryEngine engine = participants.get(i);
+        if (members.contains(engine.self().incarnation()) || !engine.isReady()) {
+          continue;
+        }
+        boolean canJoin = memberEngines.isEmpty() ? i == 0 : heard.get(i).stream().anyMatch(members::contains);
+        if (canJoin) {
+          newcomers.add(engine);
+        }
+      }
+      for (DiscoveryEngine newcomer : newcomers) {
+        newcomer.joined();
+        for (DiscoveryEngine member : memberEngines) {
+          newcomer.memberUp(member.self().address(), member.self().uid());
+          member.memberUp(newcomer.self().address(), newcomer.self().uid());
+        }
+        memberEngines.add(newcomer);
+        members.add(newcomer.self().incarnation());
+      }
+      if (!newcomers.isEmpty()) {
+        lastJoinNanos.set(System.nanoTime());
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      closed = true;
+      thread.interrupt();
+      thread.join(10_000);
     }
   }
 

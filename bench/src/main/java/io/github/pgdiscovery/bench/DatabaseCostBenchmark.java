@@ -24,8 +24,9 @@ final class DatabaseCostBenchmark {
   private static final String APPLICATION_NAME = DiscoverySettings.Naming.NEUTRAL.applicationName();
 
   /** One steady-state measurement. */
-  record Row(int participants, Duration heartbeat, Duration joinedHeartbeat, double connectionsPerParticipant,
-      double notifiesPerSecond, double commitsPerSecond, double cpuPercentOfOneCore, int smallestTable) {
+  record Row(int participants, Duration heartbeat, Duration joinedHeartbeat, Duration connectionCheck,
+      double connectionsPerParticipant, double notifiesPerSecond, double commitsPerSecond,
+      double cpuPercentOfOneCore, int smallestTable) {
 
     /** What the steady state should send: every participant announces once per (joined) interval. */
     double expectedNotifiesPerSecond() {
@@ -40,21 +41,45 @@ final class DatabaseCostBenchmark {
   }
 
   /**
-   * For each size: every participant announcing at {@code heartbeat} throughout (the protocol before joined nodes
-   * slowed down), then participants that have joined announcing at each of {@code joinedHeartbeats}.
+   * First the server with no participant at all (what an idle server costs by itself); then for each size: if
+   * {@code oneRate}, every participant announcing at {@code heartbeat} throughout (the protocol before joined nodes
+   * slowed down), then participants that have joined announcing at each of {@code joinedHeartbeats}, each with
+   * every one of {@code connectionChecks}.
    */
-  String run(int[] sizes, Duration heartbeat, List<Duration> joinedHeartbeats, Duration window) throws Exception {
+  String run(int[] sizes, boolean oneRate, Duration heartbeat, List<Duration> joinedHeartbeats,
+      List<Duration> connectionChecks, Duration window) throws Exception {
     List<Row> rows = new ArrayList<>();
+    rows.add(idle(window));
     for (int n : sizes) {
-      rows.add(measure(n, heartbeat, heartbeat, window));
+      if (oneRate) {
+        rows.add(measure(n, heartbeat, heartbeat, connectionChecks.get(0), window));
+      }
       for (Duration joined : joinedHeartbeats) {
-        rows.add(measure(n, heartbeat, joined, window));
+        for (Duration check : connectionChecks) {
+          rows.add(measure(n, heartbeat, joined, check, window));
+        }
       }
     }
     return markdown(rows, window);
   }
 
-  Row measure(int n, Duration heartbeat, Duration joinedHeartbeat, Duration window) throws Exception {
+  /** The server's own CPU with nobody connected but the benchmark: the floor under every other row. */
+  private Row idle(Duration window) throws Exception {
+    long commitsBefore = commits();
+    OptionalLong cpuBefore = db.serverCpuTicks();
+    long started = System.nanoTime();
+    Thread.sleep(window.toMillis());
+    double seconds = (System.nanoTime() - started) / 1e9;
+    OptionalLong cpuAfter = db.serverCpuTicks();
+    long commitsAfter = commits();
+    Row row = new Row(0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, 0, (commitsAfter - commitsBefore) / seconds,
+        cpuPercent(cpuBefore, cpuAfter, seconds), 0);
+    log.info("{}", row);
+    return row;
+  }
+
+  Row measure(int n, Duration heartbeat, Duration joinedHeartbeat, Duration connectionCheck, Duration window)
+      throws Exception {
     String channel = "bench_cost_" + n + "_" + joinedHeartbeat.toSeconds() + "_" + Long.toHexString(System.nanoTime());
     // Heartbeat-only: the steady state is the same as with probing (probes go out only on connect), and hundreds
     // of participants probing at start-up swamp a small machine for minutes (see the convergence section).
@@ -63,7 +88,7 @@ final class DatabaseCostBenchmark {
         .timings(heartbeat, heartbeat.multipliedBy(3))
         .joinedHeartbeatInterval(joinedHeartbeat)
         // Hundreds of connections opening at once on a small machine: allow them time.
-        .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(Duration.ofSeconds(5))
+        .connectTimeout(Duration.ofSeconds(15)).connectionCheckInterval(connectionCheck)
         .build();
     // Joined heartbeats off is the library's own protocol (rosters, silence once joined); with a joined interval,
     // the steady state is that of heartbeats only.
@@ -104,16 +129,21 @@ final class DatabaseCostBenchmark {
       // Nobody dropped a peer that announces less often: every table still holds everybody else.
       int smallestTable = engines.stream().mapToInt(engine -> engine.status().peers().size()).min().orElse(0);
 
-      double cpu = cpuBefore.isPresent() && cpuAfter.isPresent()
-          ? (cpuAfter.getAsLong() - cpuBefore.getAsLong()) / 100.0 / seconds * 100 : Double.NaN;
-      Row row = new Row(n, heartbeat, joinedHeartbeat, (double) connections / n, (sentAfter - sentBefore) / seconds,
-          (commitsAfter - commitsBefore) / seconds, cpu, smallestTable);
+      Row row = new Row(n, heartbeat, joinedHeartbeat, connectionCheck, (double) connections / n,
+          (sentAfter - sentBefore) / seconds, (commitsAfter - commitsBefore) / seconds,
+          cpuPercent(cpuBefore, cpuAfter, seconds), smallestTable);
       log.info("{}", row);
       return row;
     } finally {
       engines.forEach(DiscoveryEngine::shutdown);
       engines.forEach(DiscoveryEngine::close);
     }
+  }
+
+  /** Clock ticks (1/100 s) to a share of one core. */
+  private static double cpuPercent(OptionalLong before, OptionalLong after, double seconds) {
+    return before.isPresent() && after.isPresent()
+        ? (after.getAsLong() - before.getAsLong()) / 100.0 / seconds * 100 : Double.NaN;
   }
 
   /** Backends report to pg_stat_database shortly after their transactions: good enough over a long window. */
@@ -149,26 +179,38 @@ final class DatabaseCostBenchmark {
         .append("`pg_stat_database.xact_commit` (every `pg_notify` runs in its own transaction, and each listening ")
         .append("backend reads notifications in one of its own); CPU time of the postmaster and all its children ")
         .append("from /proc, as a share of one core; *smallest table* is the fewest peers any participant listed at ")
-        .append("the end (N - 1 means nobody dropped anybody). Target: 1 connection per participant, at most ")
-        .append("N / heartbeat-interval notifications a second, CPU under 10% of one core at N = 500.\n\n");
-    md.append("| N | announcing | connections per participant | notifications/s (expected) | commits/s "
-        + "| PostgreSQL CPU, % of one core | smallest table |\n");
-    md.append("|---:|---|---:|---:|---:|---:|---:|\n");
+        .append("the end (N - 1 means nobody dropped anybody); *connection check*: `connection-check-interval`, ")
+        .append("the round trip each connection makes when it has sent nothing for that long (it wakes nobody). ")
+        .append("The first row is the server with nobody connected but the benchmark's own session: the floor under ")
+        .append("the others. Target: 1 connection per participant, no notifications once joined, CPU under 2% of ")
+        .append("one core at N = 500.\n\n");
+    md.append("| N | announcing | connection check | connections per participant | notifications/s (expected) "
+        + "| commits/s | PostgreSQL CPU, % of one core | smallest table |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (Row row : rows) {
+      if (row.participants() == 0) {
+        md.append("| 0 | nobody connected (idle server) | | | | ")
+            .append(String.format("%.1f", row.commitsPerSecond())).append(" | ").append(cpu(row)).append(" | |\n");
+        continue;
+      }
       String announcing = row.joinedHeartbeat().isZero()
           ? "every " + seconds(row.heartbeat()) + ", then silent once joined (off, the default)"
           : row.joinedHeartbeat().equals(row.heartbeat())
           ? "one rate, every " + seconds(row.heartbeat())
           : "joined slower, every " + seconds(row.heartbeat()) + " then " + seconds(row.joinedHeartbeat());
       md.append("| ").append(row.participants()).append(" | ").append(announcing).append(" | ")
+          .append(seconds(row.connectionCheck())).append(" | ")
           .append(String.format("%.2f", row.connectionsPerParticipant())).append(" | ")
           .append(String.format("%.1f (%.1f)", row.notifiesPerSecond(), row.expectedNotifiesPerSecond()))
-          .append(" | ").append(String.format("%.1f", row.commitsPerSecond())).append(" | ")
-          .append(Double.isNaN(row.cpuPercentOfOneCore()) ? "n/a (external server)"
-              : String.format("%.1f", row.cpuPercentOfOneCore()))
+          .append(" | ").append(String.format("%.1f", row.commitsPerSecond())).append(" | ").append(cpu(row))
           .append(" | ").append(row.smallestTable()).append(" |\n");
     }
     return md.toString();
+  }
+
+  private static String cpu(Row row) {
+    return Double.isNaN(row.cpuPercentOfOneCore()) ? "n/a (external server)"
+        : String.format("%.1f", row.cpuPercentOfOneCore());
   }
 
   private static String seconds(Duration duration) {
