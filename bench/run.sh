@@ -35,6 +35,7 @@ rm -rf "$root/sample/target/lib" "$root/bench/target/lib"
 "$root/mvnw" -q -B -f "$root/bench/pom.xml" package -DskipTests ${postgres[@]+"${postgres[@]}"}
 
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$java" -Dbench.root="$root" -cp "$root/bench/target/lib/*:$root/bench/target/akka-discovery-postgres-bench.jar" \
+# BENCH_JAVA_OPTS, e.g. -Xmx16g for the simulation's larger cold starts (N² table entries, about 0.7 GB per 10^6).
+exec "$java" ${BENCH_JAVA_OPTS:-} -Dbench.root="$root" -cp "$root/bench/target/lib/*:$root/bench/target/akka-discovery-postgres-bench.jar" \
   io.github.pgdiscovery.bench.Benchmarks \
   --node-classpath "$root/sample/target/lib/*:$root/sample/target/akka-discovery-postgres-sample.jar" ${args[@]+"${args[@]}"}
