@@ -26,6 +26,8 @@ public final class Benchmarks {
       "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
       "                                                      rows, 0 for off (the default)",
       "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
+      "                    [--convergence-heartbeat-only yes|no]   also the heartbeat-only comparison (default yes;",
+      "                                                      at N = 500 it saturates 2 cores)",
       "                    [--cost-one-rate yes|no]           also measure every participant announcing every 5 s",
       "                                                      throughout (default yes; at N = 500 it saturates 2 cores)",
       "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000,10000]",
@@ -60,7 +62,8 @@ public final class Benchmarks {
         section(md, "Convergence: a new participant and everybody else",
             options.smoke()
                 ? convergence.run(new int[] {5}, 3, 2)
-                : convergence.run(options.convergenceSizes(), 30, 10));
+                : convergence.run(options.convergenceSizes(), 30,
+                    options.convergenceHeartbeatOnly() ? 10 : 0));
       }
       if (options.only().contains("coldstart")) {
         ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
@@ -134,8 +137,8 @@ public final class Benchmarks {
 
   record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
       int[] formationSizes, int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds,
-      int[] costConnectionChecks, boolean costOneRate, int[] coldStartSizes, int[] simulationSizes,
-      int[] simulationColdStartSizes, int[] simulationMirrorSizes) {
+      boolean convergenceHeartbeatOnly, int[] costConnectionChecks, boolean costOneRate, int[] coldStartSizes,
+      int[] simulationSizes, int[] simulationColdStartSizes, int[] simulationMirrorSizes) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
@@ -149,6 +152,7 @@ public final class Benchmarks {
       int[] costJoinedSeconds = {0, 30};
       int[] coldStartSizes = {200, 500};
       boolean costOneRate = true;
+      boolean convergenceHeartbeatOnly = true;
       int[] costConnectionChecks = {5};
       int[] simulationSizes = {10, 100, 1000, 10_000};
       int[] simulationColdStartSizes = {100, 1000, 3000};
@@ -171,11 +175,17 @@ public final class Benchmarks {
             }
             output = Path.of(args[++i]);
           }
-          case "--cost-one-rate" -> {
+          case "--cost-one-rate", "--convergence-heartbeat-only" -> {
             if (i + 1 >= args.length || !args[i + 1].matches("yes|no")) {
               return null;
             }
-            costOneRate = args[++i].equals("yes");
+            boolean yes = args[i + 1].equals("yes");
+            if (args[i].equals("--cost-one-rate")) {
+              costOneRate = yes;
+            } else {
+              convergenceHeartbeatOnly = yes;
+            }
+            i++;
           }
           case "--formation-sizes", "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats", "--cost-connection-checks",
               "--cold-start-sizes",
@@ -221,8 +231,8 @@ public final class Benchmarks {
       }
       return new Options(smoke, only, output, nodeClasspath,
           command.toString().replace(" --node-classpath", ""), formationSizes, convergenceSizes, costSizes,
-          costJoinedSeconds, costConnectionChecks, costOneRate, coldStartSizes, simulationSizes, simulationColdStartSizes,
-          simulationMirrorSizes);
+          costJoinedSeconds, convergenceHeartbeatOnly, costConnectionChecks, costOneRate, coldStartSizes,
+          simulationSizes, simulationColdStartSizes, simulationMirrorSizes);
     }
   }
 }

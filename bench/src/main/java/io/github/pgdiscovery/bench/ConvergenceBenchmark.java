@@ -59,12 +59,15 @@ final class ConvergenceBenchmark {
     this.heartbeat = heartbeat;
   }
 
+  /** Each size with this library's protocol, and with heartbeats only if {@code heartbeatJoiners} is above 0. */
   String run(int[] sizes, int probeJoiners, int heartbeatJoiners) throws Exception {
     List<Cell> cells = new ArrayList<>();
     for (int n : sizes) {
       cells.add(measureOrReport(n, "probe + reply (this library)", probeJoiners, Mode.PROBE_AND_REPLY, true));
-      cells.add(measureOrReport(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners, Mode.HEARTBEAT_ONLY,
-          false));
+      if (heartbeatJoiners > 0) {
+        cells.add(measureOrReport(n, "heartbeat only (libcluster_postgres)", heartbeatJoiners,
+            Mode.HEARTBEAT_ONLY, false));
+      }
     }
     return markdown(cells);
   }
