@@ -183,8 +183,12 @@ public final class DiscoveryProtocol {
   private record Pending(Message.Probe probe, long heardAt, long heardAfter) {}
   private final Map<String, Pending> pendingProbes = new BoundedMap<>(MAX_PENDING_PROBES, false);
   private static final int MAX_PENDING_PROBES = 1024;
-  /** Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. */
-  private final Map<String, Boolean> members = new BoundedMap<>(MAX_REMEMBERED_PROBERS, false);
+  /**
+   * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. Only the
+   * cluster adds to it, so it is bounded for memory's sake only, by twice the contact points kept per service: a
+   * member forgotten here would no longer be vouched for in rosters.
+   */
+  private final Map<String, Boolean> members;
 
   // Counters.
   private long sent;
@@ -207,6 +211,8 @@ public final class DiscoveryProtocol {
     this.replayGuard = codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
     this.peers = new PeerTable(settings.security().maxPeersPerService(), DiscoverySettings.Security.MAX_SERVICES);
     this.replyChannel = replyChannel(settings.channel(), self.incarnation());
+    this.members = new BoundedMap<>(Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()),
+        false);
     peers.keep(self.service());
     for (Reason reason : Reason.values()) {
       rejected.put(reason, 0L);
@@ -750,8 +756,8 @@ public final class DiscoveryProtocol {
         // Only the cluster vouches for a watched peer: a responder that is not told of it by its cluster passes on
         // how long it would still keep it, so that waiting nodes cannot keep one another's stale entries alive.
         boolean vouched = live.watched() && isMember(live.node());
-        entries.add(new Message.Roster.Entry(live.node(),
-            vouched ? Message.Roster.Entry.WATCHED : ceilMillis(live.remainingNanos())));
+        entries.add(new Message.Roster.Entry(live.node(), vouched ? Message.Roster.Entry.WATCHED
+            : Math.min(ceilMillis(live.remainingNanos()), MessageCodec.MAX_TTL_MILLIS)));
       }
     }
     entries.add(new Message.Roster.Entry(self, silent() ? Message.Roster.Entry.WATCHED

@@ -73,6 +73,8 @@ public final class MessageCodec {
 
   /** The longest heartbeat interval an announcement may state: one hour. */
   public static final long MAX_INTERVAL_MILLIS = 3_600_000;
+  /** The longest remaining expiry a roster entry may pass on: three of the longest intervals. */
+  public static final long MAX_TTL_MILLIS = 3 * MAX_INTERVAL_MILLIS;
 
   private static final int SIGNATURE_LENGTH = 43; // 32 bytes, base64url without padding
   private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
@@ -412,7 +414,7 @@ public final class MessageCodec {
       if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535
           || !uid.isIntegralNumber() || !uid.canConvertToLong()
           || !ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 0
-          || ttl.longValue() > 3 * MAX_INTERVAL_MILLIS) {
+          || ttl.longValue() > MAX_TTL_MILLIS) {
         throw new RejectedMessageException(INVALID_FIELD, "a roster entry's port, uid or ttl is out of range");
       }
       Announcement node = new Announcement(service, host, port.intValue(),

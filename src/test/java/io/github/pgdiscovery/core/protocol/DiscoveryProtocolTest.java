@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -923,6 +924,35 @@ final class DiscoveryProtocolTest {
 
     assertEquals(1, reply.size());
     assertEquals(DiscoveryProtocol.replyChannel("disc", "p1"), reply.get(0).channel());
+  }
+
+  @Test
+  void aMemberOfAClusterOfMoreThanFourThousandVouchesForEveryMemberInRostersItsPeersCanRead() {
+    int n = 4200;
+    DiscoveryProtocol member = protocol(node(8558), s -> s.maxPeersPerService(2 * n));
+    long now = makeReady(member, T0);
+    member.memberUp(member.self().address(), member.self().uid());
+    MessageCodec codec = new MessageCodec();
+    for (int i = 0; i < n; i++) {
+      String host = "10.1." + (i / 250) + "." + (i % 250 + 1);
+      Announcement other = new Announcement(SERVICE, host, 8558, "akka://orders@" + host + ":25520", i + 1,
+          UUID.randomUUID().toString());
+      member.received(codec.encode(Message.Announce.watched(other)), now, WALL0);
+      member.memberUp(other.address(), other.uid());
+    }
+
+    List<Effect.Send> roster = sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")), now + MS,
+        WALL0));
+
+    int entries = 0;
+    for (Effect.Send part : roster) {
+      // Decoded as the prober would: a part it cannot read would leave its view incomplete.
+      Message.Roster decoded = assertDoesNotThrow(() -> (Message.Roster) codec.decode(part.payload()));
+      assertTrue(decoded.entries().stream().filter(e -> !e.node().equals(member.self()))
+          .allMatch(Message.Roster.Entry::watched), "every member vouched for by its cluster");
+      entries += decoded.entries().size();
+    }
+    assertEquals(n + 1, entries);
   }
 
   @Test
