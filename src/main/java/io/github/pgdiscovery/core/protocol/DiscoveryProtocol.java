@@ -180,8 +180,14 @@ public final class DiscoveryProtocol {
    * it answers those it is a responder for at once. In a cold start the others wait for the first node's roster,
    * and would otherwise hear it only at their next probe, later each time.
    */
-  private record Pending(Message.Probe probe, long heardAt, long heardAfter) {}
+  private record Pending(Message.Probe probe, long heardAt, long since) {}
   private final Map<String, Pending> pendingProbes = new BoundedMap<>(MAX_PENDING_PROBES, false);
+  /**
+   * Probers whose first probe on their connection this node heard before the probe of everybody it waited out:
+   * they hear that probe and its answers too, so their probes asked again on the same connection (attempt above 0)
+   * get no roster. A first attempt (a new connection) takes a prober off.
+   */
+  private final Map<String, Boolean> coveredProbers = new BoundedMap<>(MAX_PENDING_PROBES, false);
   private static final int MAX_PENDING_PROBES = 1024;
   /**
    * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. Only the
@@ -248,6 +254,7 @@ public final class DiscoveryProtocol {
     fallbackProbed = false;
     fallbackEchoAt = null;
     fallbackHeardAfter = -1;
+    coveredProbers.clear();
     unansweredProbes = 1;
     reprobedAt = now;
     reprobeAnswered = true;
@@ -721,8 +728,18 @@ public final class DiscoveryProtocol {
       return;
     }
     if (!probe.all() && !ready) {
-      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, received));
+      // A probe asked again keeps when the prober's first one was heard: that tells when it started listening.
+      Pending earlier = pendingProbes.get(probe.senderIncarnation());
+      long since = earlier != null && probe.attempt() > 0 ? earlier.since() : received;
+      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, since));
       return;
+    }
+    if (!probe.all()) {
+      if (probe.attempt() == 0) {
+        coveredProbers.remove(probe.senderIncarnation());
+      } else if (coveredProbers.containsKey(probe.senderIncarnation())) {
+        return;
+      }
     }
     if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
@@ -781,7 +798,9 @@ public final class DiscoveryProtocol {
     List<Pending> pending = new ArrayList<>(pendingProbes.values());
     pendingProbes.clear();
     for (Pending probe : pending) {
-      if (now - probe.heardAt() <= timing.expireAfter().toNanos() && probe.heardAfter() >= fallbackHeardAfter
+      if (probe.since() < fallbackHeardAfter) {
+        coveredProbers.put(probe.probe().senderIncarnation(), Boolean.TRUE);
+      } else if (now - probe.heardAt() <= timing.expireAfter().toNanos()
           && !peers.retired(probe.probe().senderIncarnation())) {
         reply(probe.probe(), now, wallMillis, out);
       }

@@ -866,6 +866,16 @@ final class DiscoveryProtocolTest {
     assertTrue(toLate.get(0).message() instanceof Message.Roster roster && roster.to().equals(late), toLate::toString);
     assertTrue(answers.stream().noneMatch(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", early))),
         () -> "the early prober heard the probe of everybody and its answers: no roster for it; " + answers);
+
+    // Asked again on the same connection (its wait ran out before that probe reached it): still covered.
+    long later = T0 + 6 * SECOND;
+    assertEquals(List.of(), sends(first.received(codec.encode(new Message.Probe(SERVICE, early, false, null, 1)),
+        later, WALL0)));
+    // A first attempt again is a new connection, which may have missed it all: answered.
+    List<Effect.Send> reconnected = sends(first.received(codec.encode(new Message.Probe(SERVICE, early)),
+        later + 2 * SECOND, WALL0));
+    assertEquals(1, reconnected.size(), reconnected::toString);
+    assertEquals(DiscoveryProtocol.replyChannel("disc", early), reconnected.get(0).channel());
   }
 
   @Test
