@@ -897,14 +897,13 @@ public final class DiscoveryProtocol {
     if (catchUpProbes > 0 && membersUnknown()) {
       return false;
     }
-    // Once there are members (peers that said their cluster watches them), only members answer: a node that has
-    // not joined cannot vouch for them, as only the cluster knows when one leaves.
-    boolean membersKnown = silent() || peers.anyWatched(self.service(), prober, now);
-    if (membersKnown && !silent()) {
-      return false;
-    }
-    int rank = peers.rank(self, prober, membersKnown, now);
-    return rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt;
+    // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for this attempt.
+    int enough = RESPONDERS * (attempt + 1);
+    // Once there are members (peers that said their cluster watches them), only members answer, ranked among
+    // members: a node that has not joined cannot vouch for them, as only the cluster knows when one leaves.
+    int rank = silent() ? peers.rankAmongWatched(self, prober, now, enough)
+        : peers.rankUnlessWatched(self, prober, now, enough);
+    return rank >= 0 && (rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt);
   }
 
   /**

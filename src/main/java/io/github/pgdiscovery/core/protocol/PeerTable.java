@@ -365,31 +365,47 @@ public final class PeerTable {
   }
 
   /**
-   * How many live contact points of {@code self}'s service, {@code except} (an incarnation) left out, come before
-   * {@code self} by {@link #ORDER}: all of them, or only those their cluster watches. One pass, nothing built: every
-   * node ranks itself for every probe it hears, so at hundreds of nodes a sorted view per probe adds up.
+   * How many live contact points of {@code self}'s service that their cluster watches, {@code except} (an
+   * incarnation) left out, come before {@code self} by {@link #ORDER}; counting stops at {@code enough}. One pass
+   * that usually ends early, nothing built: every node ranks itself for every probe it hears, and most learn after
+   * a few entries that they are not among the first.
    */
-  public int rank(Announcement self, String except, boolean watchedOnly, long now) {
+  public int rankAmongWatched(Announcement self, String except, long now, int enough) {
     int rank = 0;
     for (Entry entry : entries.values()) {
-      if (entry.node.service().equals(self.service()) && live(entry, now)
-          && (!watchedOnly || entry.watched && !entry.expired(now))
-          && !entry.node.incarnation().equals(except) && ORDER.compare(entry.node, self) < 0) {
-        rank++;
+      if (watchedOtherThan(entry, self.service(), except, now) && ORDER.compare(entry.node, self) < 0
+          && ++rank >= enough) {
+        break;
       }
     }
     return rank;
   }
 
-  /** Whether the cluster watches any live contact point of {@code service}, {@code except} left out. */
-  public boolean anyWatched(String service, String except, long now) {
+  /**
+   * How many live contact points of {@code self}'s service, {@code except} left out, come before {@code self}, as
+   * {@link #rankAmongWatched} counts them but among all; or -1 as soon as one of them is watched by its cluster
+   * (members are known, and a node that is not one answers nobody), unless counting reached {@code enough} first.
+   */
+  public int rankUnlessWatched(Announcement self, String except, long now, int enough) {
+    int rank = 0;
     for (Entry entry : entries.values()) {
-      if (entry.watched && !entry.expired(now) && entry.node.service().equals(service)
-          && !entry.node.incarnation().equals(except)) {
-        return true;
+      if (!entry.node.service().equals(self.service()) || !live(entry, now)
+          || entry.node.incarnation().equals(except)) {
+        continue;
+      }
+      if (entry.watched && !entry.expired(now)) {
+        return -1;
+      }
+      if (ORDER.compare(entry.node, self) < 0 && ++rank >= enough) {
+        break;
       }
     }
-    return false;
+    return rank;
+  }
+
+  private static boolean watchedOtherThan(Entry entry, String service, String except, long now) {
+    return entry.watched && !entry.expired(now) && entry.node.service().equals(service)
+        && !entry.node.incarnation().equals(except);
   }
 
   private static boolean live(Entry entry, long now) {

@@ -45,7 +45,7 @@ final class PeerTableTest {
   }
 
   @Test
-  void rankCountsTheLiveContactPointsBeforeANodeLeavingOutTheProberOtherServicesTheExpiredAndTheUnwatched() {
+  void rankCountsTheLiveContactPointsBeforeANodeLeavingOutTheProberOtherServicesAndTheExpired() {
     Announcement self = node("orders", "10.0.0.5", 8558, "self");
     Announcement first = node("orders", "10.0.0.1", 8558, "a1");
     Announcement prober = node("orders", "10.0.0.2", 8558, "prober");
@@ -59,12 +59,12 @@ final class PeerTableTest {
     }
     table.table.watched(watched, true);
 
-    assertEquals(3, table.table.rank(self, "nobody", false, now), "first, prober and watched come before");
-    assertEquals(2, table.table.rank(self, prober.incarnation(), false, now), "the prober is left out");
-    assertEquals(1, table.table.rank(self, prober.incarnation(), true, now), "only the watched one counts");
-    assertTrue(table.table.anyWatched("orders", prober.incarnation(), now));
-    assertFalse(table.table.anyWatched("orders", watched.incarnation(), now), "the watched one is the prober");
-    assertFalse(table.table.anyWatched("billing", "nobody", now));
+    assertEquals(-1, table.table.rankUnlessWatched(self, "nobody", now, 10), "members are known");
+    assertEquals(2, table.table.rankUnlessWatched(self, watched.incarnation(), now, 10),
+        "the watched one is the prober: first and prober come before");
+    assertEquals(1, table.table.rankUnlessWatched(self, watched.incarnation(), now, 1), "counting stops at enough");
+    assertEquals(1, table.table.rankAmongWatched(self, prober.incarnation(), now, 10), "only the watched one counts");
+    assertEquals(0, table.table.rankAmongWatched(self, watched.incarnation(), now, 10), "the prober is left out");
   }
 
   // ---------------------------------------------------------------------------------------------------------------
