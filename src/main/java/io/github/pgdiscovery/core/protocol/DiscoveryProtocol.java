@@ -181,13 +181,14 @@ public final class DiscoveryProtocol {
    * and would otherwise hear it only at their next probe, later each time.
    */
   private record Pending(Message.Probe probe, long heardAt, long since) {}
-  private final Map<String, Pending> pendingProbes = new BoundedMap<>(MAX_PENDING_PROBES, false);
+  private final Map<String, Pending> pendingProbes;
   /**
    * Probers whose first probe on their connection this node heard before the probe of everybody it waited out:
    * they hear that probe and its answers too, so their probes asked again on the same connection (attempt above 0)
    * get no roster. A first attempt (a new connection) takes a prober off.
    */
-  private final Map<String, Boolean> coveredProbers = new BoundedMap<>(MAX_PENDING_PROBES, false);
+  private final Map<String, Boolean> coveredProbers;
+  /** Both maps above hold one entry per prober: as many as the contact points kept per service, at least this. */
   private static final int MAX_PENDING_PROBES = 1024;
   /**
    * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. Only the
@@ -219,6 +220,11 @@ public final class DiscoveryProtocol {
     this.replyChannel = replyChannel(settings.channel(), self.incarnation());
     this.members = new BoundedMap<>(Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()),
         false);
+    // In a cold start of N every node hears N - 1 probes before it is ready: a prober forgotten here would be sent
+    // a roster it does not need.
+    int probers = Math.max(MAX_PENDING_PROBES, settings.security().maxPeersPerService());
+    this.pendingProbes = new BoundedMap<>(probers, false);
+    this.coveredProbers = new BoundedMap<>(probers, false);
     peers.keep(self.service());
     for (Reason reason : Reason.values()) {
       rejected.put(reason, 0L);
