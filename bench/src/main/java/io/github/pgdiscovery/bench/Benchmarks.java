@@ -22,7 +22,8 @@ public final class Benchmarks {
   private static final String USAGE = String.join("\n",
       "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
           + " [--postgres-version 14..18]",
-      "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500] [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
+      "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500]",
+      "                    [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
       "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
       "                                                      rows, 0 for off (the default)",
       "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
@@ -187,9 +188,9 @@ public final class Benchmarks {
             }
             i++;
           }
-          case "--formation-sizes", "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats", "--cost-connection-checks",
-              "--cold-start-sizes",
-              "--simulation-sizes", "--simulation-cold-start-sizes", "--simulation-mirror-sizes" -> {
+          case "--formation-sizes", "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats",
+              "--cost-connection-checks", "--cold-start-sizes", "--simulation-sizes", "--simulation-cold-start-sizes",
+              "--simulation-mirror-sizes" -> {
             if (i + 1 >= args.length || !args[i + 1].matches("none|\\d+(,\\d+)*")) {
               return null;
             }

@@ -58,14 +58,14 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   /**
    * "Who is there?": the first responders of {@code service} (see {@link DiscoveryProtocol}) answer with a
    * {@link Roster} of their whole view; with {@code all}, every node announcing {@code service} answers with its
-   * own {@link Announce} instead, the fallback when no roster came, on the channel, so that every node waiting for
-   * a view (a cold start) takes those answers as its own and needs no roster. The sender's incarnation lets it recognise its
-   * own probe when Postgres echoes it back. {@code view}, when present, is the digest of the incarnations the
-   * sender already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder whose own view has the
-   * same digest answers with an empty roster ("nothing you do not know") instead of its whole view.
-   * {@code attempt} counts the sender's probes that no roster answered before this one (0 for the first): the first
-   * responders answer every attempt, and from the second on the next two in rank answer too, so a probe whose first
-   * responders crashed or are reconnecting still gets a roster without asking everybody.
+   * own {@link Announce} instead, the fallback when no roster came, on the channel, so that every node waiting
+   * for a view (a cold start) takes those answers as its own and needs no roster. The sender's incarnation lets
+   * it recognise its own probe when Postgres echoes it back. {@code view}, when present, is the digest of the
+   * incarnations the sender already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder
+   * whose own view has the same digest answers with an empty roster ("nothing you do not know") instead of its
+   * whole view. {@code attempt} counts the sender's probes that no roster answered before this one (0 for the
+   * first): the first responders answer every attempt, and from the second on the next two in rank answer too,
+   * so a probe whose first responders crashed or are reconnecting still gets a roster without asking everybody.
    */
   record Probe(String service, String senderIncarnation, boolean all, String view, int attempt) implements Message {
     public Probe {
