@@ -272,7 +272,7 @@ public final class Simulation {
       SimulatedPostgres.Backend backend = db.connect(member, payloads -> { }, () -> { });
       db.listen(backend, settings.channel());
       db.notify(backend, settings.channel(),
-          codec.encode(new Message.Announce(member.self(), 0, true), 1, WALL0 + loop.now() / MILLISECOND));
+          codec.encode(Message.Announce.watched(member.self()), 1, WALL0 + loop.now() / MILLISECOND));
       passives.add(member);
       added.add(member);
     }
@@ -524,10 +524,10 @@ public final class Simulation {
         });
       }
     }
-    for (PassiveMember member : passives) {
-      if (member.self().service().equals(node.self().service())) {
-        loop.after(MILLISECOND, () -> node.memberUp(member.self().address(), member.self().uid()));
-      }
+    if (!passives.isEmpty()) {
+      loop.after(MILLISECOND, () -> passives.stream()
+          .filter(member -> member.self().service().equals(node.self().service()))
+          .forEach(member -> node.memberUp(member.self().address(), member.self().uid())));
     }
   }
 
