@@ -1,5 +1,7 @@
 package io.github.pgdiscovery.akka;
 
+import io.github.pgdiscovery.testing.RepositoryFiles;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import akka.management.AkkaManagementSettings;
@@ -7,7 +9,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
-import java.io.File;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +19,7 @@ final class ApplicationConfExampleTest {
   void exampleConfigurationResolvesAndPassesTheSettingsChecks() {
     // Resolved without the environment, so a developer's own AKKA_DISCOVERY_POSTGRES_* cannot change the outcome.
     Config config =
-        ConfigFactory.parseFile(new File("application.conf.example"))
+        ConfigFactory.parseFile(RepositoryFiles.path("application.conf.example").toFile())
             .withFallback(ConfigFactory.parseResources("reference.conf"))
             .resolve(ConfigResolveOptions.noSystem());
 
