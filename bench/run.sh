@@ -25,17 +25,12 @@ done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 echo "Building the libraries, the sample and the benchmarks..."
-"$root/mvnw" -q -B -f "$root/pom.xml" install -DskipTests
-# The sample depends on the Pekko library too (it also holds a Pekko node, which the benchmarks do not run).
-"$root/mvnw" -q -B -f "$root/pekko/pom.xml" install -DskipTests
-# The class paths are every jar in target/lib: start them afresh, so that no jar of an older build (another embedded
-# PostgreSQL version, which the embedded server refuses to choose between) stays behind.
-rm -rf "$root/sample/target/lib" "$root/bench/target/lib"
-"$root/mvnw" -q -B -f "$root/sample/pom.xml" package -DskipTests
-"$root/mvnw" -q -B -f "$root/bench/pom.xml" package -DskipTests ${postgres[@]+"${postgres[@]}"}
+# One reactor build of the benchmarks and the Akka sample node (what the formation benchmark launches), with the
+# library modules they need; nothing is installed. Each module's target/lib is made afresh by the build.
+"$root/mvnw" -q -B -f "$root/pom.xml" package -DskipTests -pl bench,sample/akka -am ${postgres[@]+"${postgres[@]}"}
 
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # BENCH_JAVA_OPTS, e.g. -Xmx16g for the simulation's larger cold starts (N² table entries, about 0.7 GB per 10^6).
-exec "$java" ${BENCH_JAVA_OPTS:-} -Dbench.root="$root" -cp "$root/bench/target/lib/*:$root/bench/target/akka-discovery-postgres-bench.jar" \
+exec "$java" ${BENCH_JAVA_OPTS:-} -Dbench.root="$root" -cp "$root/bench/target/lib/*:$root/bench/target/discovery-postgres-bench.jar" \
   io.github.pgdiscovery.bench.Benchmarks \
-  --node-classpath "$root/sample/target/lib/*:$root/sample/target/akka-discovery-postgres-sample.jar" ${args[@]+"${args[@]}"}
+  --node-classpath "$root/sample/akka/target/lib/*:$root/sample/akka/target/akka-discovery-postgres-sample.jar" ${args[@]+"${args[@]}"}

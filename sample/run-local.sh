@@ -8,16 +8,18 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 echo "Building the libraries and the sample with Maven (the first build downloads dependencies, which takes a while)..."
-# -q keeps a successful build silent; Maven still prints errors, and set -e stops here on failure. The sample holds
-# both nodes, so it depends on both libraries: the Akka one (the root project) and the Pekko one (pekko/).
-"$root/mvnw" -q -B -f "$root/pom.xml" install -DskipTests
-"$root/mvnw" -q -B -f "$root/pekko/pom.xml" install -DskipTests
-# The class path is every jar in target/lib: start it afresh, so that no jar of an older build (another embedded
-# PostgreSQL version, which the embedded server refuses to choose between) stays behind.
-rm -rf "$root/sample/target/lib"
-"$root/mvnw" -q -B -f "$root/sample/pom.xml" package -DskipTests
+# One reactor build of the launcher and both nodes, with the library modules they need (-am); nothing is installed.
+# -q keeps a successful build silent; Maven still prints errors, and set -e stops here on failure. Each module's
+# target/lib is made afresh by the build, so no jar of an older build stays on a class path.
+"$root/mvnw" -q -B -f "$root/pom.xml" package -DskipTests -pl sample/launcher,sample/akka,sample/pekko -am
+
+# Each node module's own class path, as an application has one: the Akka node never sees Pekko, nor the reverse.
+sample="$root/sample"
+akka_classpath="$sample/akka/target/lib/*:$sample/akka/target/akka-discovery-postgres-sample.jar"
+pekko_classpath="$sample/pekko/target/lib/*:$sample/pekko/target/pekko-discovery-postgres-sample.jar"
 
 # The same Java as mvnw uses: JAVA_HOME when it is set, otherwise the one on the PATH.
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$java" -cp "$root/sample/target/lib/*:$root/sample/target/akka-discovery-postgres-sample.jar" \
+exec "$java" -Dsample.akka.classpath="$akka_classpath" -Dsample.pekko.classpath="$pekko_classpath" \
+  -cp "$sample/launcher/target/lib/*:$sample/launcher/target/discovery-postgres-sample-launcher.jar" \
   io.github.pgdiscovery.sample.LocalCluster "$@"

@@ -42,7 +42,7 @@ public final class FormationBenchmark {
   private static final List<String> NODE_JVM_FLAGS =
       List.of("-Xss512k", "-XX:+UseSerialGC", "-Xmx192m", "-XX:TieredStopAtLevel=1");
   private static final String DEFAULT_NODE_CLASSPATH =
-      "sample/target/lib/*:sample/target/akka-discovery-postgres-sample.jar";
+      "sample/akka/target/lib/*:sample/akka/target/akka-discovery-postgres-sample.jar";
   private static final String BOOTSTRAP = "akka.management.cluster.bootstrap.";
   private static final String CONFIG_ENDPOINTS = "akka.discovery.config.services." + FormationNode.SYSTEM_NAME
       + ".endpoints.";

@@ -5,6 +5,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A test class that needs a PostgreSQL server: {@link PostgresExtension} provides a {@link TestDatabase}, and the
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Tag;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Tag(DatabaseTest.TAG)
-@DatabaseTest
+@ExtendWith(PostgresExtension.class)
 public @interface DatabaseTest {
 
   /** The JUnit tag of every test class that needs a server; the quick profile excludes it. */
