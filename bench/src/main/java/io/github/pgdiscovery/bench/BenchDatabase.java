@@ -15,9 +15,9 @@ import java.util.OptionalLong;
 import java.util.Properties;
 
 /**
- * The PostgreSQL the benchmarks run against: the one at AKKA_DISCOVERY_POSTGRES_URL, or an embedded one started
- * here with max_connections raised for 500 participants. Only an embedded server's CPU time can be read (from
- * /proc, for the postmaster and its children).
+ * The PostgreSQL the benchmarks run against: the one at AKKA_DISCOVERY_POSTGRES_URL, or an embedded
+ * one started here with max_connections raised for 500 participants. Only an embedded server's CPU
+ * time can be read (from /proc, for the postmaster and its children).
  */
 final class BenchDatabase implements AutoCloseable {
 
@@ -39,14 +39,21 @@ final class BenchDatabase implements AutoCloseable {
   static BenchDatabase start() throws IOException {
     String external = System.getenv("AKKA_DISCOVERY_POSTGRES_URL");
     if (external != null && !external.isBlank()) {
-      return new BenchDatabase(external, System.getenv("AKKA_DISCOVERY_POSTGRES_USER"),
-          System.getenv("AKKA_DISCOVERY_POSTGRES_PASSWORD"), null);
+      return new BenchDatabase(
+          external,
+          System.getenv("AKKA_DISCOVERY_POSTGRES_USER"),
+          System.getenv("AKKA_DISCOVERY_POSTGRES_PASSWORD"),
+          null);
     }
-    EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-        .setServerConfig("max_connections", Integer.toString(MAX_CONNECTIONS))
-        .setServerConfig("shared_buffers", "128MB")
-        .start();
-    return new BenchDatabase("jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres", "postgres", null,
+    EmbeddedPostgres postgres =
+        EmbeddedPostgres.builder()
+            .setServerConfig("max_connections", Integer.toString(MAX_CONNECTIONS))
+            .setServerConfig("shared_buffers", "128MB")
+            .start();
+    return new BenchDatabase(
+        "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres",
+        "postgres",
+        null,
         postgres);
   }
 
@@ -96,8 +103,8 @@ final class BenchDatabase implements AutoCloseable {
   }
 
   /**
-   * CPU time (user + system, in clock ticks of 1/100 s) of the embedded server's postmaster and all its children,
-   * read from /proc; empty for an external server or without /proc.
+   * CPU time (user + system, in clock ticks of 1/100 s) of the embedded server's postmaster and all
+   * its children, read from /proc; empty for an external server or without /proc.
    */
   OptionalLong serverCpuTicks() throws IOException {
     if (embedded == null || !Files.isDirectory(Path.of("/proc"))) {
@@ -128,7 +135,8 @@ final class BenchDatabase implements AutoCloseable {
   private static String[] statFields(Path process) {
     try {
       String stat = Files.readString(process.resolve("stat"));
-      // The command name is in parentheses and may contain spaces: split after its closing parenthesis.
+      // The command name is in parentheses and may contain spaces: split after its closing
+      // parenthesis.
       return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     } catch (IOException | RuntimeException e) {
       return null; // The process ended while we looked.

@@ -13,29 +13,31 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Runs the benchmarks and writes their tables, with a description of the machine, to a Markdown file
- * (BENCHMARKS.md by default). Started by bench/run.sh; {@code --smoke} runs every benchmark at tiny sizes, to
- * prove the entry point works, and writes bench/target/BENCHMARKS-smoke.md instead.
+ * Runs the benchmarks and writes their tables, with a description of the machine, to a Markdown
+ * file (BENCHMARKS.md by default). Started by bench/run.sh; {@code --smoke} runs every benchmark at
+ * tiny sizes, to prove the entry point works, and writes bench/target/BENCHMARKS-smoke.md instead.
  */
 public final class Benchmarks {
 
-  private static final String USAGE = String.join("\n",
-      "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
-          + " [--postgres-version 14..18]",
-      "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500]",
-      "                    [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
-      "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
-      "                                                      rows, 0 for off (the default)",
-      "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
-      "                    [--convergence-heartbeat-only yes|no]   also the heartbeat-only comparison (default yes;",
-      "                                                      at N = 500 it saturates 2 cores)",
-      "                    [--cost-one-rate yes|no]           also measure every participant announcing every 5 s",
-      "                                                      throughout (default yes; at N = 500 it saturates 2 cores)",
-      "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000,10000]",
-      "                    [--simulation-mirror-sizes 50,200,500]   none for an empty list",
-      "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
-      "  --only    run only these benchmarks (default: all five)",
-      "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
+  private static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
+              + " [--postgres-version 14..18]",
+          "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500]",
+          "                    [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
+          "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
+          "                                                      rows, 0 for off (the default)",
+          "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
+          "                    [--convergence-heartbeat-only yes|no]   also the heartbeat-only comparison (default yes;",
+          "                                                      at N = 500 it saturates 2 cores)",
+          "                    [--cost-one-rate yes|no]           also measure every participant announcing every 5 s",
+          "                                                      throughout (default yes; at N = 500 it saturates 2 cores)",
+          "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000,10000]",
+          "                    [--simulation-mirror-sizes 50,200,500]   none for an empty list",
+          "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
+          "  --only    run only these benchmarks (default: all five)",
+          "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
 
   private Benchmarks() {}
 
@@ -50,49 +52,96 @@ public final class Benchmarks {
     StringBuilder md = new StringBuilder();
     try (BenchDatabase db = BenchDatabase.start()) {
       md.append("# Benchmarks\n\n");
-      md.append("Produced by `").append(options.command()).append("` on ")
-          .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append(".\n\n");
+      md.append("Produced by `")
+          .append(options.command())
+          .append("` on ")
+          .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+          .append(".\n\n");
       md.append(machine(db)).append('\n');
       if (options.only().contains("formation")) {
-        section(md, "Formation: launch to all Up, postgres vs config discovery",
-            FormationBenchmark.run(db.url(), db.user(), db.password(), options.nodeClasspath(),
-                options.smoke() ? new int[] {2} : options.formationSizes(), options.smoke() ? 1 : 5));
+        section(
+            md,
+            "Formation: launch to all Up, postgres vs config discovery",
+            FormationBenchmark.run(
+                db.url(),
+                db.user(),
+                db.password(),
+                options.nodeClasspath(),
+                options.smoke() ? new int[] {2} : options.formationSizes(),
+                options.smoke() ? 1 : 5));
       }
       if (options.only().contains("convergence")) {
-        ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
-        section(md, "Convergence: a new participant and everybody else",
+        ConvergenceBenchmark convergence =
+            new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
+        section(
+            md,
+            "Convergence: a new participant and everybody else",
             options.smoke()
                 ? convergence.run(new int[] {5}, 3, 2)
-                : convergence.run(options.convergenceSizes(), 30,
-                    options.convergenceHeartbeatOnly() ? 10 : 0));
+                : convergence.run(
+                    options.convergenceSizes(), 30, options.convergenceHeartbeatOnly() ? 10 : 0));
       }
       if (options.only().contains("coldstart")) {
-        ConvergenceBenchmark convergence = new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
-        section(md, "Cold start: N participants started at once",
-            convergence.coldStart(options.smoke() ? new int[] {5} : options.coldStartSizes(),
+        ConvergenceBenchmark convergence =
+            new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
+        section(
+            md,
+            "Cold start: N participants started at once",
+            convergence.coldStart(
+                options.smoke() ? new int[] {5} : options.coldStartSizes(),
                 Duration.ofSeconds(options.smoke() ? 30 : 120)));
       }
       if (options.only().contains("cost")) {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
-        section(md, "Database cost in steady state",
+        section(
+            md,
+            "Database cost in steady state",
             options.smoke()
-                ? cost.run(new int[] {5}, true, Duration.ofSeconds(1), List.of(Duration.ZERO, Duration.ofSeconds(2)),
-                    List.of(Duration.ofSeconds(1)), Duration.ofSeconds(3))
-                : cost.run(options.costSizes(), options.costOneRate(), Duration.ofSeconds(5),
-                    Arrays.stream(options.costJoinedSeconds()).mapToObj(Duration::ofSeconds).toList(),
-                    Arrays.stream(options.costConnectionChecks()).mapToObj(Duration::ofSeconds).toList(),
+                ? cost.run(
+                    new int[] {5},
+                    true,
+                    Duration.ofSeconds(1),
+                    List.of(Duration.ZERO, Duration.ofSeconds(2)),
+                    List.of(Duration.ofSeconds(1)),
+                    Duration.ofSeconds(3))
+                : cost.run(
+                    options.costSizes(),
+                    options.costOneRate(),
+                    Duration.ofSeconds(5),
+                    Arrays.stream(options.costJoinedSeconds())
+                        .mapToObj(Duration::ofSeconds)
+                        .toList(),
+                    Arrays.stream(options.costConnectionChecks())
+                        .mapToObj(Duration::ofSeconds)
+                        .toList(),
                     Duration.ofSeconds(60)));
       }
       if (options.only().contains("simulation")) {
-        section(md, "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000",
+        section(
+            md,
+            "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000",
             options.smoke()
-                ? new SimulationBenchmark().run(new int[] {10}, 1, Duration.ofSeconds(60), new int[] {10},
-                    Duration.ofSeconds(60), new int[] {10})
-                : new SimulationBenchmark().run(options.simulationSizes(), 5, Duration.ofSeconds(120),
-                    options.simulationMirrorSizes(), Duration.ofSeconds(60), options.simulationColdStartSizes()));
+                ? new SimulationBenchmark()
+                    .run(
+                        new int[] {10},
+                        1,
+                        Duration.ofSeconds(60),
+                        new int[] {10},
+                        Duration.ofSeconds(60),
+                        new int[] {10})
+                : new SimulationBenchmark()
+                    .run(
+                        options.simulationSizes(),
+                        5,
+                        Duration.ofSeconds(120),
+                        options.simulationMirrorSizes(),
+                        Duration.ofSeconds(60),
+                        options.simulationColdStartSizes()));
       }
     }
-    md.append("Total run time: ").append(Duration.ofNanos(System.nanoTime() - started).toSeconds()).append(" s.\n");
+    md.append("Total run time: ")
+        .append(Duration.ofNanos(System.nanoTime() - started).toSeconds())
+        .append(" s.\n");
     Files.createDirectories(options.output().toAbsolutePath().getParent());
     Files.writeString(options.output(), md.toString());
     System.out.println(md);
@@ -106,12 +155,29 @@ public final class Benchmarks {
   private static String machine(BenchDatabase db) throws Exception {
     Runtime runtime = Runtime.getRuntime();
     return "| Machine | |\n|---|---|\n"
-        + "| CPU | " + cpuModel() + ", " + runtime.availableProcessors() + " cores available |\n"
-        + "| Memory | " + memory() + " |\n"
-        + "| OS | " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
-        + System.getProperty("os.arch") + ") |\n"
-        + "| JDK | " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + " |\n"
-        + "| PostgreSQL | " + db.version() + (db.embedded() ? " (embedded, io.zonky, same machine)" : " (external)")
+        + "| CPU | "
+        + cpuModel()
+        + ", "
+        + runtime.availableProcessors()
+        + " cores available |\n"
+        + "| Memory | "
+        + memory()
+        + " |\n"
+        + "| OS | "
+        + System.getProperty("os.name")
+        + " "
+        + System.getProperty("os.version")
+        + " ("
+        + System.getProperty("os.arch")
+        + ") |\n"
+        + "| JDK | "
+        + System.getProperty("java.vm.name")
+        + " "
+        + System.getProperty("java.runtime.version")
+        + " |\n"
+        + "| PostgreSQL | "
+        + db.version()
+        + (db.embedded() ? " (embedded, io.zonky, same machine)" : " (external)")
         + " |\n";
   }
 
@@ -121,7 +187,12 @@ public final class Benchmarks {
 
   private static String memory() {
     return firstValue("/proc/meminfo", "MemTotal")
-        .map(kb -> String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(kb.replace("kB", "").trim()) / 1048576.0))
+        .map(
+            kb ->
+                String.format(
+                    Locale.ROOT,
+                    "%.1f GiB",
+                    Long.parseLong(kb.replace("kB", "").trim()) / 1048576.0))
         .orElse("unknown");
   }
 
@@ -136,14 +207,29 @@ public final class Benchmarks {
     }
   }
 
-  record Options(boolean smoke, Set<String> only, Path output, String nodeClasspath, String command,
-      int[] formationSizes, int[] convergenceSizes, int[] costSizes, int[] costJoinedSeconds,
-      boolean convergenceHeartbeatOnly, int[] costConnectionChecks, boolean costOneRate, int[] coldStartSizes,
-      int[] simulationSizes, int[] simulationColdStartSizes, int[] simulationMirrorSizes) {
+  record Options(
+      boolean smoke,
+      Set<String> only,
+      Path output,
+      String nodeClasspath,
+      String command,
+      int[] formationSizes,
+      int[] convergenceSizes,
+      int[] costSizes,
+      int[] costJoinedSeconds,
+      boolean convergenceHeartbeatOnly,
+      int[] costConnectionChecks,
+      boolean costOneRate,
+      int[] coldStartSizes,
+      int[] simulationSizes,
+      int[] simulationColdStartSizes,
+      int[] simulationMirrorSizes) {
 
     static Options parse(String[] args) {
       boolean smoke = false;
-      Set<String> only = new LinkedHashSet<>(List.of("formation", "convergence", "coldstart", "cost", "simulation"));
+      Set<String> only =
+          new LinkedHashSet<>(
+              List.of("formation", "convergence", "coldstart", "cost", "simulation"));
       Path output = null;
       String nodeClasspath = null;
       int[] formationSizes = {3, 10};
@@ -166,7 +252,8 @@ public final class Benchmarks {
               return null;
             }
             only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
-            if (!Set.of("formation", "convergence", "coldstart", "cost", "simulation").containsAll(only)) {
+            if (!Set.of("formation", "convergence", "coldstart", "cost", "simulation")
+                .containsAll(only)) {
               return null;
             }
           }
@@ -188,14 +275,22 @@ public final class Benchmarks {
             }
             i++;
           }
-          case "--formation-sizes", "--convergence-sizes", "--cost-sizes", "--cost-joined-heartbeats",
-              "--cost-connection-checks", "--cold-start-sizes", "--simulation-sizes", "--simulation-cold-start-sizes",
+          case "--formation-sizes",
+              "--convergence-sizes",
+              "--cost-sizes",
+              "--cost-joined-heartbeats",
+              "--cost-connection-checks",
+              "--cold-start-sizes",
+              "--simulation-sizes",
+              "--simulation-cold-start-sizes",
               "--simulation-mirror-sizes" -> {
             if (i + 1 >= args.length || !args[i + 1].matches("none|\\d+(,\\d+)*")) {
               return null;
             }
-            int[] sizes = args[i + 1].equals("none") ? new int[0]
-                : Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+            int[] sizes =
+                args[i + 1].equals("none")
+                    ? new int[0]
+                    : Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
             switch (args[i]) {
               case "--formation-sizes" -> formationSizes = sizes;
               case "--cost-sizes" -> costSizes = sizes;
@@ -222,7 +317,10 @@ public final class Benchmarks {
       }
       String root = System.getProperty("bench.root", ".");
       if (output == null) {
-        output = smoke ? Path.of(root, "bench", "target", "BENCHMARKS-smoke.md") : Path.of(root, "BENCHMARKS.md");
+        output =
+            smoke
+                ? Path.of(root, "bench", "target", "BENCHMARKS-smoke.md")
+                : Path.of(root, "BENCHMARKS.md");
       }
       StringBuilder command = new StringBuilder("bench/run.sh");
       for (String arg : args) {
@@ -230,10 +328,23 @@ public final class Benchmarks {
           command.append(' ').append(arg);
         }
       }
-      return new Options(smoke, only, output, nodeClasspath,
-          command.toString().replace(" --node-classpath", ""), formationSizes, convergenceSizes, costSizes,
-          costJoinedSeconds, convergenceHeartbeatOnly, costConnectionChecks, costOneRate, coldStartSizes,
-          simulationSizes, simulationColdStartSizes, simulationMirrorSizes);
+      return new Options(
+          smoke,
+          only,
+          output,
+          nodeClasspath,
+          command.toString().replace(" --node-classpath", ""),
+          formationSizes,
+          convergenceSizes,
+          costSizes,
+          costJoinedSeconds,
+          convergenceHeartbeatOnly,
+          costConnectionChecks,
+          costOneRate,
+          coldStartSizes,
+          simulationSizes,
+          simulationColdStartSizes,
+          simulationMirrorSizes);
     }
   }
 }

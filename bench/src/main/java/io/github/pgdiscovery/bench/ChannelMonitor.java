@@ -15,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A session of its own on a benchmark's channel, logging every ten seconds what was said there by message type,
- * what the participants sent in all (reply channels included) and how many are ready: where a slow run spends its
- * notifications.
+ * A session of its own on a benchmark's channel, logging every ten seconds what was said there by
+ * message type, what the participants sent in all (reply channels included) and how many are ready:
+ * where a slow run spends its notifications.
  */
 final class ChannelMonitor implements AutoCloseable {
 
@@ -55,11 +55,21 @@ final class ChannelMonitor implements AutoCloseable {
           long ready = snapshot.stream().filter(DiscoveryEngine::isReady).count();
           Map<String, Long> kinds = new TreeMap<>();
           for (DiscoveryEngine engine : snapshot) {
-            engine.status().protocol().sentByType().forEach((kind, count) -> kinds.merge(kind, count, Long::sum));
+            engine
+                .status()
+                .protocol()
+                .sentByType()
+                .forEach((kind, count) -> kinds.merge(kind, count, Long::sum));
           }
-          log.info("channel {}: {} on the channel in {} s, {} sent in all, {} of {} ready; sent since start {}",
-              channel, byType, (System.nanoTime() - since) / 1_000_000_000L, sent - sentBefore, ready,
-              snapshot.size(), kinds);
+          log.info(
+              "channel {}: {} on the channel in {} s, {} sent in all, {} of {} ready; sent since start {}",
+              channel,
+              byType,
+              (System.nanoTime() - since) / 1_000_000_000L,
+              sent - sentBefore,
+              ready,
+              snapshot.size(),
+              kinds);
           byType.clear();
           sentBefore = sent;
           since = System.nanoTime();

@@ -27,36 +27,47 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 /**
- * Cluster formation time: from launching N sample node JVMs to all N Up, with the {@code postgres} discovery
- * method against Akka's built-in {@code config} method given every node's endpoint up front (the floor: contact
- * points known at once), under the same Cluster Bootstrap settings. Each node is its own process, as in a real
- * deployment, so the times include JVM and Akka start-up for both methods alike.
+ * Cluster formation time: from launching N sample node JVMs to all N Up, with the {@code postgres}
+ * discovery method against Akka's built-in {@code config} method given every node's endpoint up
+ * front (the floor: contact points known at once), under the same Cluster Bootstrap settings. Each
+ * node is its own process, as in a real deployment, so the times include JVM and Akka start-up for
+ * both methods alike.
  */
 public final class FormationBenchmark {
 
   private static final String NODE_MAIN_CLASS = "io.github.pgdiscovery.sample.SampleNode";
+
   /**
-   * Small stacks and heap, the serial collector and C1 only: ten node JVMs on a two-core machine would otherwise
-   * spend formation fighting over CPU for JIT and GC threads. The same flags for both methods.
+   * Small stacks and heap, the serial collector and C1 only: ten node JVMs on a two-core machine
+   * would otherwise spend formation fighting over CPU for JIT and GC threads. The same flags for
+   * both methods.
    */
   private static final List<String> NODE_JVM_FLAGS =
       List.of("-Xss512k", "-XX:+UseSerialGC", "-Xmx192m", "-XX:TieredStopAtLevel=1");
+
   private static final String DEFAULT_NODE_CLASSPATH =
       "sample/akka/target/lib/*:sample/akka/target/akka-discovery-postgres-sample.jar";
   private static final String BOOTSTRAP = "akka.management.cluster.bootstrap.";
-  private static final String CONFIG_ENDPOINTS = "akka.discovery.config.services." + FormationNode.SYSTEM_NAME
-      + ".endpoints.";
+  private static final String CONFIG_ENDPOINTS =
+      "akka.discovery.config.services." + FormationNode.SYSTEM_NAME + ".endpoints.";
 
   private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration GRACEFUL_STOP = Duration.ofSeconds(5);
-  /** A node that survives destroyForcibly this long is reported; the next run would compete with it for CPU. */
+
+  /**
+   * A node that survives destroyForcibly this long is reported; the next run would compete with it
+   * for CPU.
+   */
   private static final Duration KILL_WAIT = Duration.ofSeconds(30);
+
   /** The p90 of fewer samples would just be the maximum under another name. */
   private static final int MIN_SAMPLES_FOR_P90 = 5;
+
   /** Longer raw sample lists would bury the table; they are in the progress output anyway. */
   private static final int MAX_RAW_SAMPLES_SHOWN = 20;
+
   private static final double TARGET_RATIO = 1.05;
 
   /** The discovery methods compared; postgres first in every table. */
@@ -94,10 +105,11 @@ public final class FormationBenchmark {
   private record Cell(int nodes, Profile profile, Method method) {}
 
   /**
-   * What one run gave, in seconds from launch: every node answering, the first member Up (Bootstrap decided to
-   * form the cluster), all Up; or why it failed.
+   * What one run gave, in seconds from launch: every node answering, the first member Up (Bootstrap
+   * decided to form the cluster), all Up; or why it failed.
    */
-  private record Outcome(double answeringSeconds, double firstUpSeconds, double formedSeconds, String failure) {
+  private record Outcome(
+      double answeringSeconds, double firstUpSeconds, double formedSeconds, String failure) {
 
     static Outcome formed(double answeringSeconds, double firstUpSeconds, double formedSeconds) {
       return new Outcome(answeringSeconds, firstUpSeconds, formedSeconds, null);
@@ -133,11 +145,20 @@ public final class FormationBenchmark {
   private final Map<String, String> nodeEnv;
   private final String nodeClasspath;
   private final Path logRoot;
-  private final String javaCommand = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  /** Channels get this suffix so a rerun against the same database cannot hear an earlier run's leftovers. */
+  private final String javaCommand =
+      Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+  /**
+   * Channels get this suffix so a rerun against the same database cannot hear an earlier run's
+   * leftovers.
+   */
   private final String runTag = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
+
   private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(REQUEST_TIMEOUT).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(REQUEST_TIMEOUT)
+          .build();
   private final ObjectMapper json = new ObjectMapper();
   private final PortPicker ports = new PortPicker();
   private final Map<Cell, Series> results = new LinkedHashMap<>();
@@ -149,12 +170,17 @@ public final class FormationBenchmark {
   }
 
   /**
-   * Runs the benchmark and returns its results as a Markdown section (no top-level heading). Progress goes to
-   * stderr, one line per run. {@code nodeClasspath} is the sample's class path, e.g.
-   * {@value #DEFAULT_NODE_CLASSPATH}; {@code user} and {@code password} may be null.
+   * Runs the benchmark and returns its results as a Markdown section (no top-level heading).
+   * Progress goes to stderr, one line per run. {@code nodeClasspath} is the sample's class path,
+   * e.g. {@value #DEFAULT_NODE_CLASSPATH}; {@code user} and {@code password} may be null.
    */
   public static String run(
-      String jdbcUrl, String user, String password, String nodeClasspath, int[] nodeCounts, int repetitions)
+      String jdbcUrl,
+      String user,
+      String password,
+      String nodeClasspath,
+      int[] nodeCounts,
+      int repetitions)
       throws Exception {
     if (jdbcUrl == null || jdbcUrl.isBlank()) {
       throw new IllegalArgumentException("jdbcUrl is required");
@@ -162,40 +188,48 @@ public final class FormationBenchmark {
     if (nodeClasspath == null || nodeClasspath.isBlank()) {
       throw new IllegalArgumentException("nodeClasspath is required");
     }
-    if (nodeCounts == null || nodeCounts.length == 0 || Arrays.stream(nodeCounts).anyMatch(n -> n < 1)) {
+    if (nodeCounts == null
+        || nodeCounts.length == 0
+        || Arrays.stream(nodeCounts).anyMatch(n -> n < 1)) {
       throw new IllegalArgumentException("nodeCounts must list at least one count, each 1 or more");
     }
     if (repetitions < 1) {
       throw new IllegalArgumentException("repetitions must be 1 or more, not " + repetitions);
     }
-    // Both methods get the same environment: the postgres extension only starts when its method is used, and
+    // Both methods get the same environment: the postgres extension only starts when its method is
+    // used, and
     // identical environments rule out any other difference.
     Map<String, String> env = new LinkedHashMap<>();
     env.put("AKKA_DISCOVERY_POSTGRES_URL", jdbcUrl);
     env.put("AKKA_DISCOVERY_POSTGRES_USER", blankToNull(user));
     env.put("AKKA_DISCOVERY_POSTGRES_PASSWORD", blankToNull(password));
     // The license key reaches the nodes through the environment, which application.conf reads as
-    // ${?AKKA_LICENSE_KEY}; as a -D it would show in every process listing. Without one, Akka ends a node after
+    // ${?AKKA_LICENSE_KEY}; as a -D it would show in every process listing. Without one, Akka ends
+    // a node after
     // 15 minutes, far longer than a run.
     env.put("AKKA_LICENSE_KEY", blankToNull(System.getenv("AKKA_LICENSE_KEY")));
     Path logRoot = logRoot();
     Files.createDirectories(logRoot);
-    return new FormationBenchmark(env, nodeClasspath, logRoot).measure(nodeCounts.clone(), repetitions);
+    return new FormationBenchmark(env, nodeClasspath, logRoot)
+        .measure(nodeCounts.clone(), repetitions);
   }
 
-  private String measure(int[] nodeCounts, int repetitions) throws IOException, InterruptedException {
+  private String measure(int[] nodeCounts, int repetitions)
+      throws IOException, InterruptedException {
     long started = System.nanoTime();
     int total = nodeCounts.length * repetitions * Profile.values().length * Method.values().length;
-    progress(String.format(
-        Locale.ROOT,
-        "formation: %d runs (N=%s, %d repetitions, profiles %s, methods postgres and config), node logs in %s",
-        total,
-        Arrays.stream(nodeCounts).mapToObj(Integer::toString).collect(Collectors.joining(",")),
-        repetitions,
-        Arrays.stream(Profile.values()).map(p -> p.label).collect(Collectors.joining(" and ")),
-        logRoot));
+    progress(
+        String.format(
+            Locale.ROOT,
+            "formation: %d runs (N=%s, %d repetitions, profiles %s, methods postgres and config), node logs in %s",
+            total,
+            Arrays.stream(nodeCounts).mapToObj(Integer::toString).collect(Collectors.joining(",")),
+            repetitions,
+            Arrays.stream(Profile.values()).map(p -> p.label).collect(Collectors.joining(" and ")),
+            logRoot));
 
-    // The first cluster started pays for reading the jars from disk and warming the page cache; that belongs to
+    // The first cluster started pays for reading the jars from disk and warming the page cache;
+    // that belongs to
     // neither method, so one run is made and thrown away.
     int smallest = Arrays.stream(nodeCounts).min().orElseThrow();
     Outcome warmUp = runCluster(smallest, "w", Profile.TIGHT, Method.CONFIG);
@@ -205,25 +239,29 @@ public final class FormationBenchmark {
     for (int n : nodeCounts) {
       for (int rep = 1; rep <= repetitions; rep++) {
         for (Profile profile : Profile.values()) {
-          // Alternating which method goes first spreads any drift (a warming disk cache, a neighbour's load)
+          // Alternating which method goes first spreads any drift (a warming disk cache, a
+          // neighbour's load)
           // over both.
           List<Method> order =
-              rep % 2 == 1 ? List.of(Method.POSTGRES, Method.CONFIG) : List.of(Method.CONFIG, Method.POSTGRES);
+              rep % 2 == 1
+                  ? List.of(Method.POSTGRES, Method.CONFIG)
+                  : List.of(Method.CONFIG, Method.POSTGRES);
           for (Method method : order) {
             Outcome outcome = runCluster(n, Integer.toString(rep), profile, method);
             results.computeIfAbsent(new Cell(n, profile, method), c -> new Series()).add(outcome);
             done++;
-            progress(String.format(
-                Locale.ROOT,
-                "formation [%d/%d] N=%d rep %d/%d %s %s: %s",
-                done,
-                total,
-                n,
-                rep,
-                repetitions,
-                profile.label,
-                method.label,
-                describe(outcome)));
+            progress(
+                String.format(
+                    Locale.ROOT,
+                    "formation [%d/%d] N=%d rep %d/%d %s %s: %s",
+                    done,
+                    total,
+                    n,
+                    rep,
+                    repetitions,
+                    profile.label,
+                    method.label,
+                    describe(outcome)));
           }
         }
       }
@@ -258,21 +296,34 @@ public final class FormationBenchmark {
     }
   }
 
-  private List<String> nodeCommand(int n, String rep, Profile profile, Method method, List<FormationNode> nodes) {
+  private List<String> nodeCommand(
+      int n, String rep, Profile profile, Method method, List<FormationNode> nodes) {
     List<String> command = new ArrayList<>();
     command.add(javaCommand);
     command.addAll(NODE_JVM_FLAGS);
     command.add("-cp");
     command.add(nodeClasspath);
-    // A channel of its own per run, and per benchmark invocation (the tag): no run can discover another run's
+    // A channel of its own per run, and per benchmark invocation (the tag): no run can discover
+    // another run's
     // nodes, not even leftovers of an earlier invocation against the same database.
-    command.add("-Dakka.discovery.postgres.channel=bench_formation_" + n + "_" + rep + "_" + profile.label + "_"
-        + method.label + "_" + runTag);
+    command.add(
+        "-Dakka.discovery.postgres.channel=bench_formation_"
+            + n
+            + "_"
+            + rep
+            + "_"
+            + profile.label
+            + "_"
+            + method.label
+            + "_"
+            + runTag);
     command.addAll(profile.properties);
     command.add("-D" + BOOTSTRAP + "contact-point-discovery.discovery-method=" + method.label);
     if (method == Method.CONFIG) {
-      // Numbered keys: Typesafe Config turns an object whose keys are all integers into a list when a list is
-      // asked for, which is how the config method reads "endpoints"; so -D properties can express the list and
+      // Numbered keys: Typesafe Config turns an object whose keys are all integers into a list when
+      // a list is
+      // asked for, which is how the config method reads "endpoints"; so -D properties can express
+      // the list and
       // the sample's application.conf stays as it is.
       for (int i = 0; i < nodes.size(); i++) {
         command.add("-D" + CONFIG_ENDPOINTS + i + ".host=" + FormationNode.HOST);
@@ -294,8 +345,14 @@ public final class FormationBenchmark {
     while (true) {
       for (FormationNode node : nodes) {
         if (!node.isAlive()) {
-          return Outcome.failed(node.name() + " exited with code " + node.exitCode() + " before the cluster formed"
-              + " (see " + logDir.resolve(node.name() + ".log") + ")");
+          return Outcome.failed(
+              node.name()
+                  + " exited with code "
+                  + node.exitCode()
+                  + " before the cluster formed"
+                  + " (see "
+                  + logDir.resolve(node.name() + ".log")
+                  + ")");
         }
       }
       List<JsonNode> views = pollAll(nodes);
@@ -304,20 +361,30 @@ public final class FormationBenchmark {
       if (answeringAt < 0 && views.stream().allMatch(view -> view != null)) {
         answeringAt = now;
       }
-      // Bootstrap's decision (the lowest-addressed node joining itself) as opposed to the others joining it
+      // Bootstrap's decision (the lowest-addressed node joining itself) as opposed to the others
+      // joining it
       // afterwards: separates what discovery and the stable margin take from Akka's own joining.
       if (firstUpAt < 0 && views.stream().anyMatch(view -> upCount(view) > 0)) {
         firstUpAt = now;
       }
       if (formed(views, expected)) {
         return Outcome.formed(
-            seconds(answeringAt - launchedAt), seconds(firstUpAt - launchedAt), seconds(now - launchedAt));
+            seconds(answeringAt - launchedAt),
+            seconds(firstUpAt - launchedAt),
+            seconds(now - launchedAt));
       }
       if (now >= deadline) {
-        return Outcome.failed("not formed within " + RUN_TIMEOUT.toSeconds() + " s; Up members each node saw: "
-            + upCounts(views) + " (see " + logDir + ")");
+        return Outcome.failed(
+            "not formed within "
+                + RUN_TIMEOUT.toSeconds()
+                + " s; Up members each node saw: "
+                + upCounts(views)
+                + " (see "
+                + logDir
+                + ")");
       }
-      // A fixed cadence, so a slow poll does not stretch the interval; a poll that overran starts the next at once.
+      // A fixed cadence, so a slow poll does not stretch the interval; a poll that overran starts
+      // the next at once.
       nextPoll = Math.max(nextPoll + POLL_INTERVAL.toNanos(), System.nanoTime());
       long sleepNanos = nextPoll - System.nanoTime();
       if (sleepNanos > 0) {
@@ -326,11 +393,15 @@ public final class FormationBenchmark {
     }
   }
 
-  /** Every node's /cluster/members answer, null for a node that did not answer (not started yet, or busy). */
+  /**
+   * Every node's /cluster/members answer, null for a node that did not answer (not started yet, or
+   * busy).
+   */
   private List<JsonNode> pollAll(List<FormationNode> nodes) {
     List<CompletableFuture<JsonNode>> requests = new ArrayList<>();
     for (FormationNode node : nodes) {
-      HttpRequest request = HttpRequest.newBuilder(node.membersUri()).timeout(REQUEST_TIMEOUT).GET().build();
+      HttpRequest request =
+          HttpRequest.newBuilder(node.membersUri()).timeout(REQUEST_TIMEOUT).GET().build();
       requests.add(
           http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
               .thenApply(response -> response.statusCode() == 200 ? parse(response.body()) : null)
@@ -367,9 +438,14 @@ public final class FormationBenchmark {
     return true;
   }
 
-  /** For a timeout message: how many Up members each node saw, "-" for a node that did not answer. */
+  /**
+   * For a timeout message: how many Up members each node saw, "-" for a node that did not answer.
+   */
   private static String upCounts(List<JsonNode> views) {
-    return views.stream().map(view -> view == null ? "-" : Integer.toString(upCount(view))).toList().toString();
+    return views.stream()
+        .map(view -> view == null ? "-" : Integer.toString(upCount(view)))
+        .toList()
+        .toString();
   }
 
   private static int upCount(JsonNode view) {
@@ -385,9 +461,9 @@ public final class FormationBenchmark {
   }
 
   /**
-   * SIGTERM to all at once (each runs coordinated shutdown and leaves), a forced kill for those still running
-   * after {@link #GRACEFUL_STOP}, and a wait until every process has ended, so the next run has the CPU and the
-   * database to itself.
+   * SIGTERM to all at once (each runs coordinated shutdown and leaves), a forced kill for those
+   * still running after {@link #GRACEFUL_STOP}, and a wait until every process has ended, so the
+   * next run has the CPU and the database to itself.
    */
   private static void stopAll(List<FormationNode> nodes) throws InterruptedException {
     nodes.forEach(FormationNode::stop);
@@ -400,29 +476,43 @@ public final class FormationBenchmark {
     for (FormationNode node : nodes) {
       if (!node.awaitExit(KILL_WAIT.toMillis())) {
         progress(
-            "formation: " + node.name() + " still running " + KILL_WAIT.toSeconds() + " s after a forced kill");
+            "formation: "
+                + node.name()
+                + " still running "
+                + KILL_WAIT.toSeconds()
+                + " s after a forced kill");
       }
     }
   }
 
   private String markdown(int[] nodeCounts, int repetitions, double wallSeconds) {
     StringBuilder md = new StringBuilder();
-    md.append("Formation time: from launching N node JVMs (one `SampleNode` process per node, all on 127.0.0.1, ")
-        .append("one cluster at a time) to the first poll at which every node's `GET /cluster/members` lists all ")
+    md.append(
+            "Formation time: from launching N node JVMs (one `SampleNode` process per node, all on 127.0.0.1, ")
+        .append(
+            "one cluster at a time) to the first poll at which every node's `GET /cluster/members` lists all ")
         .append("N nodes as members, all Up. Nodes are polled every ")
         .append(POLL_INTERVAL.toMillis())
-        .append(" ms, so times are known to about 0.1 s. `postgres` is this library's discovery method; `config` ")
-        .append("is Akka's built-in config discovery given every node's management endpoint up front, the floor ")
-        .append("for any discovery method as every contact point is known the moment a node starts. Both run with ")
-        .append("the same Bootstrap settings (required-contact-point-nr = N) in two profiles: **default** ")
-        .append("(Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval 1 s) and ")
-        .append("**tight** (stable-margin 1 s, discovery and probe interval 200 ms), so that Bootstrap's own ")
+        .append(
+            " ms, so times are known to about 0.1 s. `postgres` is this library's discovery method; `config` ")
+        .append(
+            "is Akka's built-in config discovery given every node's management endpoint up front, the floor ")
+        .append(
+            "for any discovery method as every contact point is known the moment a node starts. Both run with ")
+        .append(
+            "the same Bootstrap settings (required-contact-point-nr = N) in two profiles: **default** ")
+        .append(
+            "(Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval 1 s) and ")
+        .append(
+            "**tight** (stable-margin 1 s, discovery and probe interval 200 ms), so that Bootstrap's own ")
         .append("margins do not hide what discovery costs. Every node JVM runs with `")
         .append(String.join(" ", NODE_JVM_FLAGS))
         .append("`, the same for both methods, to keep 10 JVMs workable on this machine's ")
         .append(Runtime.getRuntime().availableProcessors())
-        .append(" CPUs; the times therefore include JVM and Akka start-up, which the second table separates. ")
-        .append("Runs are interleaved (for each N, repetition and profile: postgres and config back to back, ")
+        .append(
+            " CPUs; the times therefore include JVM and Akka start-up, which the second table separates. ")
+        .append(
+            "Runs are interleaved (for each N, repetition and profile: postgres and config back to back, ")
         .append("alternating which goes first), after one discarded warm-up run; ")
         .append(repetitions)
         .append(repetitions == 1 ? " repetition" : " repetitions")
@@ -432,7 +522,8 @@ public final class FormationBenchmark {
         .append(TARGET_RATIO)
         .append(" × config median. Times in seconds.\n\n");
 
-    md.append("| N | profile | postgres median | min | max | p90 | config median | min | max | p90 ")
+    md.append(
+            "| N | profile | postgres median | min | max | p90 | config median | min | max | p90 ")
         .append("| postgres / config | failures (postgres / config) | ratio ≤ ")
         .append(TARGET_RATIO)
         .append(" |\n");
@@ -451,52 +542,89 @@ public final class FormationBenchmark {
             // A failed postgres run would not show in its median, so the row cannot count as met.
             verdict = "not met (" + pg.failures + " failed)";
           }
-          // With few samples, a verdict either way means little when the two methods' ranges overlap.
+          // With few samples, a verdict either way means little when the two methods' ranges
+          // overlap.
           if (Collections.min(pg.formed) <= Collections.max(config.formed)
               && Collections.min(config.formed) <= Collections.max(pg.formed)) {
             verdict += ", ranges overlap";
           }
         }
-        md.append("| ").append(n).append(" | ").append(profile.label).append(" | ")
-            .append(stats(pg.formed)).append(" | ")
-            .append(stats(config.formed)).append(" | ")
-            .append(Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f", ratio)).append(" | ")
-            .append(pg.failures).append(" / ").append(config.failures).append(" | ")
-            .append(verdict).append(" |\n");
+        md.append("| ")
+            .append(n)
+            .append(" | ")
+            .append(profile.label)
+            .append(" | ")
+            .append(stats(pg.formed))
+            .append(" | ")
+            .append(stats(config.formed))
+            .append(" | ")
+            .append(Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f", ratio))
+            .append(" | ")
+            .append(pg.failures)
+            .append(" / ")
+            .append(config.failures)
+            .append(" | ")
+            .append(verdict)
+            .append(" |\n");
       }
     }
 
-    md.append("\nWhere the time goes (medians, seconds from launch unless marked): *all answering* is the first ")
-        .append("poll at which every node's management endpoint answered, the JVM and Akka start-up of the slowest ")
-        .append("node; *first Up* is the first poll at which any node reported an Up member, that is when Bootstrap ")
-        .append("on the lowest-addressed node decided to form the cluster (discovery, stable margin, probing); ")
-        .append("*all Up* is formation as above; the others joining in between is Akka's own work and the same ")
+    md.append(
+            "\nWhere the time goes (medians, seconds from launch unless marked): *all answering* is the first ")
+        .append(
+            "poll at which every node's management endpoint answered, the JVM and Akka start-up of the slowest ")
+        .append(
+            "node; *first Up* is the first poll at which any node reported an Up member, that is when Bootstrap ")
+        .append(
+            "on the lowest-addressed node decided to form the cluster (discovery, stable margin, probing); ")
+        .append(
+            "*all Up* is formation as above; the others joining in between is Akka's own work and the same ")
         .append("for both methods.\n\n");
-    md.append("| N | profile | method | all answering | first Up | all Up | all answering → first Up ")
+    md.append(
+            "| N | profile | method | all answering | first Up | all Up | all answering → first Up ")
         .append("| first Up → all Up |\n");
     md.append("|---:|---|---|---:|---:|---:|---:|---:|\n");
     for (int n : nodeCounts) {
       for (Profile profile : Profile.values()) {
         for (Method method : Method.values()) {
           Series s = series(n, profile, method);
-          md.append("| ").append(n).append(" | ").append(profile.label).append(" | ").append(method.label)
-              .append(" | ").append(format(median(s.answering)))
-              .append(" | ").append(format(median(s.firstUp)))
-              .append(" | ").append(format(median(s.formed)))
-              .append(" | ").append(format(median(differences(s.firstUp, s.answering))))
-              .append(" | ").append(format(median(differences(s.formed, s.firstUp)))).append(" |\n");
+          md.append("| ")
+              .append(n)
+              .append(" | ")
+              .append(profile.label)
+              .append(" | ")
+              .append(method.label)
+              .append(" | ")
+              .append(format(median(s.answering)))
+              .append(" | ")
+              .append(format(median(s.firstUp)))
+              .append(" | ")
+              .append(format(median(s.formed)))
+              .append(" | ")
+              .append(format(median(differences(s.firstUp, s.answering))))
+              .append(" | ")
+              .append(format(median(differences(s.formed, s.firstUp))))
+              .append(" |\n");
         }
       }
     }
     // How Bootstrap treats the two methods differently, which the numbers alone do not show.
-    md.append("\nHow to read *all answering → first Up*: Bootstrap forms the cluster once the lowest-addressed node ")
-        .append("has confirmed N contact points by probing them and its discovered set has not changed for the ")
-        .append("stable margin. With `config` the set is complete and never changes, so the margin runs from that ")
-        .append("node's first lookup, while the other JVMs are still starting, and its probes are already running ")
-        .append("when they come up. With `postgres` the set grows as nodes announce themselves, so the margin ")
-        .append("restarts with every newcomer and counts only from when the last node is seen (up to one discovery ")
-        .append("interval after it announces), and probing a node starts only once it has been discovered. That ")
-        .append("phase is therefore where discovery's cost shows; the phases before and after it are the same work ")
+    md.append(
+            "\nHow to read *all answering → first Up*: Bootstrap forms the cluster once the lowest-addressed node ")
+        .append(
+            "has confirmed N contact points by probing them and its discovered set has not changed for the ")
+        .append(
+            "stable margin. With `config` the set is complete and never changes, so the margin runs from that ")
+        .append(
+            "node's first lookup, while the other JVMs are still starting, and its probes are already running ")
+        .append(
+            "when they come up. With `postgres` the set grows as nodes announce themselves, so the margin ")
+        .append(
+            "restarts with every newcomer and counts only from when the last node is seen (up to one discovery ")
+        .append(
+            "interval after it announces), and probing a node starts only once it has been discovered. That ")
+        .append(
+            "phase is therefore where discovery's cost shows; the phases before and after it are the same work ")
         .append("for both methods.\n");
 
     if (repetitions <= MAX_RAW_SAMPLES_SHOWN) {
@@ -505,23 +633,32 @@ public final class FormationBenchmark {
         for (Profile profile : Profile.values()) {
           for (Method method : Method.values()) {
             Series s = series(n, profile, method);
-            md.append("- N=").append(n).append(", ").append(profile.label).append(", ").append(method.label)
+            md.append("- N=")
+                .append(n)
+                .append(", ")
+                .append(profile.label)
+                .append(", ")
+                .append(method.label)
                 .append(": ")
-                .append(s.formed.isEmpty()
-                    ? "none"
-                    : s.formed.stream().map(FormationBenchmark::format).collect(Collectors.joining(", ")))
+                .append(
+                    s.formed.isEmpty()
+                        ? "none"
+                        : s.formed.stream()
+                            .map(FormationBenchmark::format)
+                            .collect(Collectors.joining(", ")))
                 .append(s.failures > 0 ? " (" + s.failures + " failed)" : "")
                 .append("\n");
           }
         }
       }
     }
-    md.append(String.format(
-        Locale.ROOT,
-        "\nWall time of the formation benchmark: %d min %02d s (warm-up and stopping the nodes after each run "
-            + "included).\n",
-        (long) wallSeconds / 60,
-        (long) wallSeconds % 60));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "\nWall time of the formation benchmark: %d min %02d s (warm-up and stopping the nodes after each run "
+                + "included).\n",
+            (long) wallSeconds / 60,
+            (long) wallSeconds % 60));
     return md.toString();
   }
 
@@ -535,11 +672,17 @@ public final class FormationBenchmark {
       return "– | – | – | –";
     }
     List<Double> sorted = samples.stream().sorted().toList();
-    String p90 = sorted.size() >= MIN_SAMPLES_FOR_P90
-        ? format(sorted.get((int) Math.ceil(0.9 * sorted.size()) - 1))
-        : "–";
-    return format(median(sorted)) + " | " + format(sorted.get(0)) + " | " + format(sorted.get(sorted.size() - 1))
-        + " | " + p90;
+    String p90 =
+        sorted.size() >= MIN_SAMPLES_FOR_P90
+            ? format(sorted.get((int) Math.ceil(0.9 * sorted.size()) - 1))
+            : "–";
+    return format(median(sorted))
+        + " | "
+        + format(sorted.get(0))
+        + " | "
+        + format(sorted.get(sorted.size() - 1))
+        + " | "
+        + p90;
   }
 
   /** Per run: later − earlier. */
@@ -557,7 +700,9 @@ public final class FormationBenchmark {
     }
     List<Double> sorted = samples.stream().sorted().toList();
     int middle = sorted.size() / 2;
-    return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
+    return sorted.size() % 2 == 1
+        ? sorted.get(middle)
+        : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
   }
 
   private static String format(double seconds) {
@@ -588,13 +733,14 @@ public final class FormationBenchmark {
   }
 
   /**
-   * bench/target/formation-logs: the parent of where this class was loaded from is target/ both for the jar and
-   * for target/classes.
+   * bench/target/formation-logs: the parent of where this class was loaded from is target/ both for
+   * the jar and for target/classes.
    */
   private static Path logRoot() {
     try {
       Path loadedFrom =
-          Path.of(FormationBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+          Path.of(
+              FormationBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       return loadedFrom.toAbsolutePath().getParent().resolve("formation-logs");
     } catch (URISyntaxException | RuntimeException e) {
       return Path.of("bench", "target", "formation-logs").toAbsolutePath();
@@ -602,9 +748,10 @@ public final class FormationBenchmark {
   }
 
   /**
-   * Hands out ports nothing listens on, moving on through a range instead of reusing the last run's ports: those
-   * may still be held by the sockets of processes that have only just exited. The range stays below Linux's
-   * ephemeral ports (32768 and up), where outgoing connections would take ports at random.
+   * Hands out ports nothing listens on, moving on through a range instead of reusing the last run's
+   * ports: those may still be held by the sockets of processes that have only just exited. The
+   * range stays below Linux's ephemeral ports (32768 and up), where outgoing connections would take
+   * ports at random.
    */
   private static final class PortPicker {
     private static final int FIRST = 20000;
@@ -650,7 +797,9 @@ public final class FormationBenchmark {
           "",
           "  --nodes LIST            cluster sizes, comma-separated (default 3,10)",
           "  --repetitions R         runs per size, profile and method (default 5)",
-          "  --node-classpath CP     class path of the sample node (default " + DEFAULT_NODE_CLASSPATH + ")");
+          "  --node-classpath CP     class path of the sample node (default "
+              + DEFAULT_NODE_CLASSPATH
+              + ")");
 
   public static void main(String[] args) throws Exception {
     int[] nodeCounts = {3, 10};
@@ -663,11 +812,12 @@ public final class FormationBenchmark {
             System.out.println(USAGE);
             return;
           }
-          case "--nodes" -> nodeCounts =
-              Arrays.stream(valueAfter(args, i++).split(","))
-                  .map(String::trim)
-                  .mapToInt(Integer::parseInt)
-                  .toArray();
+          case "--nodes" ->
+              nodeCounts =
+                  Arrays.stream(valueAfter(args, i++).split(","))
+                      .map(String::trim)
+                      .mapToInt(Integer::parseInt)
+                      .toArray();
           case "--repetitions" -> repetitions = Integer.parseInt(valueAfter(args, i++).trim());
           case "--node-classpath" -> nodeClasspath = valueAfter(args, i++);
           default -> throw new IllegalArgumentException("unknown argument \"" + args[i] + "\"");
@@ -686,7 +836,8 @@ public final class FormationBenchmark {
     String user;
     String password;
     if (url == null) {
-      progress("formation: starting an embedded PostgreSQL (set AKKA_DISCOVERY_POSTGRES_URL to use your own)");
+      progress(
+          "formation: starting an embedded PostgreSQL (set AKKA_DISCOVERY_POSTGRES_URL to use your own)");
       embedded = EmbeddedPostgres.builder().setServerConfig("max_connections", "200").start();
       url = embedded.getJdbcUrl("postgres", "postgres");
       user = "postgres";
@@ -703,7 +854,9 @@ public final class FormationBenchmark {
         embedded.close();
       }
     }
-    progress(String.format(Locale.ROOT, "formation: wall time %.0f s", seconds(System.nanoTime() - started)));
+    progress(
+        String.format(
+            Locale.ROOT, "formation: wall time %.0f s", seconds(System.nanoTime() - started)));
   }
 
   private static String valueAfter(String[] args, int index) {

@@ -9,22 +9,26 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** One sample node JVM launched by {@link FormationBenchmark}, with its output in its own log file. */
+/**
+ * One sample node JVM launched by {@link FormationBenchmark}, with its output in its own log file.
+ */
 final class FormationNode {
 
   static final String HOST = "127.0.0.1";
+
   /** The sample's actor system name, which is also the service name Bootstrap looks up. */
   static final String SYSTEM_NAME = "sample";
 
   /**
-   * Every node process still running, so a benchmark stopped with Ctrl-C does not leave JVMs behind that would
-   * keep the ports and the CPU busy.
+   * Every node process still running, so a benchmark stopped with Ctrl-C does not leave JVMs behind
+   * that would keep the ports and the CPU busy.
    */
   private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
   static {
     Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "formation-nodes-kill"));
+        .addShutdownHook(
+            new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "formation-nodes-kill"));
   }
 
   private final int index;
@@ -58,10 +62,12 @@ final class FormationNode {
   }
 
   /**
-   * Starts the JVM. The node's own variables are set here, on top of this JVM's environment, so that values left
-   * in the caller's environment (a NODE_MANAGEMENT_PORT, say) cannot leak in; a null value removes a variable.
+   * Starts the JVM. The node's own variables are set here, on top of this JVM's environment, so
+   * that values left in the caller's environment (a NODE_MANAGEMENT_PORT, say) cannot leak in; a
+   * null value removes a variable.
    */
-  void start(List<String> command, int requiredContactPoints, Map<String, String> extraEnv) throws IOException {
+  void start(List<String> command, int requiredContactPoints, Map<String, String> extraEnv)
+      throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command);
     Map<String, String> env = builder.environment();
     env.put("NODE_HOSTNAME", HOST);

@@ -11,7 +11,12 @@ record Stats(int count, double min, double p50, double p90, double p99, double m
     if (sorted.length == 0) {
       return new Stats(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
-    return new Stats(sorted.length, sorted[0], rank(sorted, 50), rank(sorted, 90), rank(sorted, 99),
+    return new Stats(
+        sorted.length,
+        sorted[0],
+        rank(sorted, 50),
+        rank(sorted, 90),
+        rank(sorted, 99),
         sorted[sorted.length - 1]);
   }
 

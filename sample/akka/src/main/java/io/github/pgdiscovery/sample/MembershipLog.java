@@ -15,7 +15,11 @@ final class MembershipLog extends AbstractActor {
 
   private MembershipLog(int requiredUp) {
     membership =
-        new Membership<>(cluster.selfAddress(), Member.addressOrdering(), requiredUp, () -> cluster.state().getLeader());
+        new Membership<>(
+            cluster.selfAddress(),
+            Member.addressOrdering(),
+            requiredUp,
+            () -> cluster.state().getLeader());
   }
 
   static Props props(int requiredUp) {
@@ -42,18 +46,26 @@ final class MembershipLog extends AbstractActor {
     return receiveBuilder()
         .match(
             ClusterEvent.MemberRemoved.class,
-            event -> membership.memberRemoved(event.member().address(), event.previousStatus().toString()))
+            event ->
+                membership.memberRemoved(
+                    event.member().address(), event.previousStatus().toString()))
         .match(
             ClusterEvent.MemberEvent.class,
             event -> {
               Member member = event.member();
-              membership.memberChanged(member.address(), member.status().toString(), member.getRoles());
+              membership.memberChanged(
+                  member.address(), member.status().toString(), member.getRoles());
             })
         .match(
             ClusterEvent.UnreachableMember.class,
-            event -> membership.unreachable(event.member().address(), event.member().status().toString()))
-        .match(ClusterEvent.ReachableMember.class, event -> membership.reachable(event.member().address()))
-        .match(ClusterEvent.LeaderChanged.class, event -> membership.leaderChanged(event.getLeader()))
+            event ->
+                membership.unreachable(
+                    event.member().address(), event.member().status().toString()))
+        .match(
+            ClusterEvent.ReachableMember.class,
+            event -> membership.reachable(event.member().address()))
+        .match(
+            ClusterEvent.LeaderChanged.class, event -> membership.leaderChanged(event.getLeader()))
         .build();
   }
 }

@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
- * One Akka cluster node: an actor system named {@value NodeStart#SYSTEM_NAME} (which makes "sample" the service
- * name Bootstrap looks up) with Akka Management and Cluster Bootstrap using the {@code postgres} discovery method.
- * Configured by {@code application.conf} and the environment variables it names.
+ * One Akka cluster node: an actor system named {@value NodeStart#SYSTEM_NAME} (which makes "sample"
+ * the service name Bootstrap looks up) with Akka Management and Cluster Bootstrap using the {@code
+ * postgres} discovery method. Configured by {@code application.conf} and the environment variables
+ * it names.
  */
 public final class SampleNode extends NodeStart<ActorSystem> {
 
@@ -25,7 +26,10 @@ public final class SampleNode extends NodeStart<ActorSystem> {
     new SampleNode().run(() -> config(System.getenv()));
   }
 
-  /** The node's configuration, from {@code application.conf} with {@code ${?VAR}} taken from {@code env}. */
+  /**
+   * The node's configuration, from {@code application.conf} with {@code ${?VAR}} taken from {@code
+   * env}.
+   */
   static Config config(Map<String, String> env) {
     return NodeConfig.load(SampleNode.class.getClassLoader(), CONFIG_RESOURCE, env);
   }
@@ -56,8 +60,8 @@ public final class SampleNode extends NodeStart<ActorSystem> {
   }
 
   /**
-   * Coordinated shutdown reason of a node that did not start; application.conf maps it to exit code 1, so whoever
-   * started the node sees that it failed.
+   * Coordinated shutdown reason of a node that did not start; application.conf maps it to exit code
+   * 1, so whoever started the node sees that it failed.
    */
   static final class StartFailed implements CoordinatedShutdown.Reason {
     static final StartFailed INSTANCE = new StartFailed();

@@ -13,7 +13,10 @@ final class SampleNodeConfigTest {
 
   private static final String BOOTSTRAP = "akka.management.cluster.bootstrap.";
 
-  /** node2's environment in docker-compose.yml, with AKKA_LICENSE_KEY unset on the host (compose passes ""). */
+  /**
+   * node2's environment in docker-compose.yml, with AKKA_LICENSE_KEY unset on the host (compose
+   * passes "").
+   */
   private static final Map<String, String> COMPOSE_NODE2 =
       Map.of(
           "NODE_HOSTNAME", "node2",
@@ -31,10 +34,12 @@ final class SampleNodeConfigTest {
     assertEquals(25520, config.getInt("akka.remote.artery.canonical.port"));
     assertEquals("node2", config.getString("akka.management.http.hostname"));
     assertEquals(8558, config.getInt("akka.management.http.port"));
-    assertEquals("postgres", config.getString(BOOTSTRAP + "contact-point-discovery.discovery-method"));
+    assertEquals(
+        "postgres", config.getString(BOOTSTRAP + "contact-point-discovery.discovery-method"));
     assertEquals(3, config.getInt(BOOTSTRAP + "contact-point-discovery.required-contact-point-nr"));
     assertFalse(config.getBoolean(BOOTSTRAP + "contact-point.filter-on-fallback-port"));
-    assertEquals("jdbc:postgresql://postgres:5432/akka", config.getString("akka.discovery.postgres.url"));
+    assertEquals(
+        "jdbc:postgresql://postgres:5432/akka", config.getString("akka.discovery.postgres.url"));
     assertEquals("akka", config.getString("akka.discovery.postgres.user"));
     assertEquals("akka", config.getString("akka.discovery.postgres.password"));
     assertEquals("", config.getString("akka.license-key"));
@@ -70,7 +75,10 @@ final class SampleNodeConfigTest {
     assertEquals("a-key", config.getString("akka.license-key"));
   }
 
-  /** Resolving against a map must give what Akka's usual ConfigFactory.load() gives for the same environment. */
+  /**
+   * Resolving against a map must give what Akka's usual ConfigFactory.load() gives for the same
+   * environment.
+   */
   @Test
   void withTheProcessEnvironmentItMatchesConfigFactoryLoad() {
     ConfigFactory.invalidateCaches();

@@ -12,14 +12,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The members one node knows of, kept from its cluster events, and what the sample logs about them: one line per
- * membership change, and once, when this node is Up in a cluster with at least the required number of Up members,
- * the whole member list. The same for the Akka and the Pekko node, whose membership log actors hand their events
- * to it; {@code A} is the toolkit's address type.
+ * The members one node knows of, kept from its cluster events, and what the sample logs about them:
+ * one line per membership change, and once, when this node is Up in a cluster with at least the
+ * required number of Up members, the whole member list. The same for the Akka and the Pekko node,
+ * whose membership log actors hand their events to it; {@code A} is the toolkit's address type.
  *
- * <p>It keeps its own view built from the events rather than reading the cluster's current state, which is updated
- * by another subscriber and can be a step behind or ahead of the event being handled. Not thread-safe: an actor
- * owns it.
+ * <p>It keeps its own view built from the events rather than reading the cluster's current state,
+ * which is updated by another subscriber and can be a step behind or ahead of the event being
+ * handled. Not thread-safe: an actor owns it.
  */
 public final class Membership<A> {
 
@@ -39,7 +39,8 @@ public final class Membership<A> {
    * @param self this node's address
    * @param order the toolkit's address ordering, which the member list is shown in
    * @param requiredUp Up members that make a formed cluster, for the one-time member list
-   * @param clusterLeader the leader in the cluster's own view, for when that event has not arrived yet
+   * @param clusterLeader the leader in the cluster's own view, for when that event has not arrived
+   *     yet
    */
   public Membership(A self, Comparator<A> order, int requiredUp, Supplier<A> clusterLeader) {
     this.self = self;
@@ -49,9 +50,10 @@ public final class Membership<A> {
   }
 
   /**
-   * A member event other than removal: the member now has {@code status} (the toolkit's member status in words,
-   * such as "Up"). Up, Leaving and Exiting are logged, as the toolkit's MemberUp, MemberLeft and MemberExited
-   * events; Joining, WeaklyUp, Down and the shutdown preparation states are only kept for the member list.
+   * A member event other than removal: the member now has {@code status} (the toolkit's member
+   * status in words, such as "Up"). Up, Leaving and Exiting are logged, as the toolkit's MemberUp,
+   * MemberLeft and MemberExited events; Joining, WeaklyUp, Down and the shutdown preparation states
+   * are only kept for the member list.
    */
   public void memberChanged(A address, String status, Collection<String> roles) {
     members.put(address, new Entry(status, List.copyOf(new TreeSet<>(roles))));
@@ -94,7 +96,8 @@ public final class Membership<A> {
       return;
     }
     formedLogged = true;
-    // The leader is normally known by now; if its event is still on the way, the cluster's own view has it.
+    // The leader is normally known by now; if its event is still on the way, the cluster's own view
+    // has it.
     A shownLeader = leader != null ? leader : clusterLeader.get();
     List<List<String>> rows = new ArrayList<>();
     members.forEach(
@@ -107,7 +110,11 @@ public final class Membership<A> {
             marks.add("this node");
           }
           rows.add(
-              List.of(address.toString(), entry.status(), String.join(",", entry.roles()), String.join(", ", marks)));
+              List.of(
+                  address.toString(),
+                  entry.status(),
+                  String.join(",", entry.roles()),
+                  String.join(", ", marks)));
         });
     log.info(
         "This node is Up in a cluster of {} Up members (required-contact-point-nr {}), leader {}\n{}",

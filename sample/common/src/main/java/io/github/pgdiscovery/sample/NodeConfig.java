@@ -9,25 +9,28 @@ import com.typesafe.config.ConfigValueFactory;
 import java.util.Map;
 
 /**
- * Reads a sample node's configuration, the same way for the Akka and the Pekko node, each from its own resource
- * ({@code application.conf}, {@code pekko-node.conf}).
+ * Reads a sample node's configuration, the same way for the Akka and the Pekko node, each from its
+ * own resource ({@code application.conf}, {@code pekko-node.conf}).
  */
 public final class NodeConfig {
 
   private NodeConfig() {}
 
   /**
-   * System properties, then {@code resource}, then every {@code reference.conf}, with {@code ${?VAR}} substitutions
-   * taken from {@code env} instead of the process environment, so tests can check what a node resolves for a given
-   * environment. What {@code ConfigFactory.load(resource)} gives for the process environment.
+   * System properties, then {@code resource}, then every {@code reference.conf}, with {@code
+   * ${?VAR}} substitutions taken from {@code env} instead of the process environment, so tests can
+   * check what a node resolves for a given environment. What {@code ConfigFactory.load(resource)}
+   * gives for the process environment.
    */
   public static Config load(ClassLoader loader, String resource, Map<String, String> env) {
     Config unresolved =
         ConfigFactory.defaultOverrides(loader)
             .withFallback(
-                ConfigFactory.parseResources(loader, resource, ConfigParseOptions.defaults().setAllowMissing(false)))
+                ConfigFactory.parseResources(
+                    loader, resource, ConfigParseOptions.defaults().setAllowMissing(false)))
             .withFallback(ConfigFactory.defaultReferenceUnresolved(loader));
-    // The variables go below everything at the root, where ${?VAR} looks for them, and are taken out again after
+    // The variables go below everything at the root, where ${?VAR} looks for them, and are taken
+    // out again after
     // resolving. (resolveWith(a separate source) would be neater, but it breaks on reference.conf's
     // self-referencing substitutions such as ${akka.cluster.distributed-data}.)
     ConfigObject environment = ConfigValueFactory.fromMap(env, "environment variables");

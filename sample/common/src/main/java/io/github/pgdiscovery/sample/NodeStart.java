@@ -8,10 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How a sample node starts, the same for the Akka and the Pekko node: check the configuration and say what the node
- * will do, start the actor system, then the membership log, Management and Cluster Bootstrap. A node that cannot
- * start exits with 1 instead of living on half started. A subclass names the toolkit's own calls; {@code S} is its
- * actor system.
+ * How a sample node starts, the same for the Akka and the Pekko node: check the configuration and
+ * say what the node will do, start the actor system, then the membership log, Management and
+ * Cluster Bootstrap. A node that cannot start exits with 1 instead of living on half started. A
+ * subclass names the toolkit's own calls; {@code S} is its actor system.
  */
 public abstract class NodeStart<S> {
 
@@ -36,24 +36,38 @@ public abstract class NodeStart<S> {
   /** The actor system named {@link #SYSTEM_NAME}, with {@code config}. */
   protected abstract S createSystem(Config config) throws Exception;
 
-  /** Starts the actor that logs membership changes, given the number of Up members that make a formed cluster. */
+  /**
+   * Starts the actor that logs membership changes, given the number of Up members that make a
+   * formed cluster.
+   */
   protected abstract void startMembershipLog(S system, int requiredUp);
 
   /** Starts Management; the stage fails when its HTTP endpoint did not start. */
   protected abstract CompletionStage<?> startManagement(S system);
 
-  /** Starts Cluster Bootstrap, which loads the discovery method; a bad discovery setting throws here. */
+  /**
+   * Starts Cluster Bootstrap, which loads the discovery method; a bad discovery setting throws
+   * here.
+   */
   protected abstract void startBootstrap(S system);
 
-  /** Runs coordinated shutdown with the reason that the node's configuration maps to exit code 1. */
+  /**
+   * Runs coordinated shutdown with the reason that the node's configuration maps to exit code 1.
+   */
   protected abstract void stopFailed(S system);
 
-  /** The configuration key of the number of contact points Bootstrap waits for before it forms a new cluster. */
+  /**
+   * The configuration key of the number of contact points Bootstrap waits for before it forms a new
+   * cluster.
+   */
   public static String requiredContactPointNr(String root) {
     return root + ".management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr";
   }
 
-  /** Starts the node with the configuration {@code config} gives; on failure, logs why and ends the JVM with 1. */
+  /**
+   * Starts the node with the configuration {@code config} gives; on failure, logs why and ends the
+   * JVM with 1.
+   */
   public final void run(Supplier<Config> config) {
     Config checked;
     int requiredUp;
@@ -78,9 +92,12 @@ public abstract class NodeStart<S> {
     try {
       system = createSystem(checked);
     } catch (Exception e) {
-      // Typically the remoting port is taken. Exception, not RuntimeException: Scala code can throw checked
-      // exceptions (a TimeoutException from an Await) that Java does not see declared. The toolkit's own shutdown
-      // would end the JVM with 0; exiting first with 1 tells whoever started the node that it failed.
+      // Typically the remoting port is taken. Exception, not RuntimeException: Scala code can throw
+      // checked
+      // exceptions (a TimeoutException from an Await) that Java does not see declared. The
+      // toolkit's own shutdown
+      // would end the JVM with 0; exiting first with 1 tells whoever started the node that it
+      // failed.
       log.error("Not starting, the actor system did not start: {}", e.toString());
       System.exit(1);
       return;
@@ -91,7 +108,8 @@ public abstract class NodeStart<S> {
           .whenComplete(
               (uri, error) -> {
                 if (error != null) {
-                  // Without its management endpoint no node can probe this one, so it could never take part
+                  // Without its management endpoint no node can probe this one, so it could never
+                  // take part
                   // in Bootstrap.
                   log.error("{} Management did not start, stopping this node", toolkit, error);
                   stopFailed(system);

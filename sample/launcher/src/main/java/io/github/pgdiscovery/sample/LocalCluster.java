@@ -23,10 +23,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
- * The one-command local demo: a PostgreSQL server (embedded unless {@code AKKA_DISCOVERY_POSTGRES_URL} is set) and
- * N sample node JVMs ({@code io.github.pgdiscovery.sample.SampleNode}) on 127.0.0.1 that form one cluster through it; with {@code --pekko}, Pekko nodes
- * ({@code io.github.pgdiscovery.sample.pekko.PekkoSampleNode}) and {@code PEKKO_DISCOVERY_POSTGRES_URL}. Shows their
- * progress by polling each node's Management, prints the formed cluster, and stops everything on Ctrl-C.
+ * The one-command local demo: a PostgreSQL server (embedded unless {@code
+ * AKKA_DISCOVERY_POSTGRES_URL} is set) and N sample node JVMs ({@code
+ * io.github.pgdiscovery.sample.SampleNode}) on 127.0.0.1 that form one cluster through it; with
+ * {@code --pekko}, Pekko nodes ({@code io.github.pgdiscovery.sample.pekko.PekkoSampleNode}) and
+ * {@code PEKKO_DISCOVERY_POSTGRES_URL}. Shows their progress by polling each node's Management,
+ * prints the formed cluster, and stops everything on Ctrl-C.
  */
 public final class LocalCluster {
 
@@ -39,11 +41,16 @@ public final class LocalCluster {
           "cluster through it, or with --pekko one Apache Pekko cluster, then keeps them running until Ctrl-C.",
           "",
           "  --pekko             Apache Pekko nodes (pekko-discovery-postgres) instead of Akka nodes",
-          "  --nodes N           number of nodes, 1 to " + Options.MAX_NODES
-              + " (default " + Options.DEFAULT_NODES + ")",
+          "  --nodes N           number of nodes, 1 to "
+              + Options.MAX_NODES
+              + " (default "
+              + Options.DEFAULT_NODES
+              + ")",
           "  --exit-when-formed  stop everything once the cluster has formed: exit 0, or 1 when it has not formed",
           "                      within the timeout",
-          "  --timeout SECONDS   how long formation may take (default " + Options.DEFAULT_TIMEOUT_SECONDS + ")",
+          "  --timeout SECONDS   how long formation may take (default "
+              + Options.DEFAULT_TIMEOUT_SECONDS
+              + ")",
           "",
           "Set AKKA_DISCOVERY_POSTGRES_URL (and AKKA_DISCOVERY_POSTGRES_USER, AKKA_DISCOVERY_POSTGRES_PASSWORD) to",
           "use your own PostgreSQL instead of the embedded one; with --pekko, PEKKO_DISCOVERY_POSTGRES_URL (and",
@@ -51,24 +58,35 @@ public final class LocalCluster {
 
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
-  /** Progress is printed on every change, and this often when nothing changes, to show it is still waiting. */
-  private static final Duration PROGRESS_REPEAT = Duration.ofSeconds(5);
+
   /**
-   * Leaving the cluster takes a node a second or two; after this a node is killed. That happens when a member has
-   * become unreachable: without a downing provider the others cannot complete leaving.
+   * Progress is printed on every change, and this often when nothing changes, to show it is still
+   * waiting.
+   */
+  private static final Duration PROGRESS_REPEAT = Duration.ofSeconds(5);
+
+  /**
+   * Leaving the cluster takes a node a second or two; after this a node is killed. That happens
+   * when a member has become unreachable: without a downing provider the others cannot complete
+   * leaving.
    */
   private static final Duration GRACEFUL_STOP = Duration.ofSeconds(10);
+
   private static final int LOG_TAIL_LINES = 20;
 
   private final Options options;
   private final Toolkit toolkit;
   private final Path logDir;
   private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(REQUEST_TIMEOUT).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(REQUEST_TIMEOUT)
+          .build();
   private final ObjectMapper json = new ObjectMapper();
   private final List<LocalNode> nodes = new ArrayList<>();
   private LocalDatabase database; // guarded by this
   private boolean stopped; // guarded by this
+
   /** Set when the JVM is exiting (Ctrl-C): nodes ending from now on are expected, not failures. */
   private volatile boolean exiting;
 
@@ -144,10 +162,16 @@ public final class LocalCluster {
             + " nodes on this machine, each its own JVM ("
             + toolkit.mainClass()
             + ").");
-    say("They form one cluster with no seed-node list: Cluster Bootstrap finds the other nodes with the \"postgres\"");
+    say(
+        "They form one cluster with no seed-node list: Cluster Bootstrap finds the other nodes with the \"postgres\"");
     say("discovery method, through LISTEN/NOTIFY on a PostgreSQL channel.");
-    say("Logs: " + shown(logDir) + "/node-<i>.log"
-        + (embedded ? ", PostgreSQL server output in " + shown(logDir.resolve("postgres.log")) : ""));
+    say(
+        "Logs: "
+            + shown(logDir)
+            + "/node-<i>.log"
+            + (embedded
+                ? ", PostgreSQL server output in " + shown(logDir.resolve("postgres.log"))
+                : ""));
   }
 
   private LocalDatabase useExternal(LocalDatabase external) {
@@ -156,7 +180,10 @@ public final class LocalCluster {
   }
 
   private LocalDatabase startEmbedded() throws IOException {
-    say("Database: starting an embedded PostgreSQL (set " + toolkit.urlEnv() + " to use your own)...");
+    say(
+        "Database: starting an embedded PostgreSQL (set "
+            + toolkit.urlEnv()
+            + " to use your own)...");
     long started = System.nanoTime();
     try {
       LocalDatabase embedded = LocalDatabase.startEmbedded(toolkit, logDir.resolve("postgres.log"));
@@ -181,8 +208,12 @@ public final class LocalCluster {
     List<Integer> managementPorts =
         freePorts(toolkit.firstManagementPort(), options.nodes(), Set.copyOf(remotingPorts));
     List<String> command = nodeCommand();
-    say("Starting " + options.nodes() + " nodes (Bootstrap waits for " + options.nodes()
-        + " contact points before it forms a new cluster):");
+    say(
+        "Starting "
+            + options.nodes()
+            + " nodes (Bootstrap waits for "
+            + options.nodes()
+            + " contact points before it forms a new cluster):");
     long launchedAt = System.nanoTime();
     for (int i = 0; i < options.nodes(); i++) {
       LocalNode node =
@@ -215,8 +246,8 @@ public final class LocalCluster {
   }
 
   /**
-   * The command line of a node: this JVM's java binary, the class path of the toolkit's node module (each node has
-   * its own, as an application has), and the node as the main class.
+   * The command line of a node: this JVM's java binary, the class path of the toolkit's node module
+   * (each node has its own, as an application has), and the node as the main class.
    */
   private List<String> nodeCommand() {
     String java =
@@ -228,8 +259,8 @@ public final class LocalCluster {
   }
 
   /**
-   * Polls every node until all report the same N members, all Up. Returns false when a node died or, with
-   * --exit-when-formed, when the timeout passed.
+   * Polls every node until all report the same N members, all Up. Returns false when a node died
+   * or, with --exit-when-formed, when the timeout passed.
    */
   private boolean awaitFormation(long launchedAt) throws InterruptedException {
     long deadline = launchedAt + options.timeout().toNanos();
@@ -280,7 +311,8 @@ public final class LocalCluster {
   private Map<LocalNode, MembersView> pollAll() {
     Map<LocalNode, CompletableFuture<MembersView>> requests = new LinkedHashMap<>();
     for (LocalNode node : nodes) {
-      HttpRequest request = HttpRequest.newBuilder(node.membersUri()).timeout(REQUEST_TIMEOUT).GET().build();
+      HttpRequest request =
+          HttpRequest.newBuilder(node.membersUri()).timeout(REQUEST_TIMEOUT).GET().build();
       requests.put(
           node,
           http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
@@ -315,9 +347,9 @@ public final class LocalCluster {
   }
 
   /**
-   * A node's state in a word: starting (no answer from Management yet), discovering (answering, but not a
-   * member of any cluster: Bootstrap is looking up and probing contact points), then its own member status, with
-   * the number of Up members it sees once it is Up.
+   * A node's state in a word: starting (no answer from Management yet), discovering (answering, but
+   * not a member of any cluster: Bootstrap is looking up and probing contact points), then its own
+   * member status, with the number of Up members it sees once it is Up.
    */
   private static String state(MembersView view) {
     if (view == null) {
@@ -364,27 +396,36 @@ public final class LocalCluster {
     }
     say("");
     say("Cluster formed:");
-    say(TextTable.render("  ", List.of("NODE", "ADDRESS", "MANAGEMENT", "STATUS", "ROLES", ""), rows));
+    say(
+        TextTable.render(
+            "  ", List.of("NODE", "ADDRESS", "MANAGEMENT", "STATUS", "ROLES", ""), rows));
     say("Leader: " + view.leader() + " (" + nodeName(view.leader()) + ")");
-    say(String.format(
-        Locale.ROOT,
-        "Formed a cluster of %d node%s in %.1f s (from launch to all Up)",
-        nodes.size(),
-        nodes.size() == 1 ? "" : "s",
-        seconds));
+    say(
+        String.format(
+            Locale.ROOT,
+            "Formed a cluster of %d node%s in %.1f s (from launch to all Up)",
+            nodes.size(),
+            nodes.size() == 1 ? "" : "s",
+            seconds));
   }
 
-  /** Without --exit-when-formed: wait for Ctrl-C, telling the user about nodes that end on their own. */
+  /**
+   * Without --exit-when-formed: wait for Ctrl-C, telling the user about nodes that end on their
+   * own.
+   */
   private void keepRunning() throws InterruptedException {
     say("");
     say("The cluster keeps running. Try: curl " + nodes.get(0).membersUri());
-    say("Press Ctrl-C to stop the nodes" + (database.isEmbedded() ? " and the embedded PostgreSQL." : "."));
+    say(
+        "Press Ctrl-C to stop the nodes"
+            + (database.isEmbedded() ? " and the embedded PostgreSQL." : "."));
     if (toolkit == Toolkit.PEKKO) {
       say("Pekko needs no license key: the nodes run until you stop them.");
     } else {
       String licenseKey = System.getenv("AKKA_LICENSE_KEY");
       if (licenseKey == null || licenseKey.isBlank()) {
-        say("Without AKKA_LICENSE_KEY (free keys at https://akka.io/key) Akka stops the nodes after 15 minutes.");
+        say(
+            "Without AKKA_LICENSE_KEY (free keys at https://akka.io/key) Akka stops the nodes after 15 minutes.");
       }
     }
     Set<LocalNode> reported = new HashSet<>();
@@ -408,7 +449,15 @@ public final class LocalCluster {
 
   private void reportDeath(LocalNode node, String when) {
     say("");
-    say(node.name() + " (pid " + node.pid() + ") exited with code " + node.exitCode() + " " + when + ".");
+    say(
+        node.name()
+            + " (pid "
+            + node.pid()
+            + ") exited with code "
+            + node.exitCode()
+            + " "
+            + when
+            + ".");
     say("Last lines of " + shown(node.logFile()) + " (stack frames left out):");
     for (String line : node.logTail(LOG_TAIL_LINES)) {
       say("  | " + line);
@@ -421,11 +470,11 @@ public final class LocalCluster {
   }
 
   /**
-   * Stops the nodes gracefully (so each leaves the cluster and says goodbye on the channel), kills those that do
-   * not stop in time, then stops the embedded database. Runs once: from the main thread, or from the shutdown hook
-   * on Ctrl-C, whichever comes first; the other waits for it. On Ctrl-C, io.zonky's own shutdown hook stops the
-   * database at the same time, so nodes may log that the channel went away before their goodbye: harmless, as
-   * every node is stopping.
+   * Stops the nodes gracefully (so each leaves the cluster and says goodbye on the channel), kills
+   * those that do not stop in time, then stops the embedded database. Runs once: from the main
+   * thread, or from the shutdown hook on Ctrl-C, whichever comes first; the other waits for it. On
+   * Ctrl-C, io.zonky's own shutdown hook stops the database at the same time, so nodes may log that
+   * the channel went away before their goodbye: harmless, as every node is stopping.
    */
   private synchronized void stopAll() {
     if (stopped) {
@@ -440,7 +489,11 @@ public final class LocalCluster {
       for (LocalNode node : running) {
         try {
           if (!node.awaitExit((deadline - System.nanoTime()) / 1_000_000)) {
-            say(node.name() + " did not stop within " + GRACEFUL_STOP.toSeconds() + " s, killing it");
+            say(
+                node.name()
+                    + " did not stop within "
+                    + GRACEFUL_STOP.toSeconds()
+                    + " s, killing it");
             node.kill();
             node.awaitExit(5000);
           }
@@ -467,11 +520,12 @@ public final class LocalCluster {
   }
 
   /**
-   * {@code count} ports from {@code first} upwards that nothing listens on now, skipping {@code taken}. Readable
-   * ports (25520, 25521, ...) make the demo's addresses easy to follow; a busy one, say from another run, is
-   * skipped.
+   * {@code count} ports from {@code first} upwards that nothing listens on now, skipping {@code
+   * taken}. Readable ports (25520, 25521, ...) make the demo's addresses easy to follow; a busy
+   * one, say from another run, is skipped.
    */
-  private static List<Integer> freePorts(int first, int count, Set<Integer> taken) throws IOException {
+  private static List<Integer> freePorts(int first, int count, Set<Integer> taken)
+      throws IOException {
     List<Integer> ports = new ArrayList<>();
     for (int port = first; ports.size() < count; port++) {
       if (port > 65535) {
@@ -493,17 +547,24 @@ public final class LocalCluster {
     }
   }
 
-  /** sample/target/local-cluster, found from where this class was loaded (the sample jar or target/classes). */
+  /**
+   * sample/target/local-cluster, found from where this class was loaded (the sample jar or
+   * target/classes).
+   */
   private static Path logDirectory() {
     try {
-      Path loadedFrom = Path.of(LocalCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path loadedFrom =
+          Path.of(LocalCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       return loadedFrom.toAbsolutePath().getParent().resolve("local-cluster");
     } catch (URISyntaxException | RuntimeException e) {
       return Path.of("local-cluster").toAbsolutePath();
     }
   }
 
-  /** Creates the log directory and removes the logs of an earlier run, which could have had more nodes. */
+  /**
+   * Creates the log directory and removes the logs of an earlier run, which could have had more
+   * nodes.
+   */
   private void prepareLogDir() throws IOException {
     Files.createDirectories(logDir);
     try (Stream<Path> files = Files.list(logDir)) {
@@ -533,7 +594,8 @@ public final class LocalCluster {
   }
 
   /** The command line, checked. */
-  record Options(Toolkit toolkit, int nodes, boolean exitWhenFormed, Duration timeout, boolean help) {
+  record Options(
+      Toolkit toolkit, int nodes, boolean exitWhenFormed, Duration timeout, boolean help) {
 
     static final int DEFAULT_NODES = 3;
     static final int MAX_NODES = 50;
@@ -550,7 +612,8 @@ public final class LocalCluster {
         String inline = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : null;
         switch (name) {
           case "-h", "--help" -> {
-            return new Options(toolkit, nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), true);
+            return new Options(
+                toolkit, nodes, exitWhenFormed, Duration.ofSeconds(timeoutSeconds), true);
           }
           case "--pekko" -> {
             noValue(name, inline);
@@ -566,9 +629,14 @@ public final class LocalCluster {
           }
           case "--timeout" -> {
             String value = inline != null ? inline : valueAfter(args, i++, name);
-            // "90s" reads naturally next to Akka's and Pekko's durations; accept it as well as "90".
-            timeoutSeconds = number(name, value.endsWith("s") ? value.substring(0, value.length() - 1) : value,
-                1, 86_400);
+            // "90s" reads naturally next to Akka's and Pekko's durations; accept it as well as
+            // "90".
+            timeoutSeconds =
+                number(
+                    name,
+                    value.endsWith("s") ? value.substring(0, value.length() - 1) : value,
+                    1,
+                    86_400);
           }
           default -> throw new IllegalArgumentException("unknown argument \"" + arg + "\"");
         }
@@ -594,7 +662,8 @@ public final class LocalCluster {
       try {
         int number = Integer.parseInt(value.trim());
         if (number < min || number > max) {
-          throw new IllegalArgumentException(name + " must be from " + min + " to " + max + ", not " + number);
+          throw new IllegalArgumentException(
+              name + " must be from " + min + " to " + max + ", not " + number);
         }
         return number;
       } catch (NumberFormatException e) {

@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** The PostgreSQL server the local nodes discover each other through: the user's own, or an embedded one. */
+/**
+ * The PostgreSQL server the local nodes discover each other through: the user's own, or an embedded
+ * one.
+ */
 final class LocalDatabase {
 
   private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&]password=)[^&]*");
@@ -15,12 +18,14 @@ final class LocalDatabase {
 
   /** Whose environment variables the nodes read the database from. */
   private final Toolkit toolkit;
+
   private final String url;
   private final String user;
   private final String password;
   private final EmbeddedPostgres embedded;
 
-  private LocalDatabase(Toolkit toolkit, String url, String user, String password, EmbeddedPostgres embedded) {
+  private LocalDatabase(
+      Toolkit toolkit, String url, String user, String password, EmbeddedPostgres embedded) {
     this.toolkit = toolkit;
     this.url = url;
     this.user = user;
@@ -28,7 +33,10 @@ final class LocalDatabase {
     this.embedded = embedded;
   }
 
-  /** The database named by the toolkit's URL variable (such as AKKA_DISCOVERY_POSTGRES_URL), null when not set. */
+  /**
+   * The database named by the toolkit's URL variable (such as AKKA_DISCOVERY_POSTGRES_URL), null
+   * when not set.
+   */
   static LocalDatabase fromEnvironment(Toolkit toolkit, Map<String, String> env) {
     String url = blankToNull(env.get(toolkit.urlEnv()));
     if (url == null) {
@@ -47,7 +55,8 @@ final class LocalDatabase {
     ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(logFile.toFile());
     EmbeddedPostgres postgres =
         EmbeddedPostgres.builder().setOutputRedirector(log).setErrorRedirector(log).start();
-    return new LocalDatabase(toolkit, postgres.getJdbcUrl("postgres", "postgres"), "postgres", null, postgres);
+    return new LocalDatabase(
+        toolkit, postgres.getJdbcUrl("postgres", "postgres"), "postgres", null, postgres);
   }
 
   boolean isEmbedded() {
@@ -55,8 +64,9 @@ final class LocalDatabase {
   }
 
   /**
-   * The variables the nodes read (see the toolkit's library's reference.conf); a null value means "remove", so a
-   * user or password in the launcher's environment cannot reach an embedded server meant to be used without them.
+   * The variables the nodes read (see the toolkit's library's reference.conf); a null value means
+   * "remove", so a user or password in the launcher's environment cannot reach an embedded server
+   * meant to be used without them.
    */
   Map<String, String> nodeEnvironment() {
     Map<String, String> env = new LinkedHashMap<>();
@@ -68,7 +78,8 @@ final class LocalDatabase {
 
   /** For the console: the URL with any password in it replaced, and whether a password is used. */
   String describe() {
-    String shown = USER_INFO.matcher(PASSWORD_PARAMETER.matcher(url).replaceAll("$1***")).replaceAll("$1***@");
+    String shown =
+        USER_INFO.matcher(PASSWORD_PARAMETER.matcher(url).replaceAll("$1***")).replaceAll("$1***@");
     return shown
         + (user != null ? ", user " + user : "")
         + (password != null ? ", password from " + toolkit.passwordEnv() : "");

@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One sample node JVM (Akka or Pekko) started by {@link LocalCluster}, with its output in its own log file. */
+/**
+ * One sample node JVM (Akka or Pekko) started by {@link LocalCluster}, with its output in its own
+ * log file.
+ */
 final class LocalNode {
 
   static final String HOST = "127.0.0.1";
@@ -34,7 +37,10 @@ final class LocalNode {
     return "node-" + index;
   }
 
-  /** The actor address the node will have, as Management reports it ({@code akka://sample@127.0.0.1:25520}). */
+  /**
+   * The actor address the node will have, as Management reports it ({@code
+   * akka://sample@127.0.0.1:25520}).
+   */
   String address() {
     return toolkit.protocol() + "://" + NodeStart.SYSTEM_NAME + "@" + HOST + ":" + remotingPort;
   }
@@ -52,10 +58,12 @@ final class LocalNode {
   }
 
   /**
-   * Starts the JVM with the given environment on top of this one's. The node's own settings are set here so that
-   * values left in the caller's environment (a NODE_MANAGEMENT_PORT, say) cannot leak in.
+   * Starts the JVM with the given environment on top of this one's. The node's own settings are set
+   * here so that values left in the caller's environment (a NODE_MANAGEMENT_PORT, say) cannot leak
+   * in.
    */
-  void start(List<String> command, int requiredContactPoints, Map<String, String> databaseEnv) throws IOException {
+  void start(List<String> command, int requiredContactPoints, Map<String, String> databaseEnv)
+      throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command);
     Map<String, String> env = builder.environment();
     env.put("NODE_HOSTNAME", HOST);
@@ -106,8 +114,8 @@ final class LocalNode {
   }
 
   /**
-   * The last {@code count} lines of the node's log for a failure message, without stack frames: they would crowd
-   * out the lines that say what happened, and the log file keeps them.
+   * The last {@code count} lines of the node's log for a failure message, without stack frames:
+   * they would crowd out the lines that say what happened, and the log file keeps them.
    */
   List<String> logTail(int count) {
     try {
@@ -116,7 +124,8 @@ final class LocalNode {
       List<String> lines = new ArrayList<>();
       for (String line : text.split("\\R")) {
         String trimmed = line.strip();
-        if (!trimmed.startsWith("at ") && !(trimmed.startsWith("... ") && trimmed.endsWith(" more"))) {
+        if (!trimmed.startsWith("at ")
+            && !(trimmed.startsWith("... ") && trimmed.endsWith(" more"))) {
           lines.add(line);
         }
       }

@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One node's answer to {@code GET /cluster/members} (Akka Management cluster HTTP), reduced to what is shown. */
+/**
+ * One node's answer to {@code GET /cluster/members} (Akka Management cluster HTTP), reduced to what
+ * is shown.
+ */
 record MembersView(String selfNode, String leader, List<Member> members, int unreachableCount) {
 
   record Member(String node, String status, List<String> roles) {}
@@ -19,12 +22,17 @@ record MembersView(String selfNode, String leader, List<Member> members, int unr
       for (JsonNode role : member.path("roles")) {
         roles.add(role.asText());
       }
-      members.add(new Member(member.path("node").asText(), member.path("status").asText(), List.copyOf(roles)));
+      members.add(
+          new Member(
+              member.path("node").asText(), member.path("status").asText(), List.copyOf(roles)));
     }
     // "leader" is absent while the node is not in a cluster.
     String leader = root.hasNonNull("leader") ? root.get("leader").asText() : null;
     return new MembersView(
-        root.path("selfNode").asText(), leader, List.copyOf(members), root.path("unreachable").size());
+        root.path("selfNode").asText(),
+        leader,
+        List.copyOf(members),
+        root.path("unreachable").size());
   }
 
   /** This node's own entry, or null while it is not a member yet. */

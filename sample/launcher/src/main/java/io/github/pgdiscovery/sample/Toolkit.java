@@ -1,10 +1,25 @@
 package io.github.pgdiscovery.sample;
 
-/** The two kinds of sample node {@link LocalCluster} can launch, and what differs between them for the launcher. */
+/**
+ * The two kinds of sample node {@link LocalCluster} can launch, and what differs between them for
+ * the launcher.
+ */
 enum Toolkit {
-  AKKA("Akka", "akka", "io.github.pgdiscovery.sample.SampleNode", 25520, 8558, "AKKA_DISCOVERY_POSTGRES_"),
+  AKKA(
+      "Akka",
+      "akka",
+      "io.github.pgdiscovery.sample.SampleNode",
+      25520,
+      8558,
+      "AKKA_DISCOVERY_POSTGRES_"),
   /** {@code --pekko}; Pekko's default ports, and its library's environment variables. */
-  PEKKO("Pekko", "pekko", "io.github.pgdiscovery.sample.pekko.PekkoSampleNode", 17355, 7626, "PEKKO_DISCOVERY_POSTGRES_");
+  PEKKO(
+      "Pekko",
+      "pekko",
+      "io.github.pgdiscovery.sample.pekko.PekkoSampleNode",
+      17355,
+      7626,
+      "PEKKO_DISCOVERY_POSTGRES_");
 
   private final String displayName;
   private final String protocol;
@@ -33,7 +48,10 @@ enum Toolkit {
     return displayName;
   }
 
-  /** The scheme of the toolkit's actor addresses, as Management reports them: {@code akka} or {@code pekko}. */
+  /**
+   * The scheme of the toolkit's actor addresses, as Management reports them: {@code akka} or {@code
+   * pekko}.
+   */
   String protocol() {
     return protocol;
   }
@@ -43,15 +61,17 @@ enum Toolkit {
   }
 
   /**
-   * The node's class path: its module's jar and dependencies, which run-local.sh passes as the system property
-   * {@code sample.akka.classpath} ({@code sample.pekko.classpath}); the launcher's own holds neither node.
+   * The node's class path: its module's jar and dependencies, which run-local.sh passes as the
+   * system property {@code sample.akka.classpath} ({@code sample.pekko.classpath}); the launcher's
+   * own holds neither node.
    */
   String nodeClassPath() {
     String property = "sample." + protocol + ".classpath";
     String classPath = System.getProperty(property);
     if (classPath == null || classPath.isBlank()) {
       throw new IllegalStateException(
-          property + " is not set: start the launcher with sample/run-local.sh, which builds the node and sets it");
+          property
+              + " is not set: start the launcher with sample/run-local.sh, which builds the node and sets it");
     }
     return classPath;
   }

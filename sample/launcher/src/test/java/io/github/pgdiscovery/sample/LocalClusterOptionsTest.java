@@ -13,12 +13,14 @@ final class LocalClusterOptionsTest {
 
   @Test
   void withoutPekkoItLaunchesAkkaNodes() {
-    LocalCluster.Options options = LocalCluster.Options.parse(new String[] {"--nodes", "3", "--exit-when-formed"});
+    LocalCluster.Options options =
+        LocalCluster.Options.parse(new String[] {"--nodes", "3", "--exit-when-formed"});
 
     assertEquals(Toolkit.AKKA, options.toolkit());
     assertEquals(3, options.nodes());
     assertTrue(options.exitWhenFormed());
-    assertEquals(Duration.ofSeconds(LocalCluster.Options.DEFAULT_TIMEOUT_SECONDS), options.timeout());
+    assertEquals(
+        Duration.ofSeconds(LocalCluster.Options.DEFAULT_TIMEOUT_SECONDS), options.timeout());
   }
 
   @Test
@@ -35,7 +37,9 @@ final class LocalClusterOptionsTest {
   @Test
   void pekkoTakesNoValue() {
     IllegalArgumentException error =
-        assertThrows(IllegalArgumentException.class, () -> LocalCluster.Options.parse(new String[] {"--pekko=yes"}));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> LocalCluster.Options.parse(new String[] {"--pekko=yes"}));
     assertEquals("--pekko takes no value", error.getMessage());
   }
 
@@ -56,7 +60,8 @@ final class LocalClusterOptionsTest {
 
   @Test
   void aPekkoNodesAddressHasPekkosScheme() {
-    LocalNode node = new LocalNode(Toolkit.PEKKO, 2, 17356, 7627, java.nio.file.Path.of("node-2.log"));
+    LocalNode node =
+        new LocalNode(Toolkit.PEKKO, 2, 17356, 7627, java.nio.file.Path.of("node-2.log"));
 
     assertEquals("pekko://sample@127.0.0.1:17356", node.address());
     assertEquals("http://127.0.0.1:7627/cluster/members", node.membersUri().toString());

@@ -8,17 +8,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts discovery when the actor system starts, listed in reference.conf under {@code akka.library-extensions}, if
- * Cluster Bootstrap's discovery method is {@code postgres} and {@code akka.discovery.postgres.start-with-actor-system}
- * is on. The node then announces itself seconds before {@code ClusterBootstrap.start()}, while the rest of the
- * application starts, and the other nodes' Bootstrap, whose stable margin restarts whenever a contact point
- * appears, settles sooner.
+ * Starts discovery when the actor system starts, listed in reference.conf under {@code
+ * akka.library-extensions}, if Cluster Bootstrap's discovery method is {@code postgres} and {@code
+ * akka.discovery.postgres.start-with-actor-system} is on. The node then announces itself seconds
+ * before {@code ClusterBootstrap.start()}, while the rest of the application starts, and the other
+ * nodes' Bootstrap, whose stable margin restarts whenever a contact point appears, settles sooner.
  *
- * <p>It never fails the actor system's start: a bad setting is recorded, and {@code ClusterBootstrap.start()} (the
- * first use of the method) throws it naming the key, as without this extension.
+ * <p>It never fails the actor system's start: a bad setting is recorded, and {@code
+ * ClusterBootstrap.start()} (the first use of the method) throws it naming the key, as without this
+ * extension.
  */
 @InternalApi
-public final class PostgresDiscoveryEarlyStart extends AbstractExtensionId<PostgresDiscoveryEarlyStart.Started> {
+public final class PostgresDiscoveryEarlyStart
+    extends AbstractExtensionId<PostgresDiscoveryEarlyStart.Started> {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresDiscoveryEarlyStart.class);
 
@@ -37,7 +39,8 @@ public final class PostgresDiscoveryEarlyStart extends AbstractExtensionId<Postg
       PostgresDiscovery.get(system);
       return new Started(true);
     } catch (RuntimeException e) {
-      log.debug("PostgreSQL discovery did not start with the actor system; its first use reports why", e);
+      log.debug(
+          "PostgreSQL discovery did not start with the actor system; its first use reports why", e);
       return new Started(false);
     }
   }

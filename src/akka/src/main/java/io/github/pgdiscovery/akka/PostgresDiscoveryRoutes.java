@@ -15,16 +15,16 @@ import akka.management.javadsl.ManagementRouteProviderSettings;
 import io.github.pgdiscovery.core.StatusJson;
 
 /**
- * {@code GET /bootstrap/postgres} on the Akka Management endpoint: what discovery is doing on this node, as JSON.
- * Registered in reference.conf under {@code akka.management.http.routes}; read-only, so it is served in Akka
- * Management's read-only mode too. It never starts discovery itself: before the method is used it reports
- * {@code "state": "NOT_STARTED"}, and when it could not start (a bad setting, say) {@code "state": "FAILED"} with
- * the reason as {@code "detail"}.
+ * {@code GET /bootstrap/postgres} on the Akka Management endpoint: what discovery is doing on this
+ * node, as JSON. Registered in reference.conf under {@code akka.management.http.routes}; read-only,
+ * so it is served in Akka Management's read-only mode too. It never starts discovery itself: before
+ * the method is used it reports {@code "state": "NOT_STARTED"}, and when it could not start (a bad
+ * setting, say) {@code "state": "FAILED"} with the reason as {@code "detail"}.
  *
- * <p>Every state answers HTTP 200: the route reports a state, and tools polling it read that from one JSON shape.
- * A FAILED start lasts until the node restarts with a fixed configuration, so 503 (try again later) would mislead,
- * and many HTTP clients drop the body of an error answer, which is where the reason is. Whether the node should
- * take traffic is for the readiness check to say.
+ * <p>Every state answers HTTP 200: the route reports a state, and tools polling it read that from
+ * one JSON shape. A FAILED start lasts until the node restarts with a fixed configuration, so 503
+ * (try again later) would mislead, and many HTTP clients drop the body of an error answer, which is
+ * where the reason is. Whether the node should take traffic is for the readiness check to say.
  */
 public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
 
@@ -37,12 +37,26 @@ public final class PostgresDiscoveryRoutes implements ManagementRouteProvider {
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
     // extractRequest: the status is read per request, not once when the route is built.
-    return pathPrefix("bootstrap", () -> path("postgres", () -> get(() -> extractRequest(request ->
-        complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json()))))));
+    return pathPrefix(
+        "bootstrap",
+        () ->
+            path(
+                "postgres",
+                () ->
+                    get(
+                        () ->
+                            extractRequest(
+                                request ->
+                                    complete(
+                                        HttpResponse.create()
+                                            .withEntity(ContentTypes.APPLICATION_JSON, json()))))));
   }
 
   private String json() {
-    return StatusJson.forSystem(system, () -> system.hasExtension(PostgresDiscovery.ID),
-        () -> PostgresDiscovery.get(system).engine().status()).toString();
+    return StatusJson.forSystem(
+            system,
+            () -> system.hasExtension(PostgresDiscovery.ID),
+            () -> PostgresDiscovery.get(system).engine().status())
+        .toString();
   }
 }

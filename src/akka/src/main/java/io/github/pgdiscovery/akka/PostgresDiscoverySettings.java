@@ -7,19 +7,22 @@ import io.github.pgdiscovery.core.settings.ConfigSettingsReader;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 
 /**
- * Reads and checks the {@code akka.discovery.postgres} section once; the rest of the library never touches
- * {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()}); every failure names the full
- * key and the bad value as written (a password never appears).
+ * Reads and checks the {@code akka.discovery.postgres} section once; the rest of the library never
+ * touches {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()});
+ * every failure names the full key and the bad value as written (a password never appears).
  */
 @InternalApi
 public final class PostgresDiscoverySettings {
 
   public static final String PREFIX = "akka.discovery.postgres";
 
-  /** What the core needs to name for Akka users: keys, environment variables, the session and thread names. */
+  /**
+   * What the core needs to name for Akka users: keys, environment variables, the session and thread
+   * names.
+   */
   public static final DiscoverySettings.Naming NAMING =
-      new DiscoverySettings.Naming(PREFIX, "AKKA_DISCOVERY_POSTGRES", "akka-discovery-postgres",
-          "akka_discovery");
+      new DiscoverySettings.Naming(
+          PREFIX, "AKKA_DISCOVERY_POSTGRES", "akka-discovery-postgres", "akka_discovery");
 
   private final DiscoverySettings discovery;
 
@@ -37,13 +40,18 @@ public final class PostgresDiscoverySettings {
   }
 
   /**
-   * Whether discovery starts with the actor system: {@code start-with-actor-system} is on and Cluster Bootstrap uses
-   * the {@code postgres} method, named directly or through {@code akka.discovery.method}.
+   * Whether discovery starts with the actor system: {@code start-with-actor-system} is on and
+   * Cluster Bootstrap uses the {@code postgres} method, named directly or through {@code
+   * akka.discovery.method}.
    */
   public static boolean startsWithActorSystem(Config root) {
     String bootstrapMethod =
-        root.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method");
-    String method = "akka.discovery".equals(bootstrapMethod) ? root.getString("akka.discovery.method") : bootstrapMethod;
+        root.getString(
+            "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    String method =
+        "akka.discovery".equals(bootstrapMethod)
+            ? root.getString("akka.discovery.method")
+            : bootstrapMethod;
     return "postgres".equals(method) && root.getBoolean(PREFIX + ".start-with-actor-system");
   }
 

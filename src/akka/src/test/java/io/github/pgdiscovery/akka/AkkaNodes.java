@@ -1,9 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.TestDatabase;
-
-import io.github.pgdiscovery.testing.Ports;
-
 import akka.actor.ActorSystem;
 import akka.cluster.Cluster;
 import akka.cluster.Member;
@@ -15,6 +11,8 @@ import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.github.pgdiscovery.testing.Ports;
+import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -25,15 +23,17 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
- * Real actor systems in this JVM, each with Artery on 127.0.0.1, Akka Management and Cluster Bootstrap using the
- * {@code postgres} discovery method on one test channel. {@link #close()} terminates them all.
+ * Real actor systems in this JVM, each with Artery on 127.0.0.1, Akka Management and Cluster
+ * Bootstrap using the {@code postgres} discovery method on one test channel. {@link #close()}
+ * terminates them all.
  *
- * <p>{@link #start()} may be called from several threads at once. {@link #close()} terminates the nodes whose actor
- * systems exist when it is called, so call it once the starts have returned.
+ * <p>{@link #start()} may be called from several threads at once. {@link #close()} terminates the
+ * nodes whose actor systems exist when it is called, so call it once the starts have returned.
  */
 public final class AkkaNodes implements AutoCloseable {
 
   public static final String SYSTEM_NAME = "PgDiscoveryTest";
+
   /** The service name Bootstrap derives from the system name. */
   public static final String SERVICE = "pgdiscoverytest";
 
@@ -72,10 +72,12 @@ public final class AkkaNodes implements AutoCloseable {
                     + requiredContactPoints,
                 "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin = 1s",
                 "akka.management.cluster.bootstrap.contact-point-discovery.interval = 200ms",
-                // All nodes share one host: without this Bootstrap keeps only the contact point on its own port.
+                // All nodes share one host: without this Bootstrap keeps only the contact point on
+                // its own port.
                 "akka.management.cluster.bootstrap.contact-point.filter-on-fallback-port = false",
                 "akka.management.cluster.bootstrap.contact-point.probe-interval = 200ms",
-                // Expiry far away: whatever leaves a lookup in these tests left through goodbye or cluster removal.
+                // Expiry far away: whatever leaves a lookup in these tests left through goodbye or
+                // cluster removal.
                 "akka.discovery.postgres.heartbeat-interval = 60s",
                 "akka.discovery.postgres.expire-after = 180s",
                 "akka.coordinated-shutdown.exit-jvm = off",
@@ -92,21 +94,28 @@ public final class AkkaNodes implements AutoCloseable {
             .withValue("akka.discovery.postgres.url", ConfigValueFactory.fromAnyRef(db.jdbcUrl()))
             .withValue("akka.discovery.postgres.channel", ConfigValueFactory.fromAnyRef(channel));
     if (db.user() != null) {
-      config = config.withValue("akka.discovery.postgres.user", ConfigValueFactory.fromAnyRef(db.user()));
+      config =
+          config.withValue(
+              "akka.discovery.postgres.user", ConfigValueFactory.fromAnyRef(db.user()));
     }
     if (db.password() != null) {
-      config = config.withValue("akka.discovery.postgres.password", ConfigValueFactory.fromAnyRef(db.password()));
+      config =
+          config.withValue(
+              "akka.discovery.postgres.password", ConfigValueFactory.fromAnyRef(db.password()));
     }
     return config;
   }
 
-  /** Starts a node on free ports with Akka Management and Cluster Bootstrap, the way a user does. */
+  /**
+   * Starts a node on free ports with Akka Management and Cluster Bootstrap, the way a user does.
+   */
   public ActorSystem start() {
     return start("");
   }
 
   public ActorSystem start(String overrides) {
-    ActorSystem system = ActorSystem.create(SYSTEM_NAME, config(Ports.free(), Ports.free(), overrides));
+    ActorSystem system =
+        ActorSystem.create(SYSTEM_NAME, config(Ports.free(), Ports.free(), overrides));
     systems.add(system);
     AkkaManagement.get(system).start();
     ClusterBootstrap.get(system).start();
@@ -118,12 +127,18 @@ public final class AkkaNodes implements AutoCloseable {
     return List.copyOf(systems);
   }
 
-  /** Management ports of the contact points {@code system}'s discovery returns for the cluster's service. */
+  /**
+   * Management ports of the contact points {@code system}'s discovery returns for the cluster's
+   * service.
+   */
   public static Set<Integer> lookupPorts(ActorSystem system) {
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
     try {
       ServiceDiscovery.Resolved resolved =
-          discovery.lookup(SERVICE, Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+          discovery
+              .lookup(SERVICE, Duration.ofSeconds(5))
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       return resolved.getAddresses().stream()
           .map(target -> (Integer) target.getPort().orElseThrow())
           .collect(Collectors.toCollection(TreeSet::new));

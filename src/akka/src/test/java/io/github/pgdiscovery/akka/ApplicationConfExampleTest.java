@@ -1,7 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.RepositoryFiles;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import akka.management.AkkaManagementSettings;
@@ -9,6 +7,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import io.github.pgdiscovery.testing.RepositoryFiles;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +16,8 @@ final class ApplicationConfExampleTest {
 
   @Test
   void exampleConfigurationResolvesAndPassesTheSettingsChecks() {
-    // Resolved without the environment, so a developer's own AKKA_DISCOVERY_POSTGRES_* cannot change the outcome.
+    // Resolved without the environment, so a developer's own AKKA_DISCOVERY_POSTGRES_* cannot
+    // change the outcome.
     Config config =
         ConfigFactory.parseFile(RepositoryFiles.path("application.conf.example").toFile())
             .withFallback(ConfigFactory.parseResources("reference.conf"))
@@ -29,8 +29,10 @@ final class ApplicationConfExampleTest {
     assertEquals("akka_discovery", settings.channel());
     assertEquals(Duration.ofSeconds(5), settings.timing().heartbeatInterval());
     assertEquals(Duration.ofSeconds(15), settings.timing().expireAfter());
-    assertEquals("postgres",
-        config.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals(
+        "postgres",
+        config.getString(
+            "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
     assertEquals(8558, new AkkaManagementSettings(config).getHttpPort());
   }
 }

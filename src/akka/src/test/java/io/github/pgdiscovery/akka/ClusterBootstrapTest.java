@@ -1,7 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,8 +7,8 @@ import akka.actor.ActorSystem;
 import akka.actor.CoordinatedShutdown;
 import akka.cluster.Cluster;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.akka.AkkaNodes;
 import io.github.pgdiscovery.core.Participants;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Resources;
 import io.github.pgdiscovery.testing.TcpProxy;
@@ -25,17 +23,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real actor systems form, shrink and grow one cluster with Cluster Bootstrap and the postgres method; and each of
- * the three ways a node leaves the other nodes' lookups works on its own: its goodbye, the cluster's MemberRemoved,
- * and expiry.
+ * Real actor systems form, shrink and grow one cluster with Cluster Bootstrap and the postgres
+ * method; and each of the three ways a node leaves the other nodes' lookups works on its own: its
+ * goodbye, the cluster's MemberRemoved, and expiry.
  */
 @DatabaseTest
 final class ClusterBootstrapTest {
 
   private static final Duration FORMATION_DEADLINE = Duration.ofSeconds(60);
+
   /** Far below the expiry of AkkaNodes' configuration (three minutes, more for a joined node). */
   private static final Duration REMOVAL_DEADLINE = Duration.ofSeconds(30);
-  /** Management port of the discovery participant outside the cluster; any port, it is never contacted. */
+
+  /**
+   * Management port of the discovery participant outside the cluster; any port, it is never
+   * contacted.
+   */
   private static final int OBSERVER_PORT = 9991;
 
   private final TestDatabase db;
@@ -56,15 +59,22 @@ final class ClusterBootstrapTest {
   @Test
   void threeNodesFormOneClusterThenOneLeavesAndAFourthJoins() {
     List<ActorSystem> first = List.of(nodes.start(), nodes.start(), nodes.start());
-    Set<String> three = first.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> three =
+        first.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
     for (ActorSystem system : first) {
-      Poll.until(FORMATION_DEADLINE, AkkaNodes.address(system) + " sees all three Up",
-          () -> AkkaNodes.upMembers(system).equals(three), () -> AkkaNodes.upMembers(system));
+      Poll.until(
+          FORMATION_DEADLINE,
+          AkkaNodes.address(system) + " sees all three Up",
+          () -> AkkaNodes.upMembers(system).equals(three),
+          () -> AkkaNodes.upMembers(system));
     }
 
     for (ActorSystem system : first) {
-      // Up in the cluster: the node said once that its cluster watches it, and is quiet (joined heartbeats off).
-      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " stops heartbeats",
+      // Up in the cluster: the node said once that its cluster watches it, and is quiet (joined
+      // heartbeats off).
+      Poll.until(
+          Duration.ofSeconds(10),
+          AkkaNodes.address(system) + " stops heartbeats",
           () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().isZero(),
           () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval());
     }
@@ -74,10 +84,14 @@ final class ClusterBootstrapTest {
     Cluster.get(leaving).leave(Cluster.get(leaving).selfAddress());
     Set<Integer> remainingPorts = ports(first.subList(0, 2));
     for (ActorSystem system : first.subList(0, 2)) {
-      // Expiry is three minutes away: the goodbye or the cluster's removal event explains this (each of them is
+      // Expiry is three minutes away: the goodbye or the cluster's removal event explains this
+      // (each of them is
       // tested alone below).
-      Poll.until(REMOVAL_DEADLINE, AkkaNodes.address(system) + " no longer hands out " + leavingPort,
-          () -> AkkaNodes.lookupPorts(system).equals(remainingPorts), () -> AkkaNodes.lookupPorts(system));
+      Poll.until(
+          REMOVAL_DEADLINE,
+          AkkaNodes.address(system) + " no longer hands out " + leavingPort,
+          () -> AkkaNodes.lookupPorts(system).equals(remainingPorts),
+          () -> AkkaNodes.lookupPorts(system));
     }
 
     ActorSystem fourth = nodes.start();
@@ -85,47 +99,66 @@ final class ClusterBootstrapTest {
     afterJoin.remove(AkkaNodes.address(leaving));
     afterJoin.add(AkkaNodes.address(fourth));
     for (ActorSystem system : List.of(first.get(0), first.get(1), fourth)) {
-      Poll.until(FORMATION_DEADLINE, AkkaNodes.address(system) + " sees the fourth node join",
-          () -> AkkaNodes.upMembers(system).equals(afterJoin), () -> AkkaNodes.upMembers(system));
+      Poll.until(
+          FORMATION_DEADLINE,
+          AkkaNodes.address(system) + " sees the fourth node join",
+          () -> AkkaNodes.upMembers(system).equals(afterJoin),
+          () -> AkkaNodes.upMembers(system));
     }
     assertEquals(3, AkkaNodes.upMembers(fourth).size());
   }
 
   /**
-   * Once the cluster has formed, its nodes send nothing on the channel: with heartbeats every 300 ms before they
-   * joined, not one more message while a participant on another channel of the same server sends ten.
+   * Once the cluster has formed, its nodes send nothing on the channel: with heartbeats every 300
+   * ms before they joined, not one more message while a participant on another channel of the same
+   * server sends ten.
    */
   @Test
   void aFormedClusterSendsNothingOnTheChannel() throws Exception {
-    String quick = String.join("\n",
-        "akka.discovery.postgres.heartbeat-interval = 300ms",
-        "akka.discovery.postgres.expire-after = 2s");
+    String quick =
+        String.join(
+            "\n",
+            "akka.discovery.postgres.heartbeat-interval = 300ms",
+            "akka.discovery.postgres.expire-after = 2s");
     List<ActorSystem> three = List.of(nodes.start(quick), nodes.start(quick), nodes.start(quick));
     awaitOneCluster(three);
     for (ActorSystem system : three) {
-      Poll.until(Duration.ofSeconds(10), AkkaNodes.address(system) + " stops heartbeats",
+      Poll.until(
+          Duration.ofSeconds(10),
+          AkkaNodes.address(system) + " stops heartbeats",
           () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval().isZero(),
           () -> PostgresDiscovery.get(system).engine().status().heartbeatInterval());
     }
-    Poll.until(Duration.ofSeconds(10), "the lookups agree", () -> three.stream()
-        .allMatch(system -> AkkaNodes.lookupPorts(system).equals(ports(three))), () -> "");
-    long[] sentBefore = three.stream().mapToLong(system -> PostgresDiscovery.get(system).engine().status().sent())
-        .toArray();
+    Poll.until(
+        Duration.ofSeconds(10),
+        "the lookups agree",
+        () -> three.stream().allMatch(system -> AkkaNodes.lookupPorts(system).equals(ports(three))),
+        () -> "");
+    long[] sentBefore =
+        three.stream()
+            .mapToLong(system -> PostgresDiscovery.get(system).engine().status().sent())
+            .toArray();
 
     Participants clock = resources.add(new Participants(db, db.jdbcUrl(), db.newChannelName()));
-    DiscoveryEngine ticking = clock.start(OBSERVER_PORT, s -> s.timings(Duration.ofMillis(300), Duration.ofSeconds(2)));
-    Poll.until(Duration.ofSeconds(30), "ten heartbeats elsewhere", () -> ticking.status().sent() >= 12,
+    DiscoveryEngine ticking =
+        clock.start(OBSERVER_PORT, s -> s.timings(Duration.ofMillis(300), Duration.ofSeconds(2)));
+    Poll.until(
+        Duration.ofSeconds(30),
+        "ten heartbeats elsewhere",
+        () -> ticking.status().sent() >= 12,
         ticking::status);
 
     for (int i = 0; i < three.size(); i++) {
-      assertEquals(sentBefore[i], PostgresDiscovery.get(three.get(i)).engine().status().sent(),
+      assertEquals(
+          sentBefore[i],
+          PostgresDiscovery.get(three.get(i)).engine().status().sent(),
           AkkaNodes.address(three.get(i)) + " sent while the cluster stood");
     }
   }
 
   /**
-   * The goodbye alone: the observer is a discovery participant on the cluster's channel but no cluster member, so
-   * no MemberRemoved reaches it, and its expiry of the node is minutes away.
+   * The goodbye alone: the observer is a discovery participant on the cluster's channel but no
+   * cluster member, so no MemberRemoved reaches it, and its expiry of the node is minutes away.
    */
   @Test
   void nodeShutDownByCoordinatedShutdownIsDroppedAtOnceThroughItsGoodbye() throws Exception {
@@ -136,20 +169,25 @@ final class ClusterBootstrapTest {
     awaitOneCluster(List.of(stays, leaves));
     awaitLookup(observer, ports(List.of(stays, leaves)));
 
-    CoordinatedShutdown.get(leaves).runAll(CoordinatedShutdown.unknownReason())
-        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    CoordinatedShutdown.get(leaves)
+        .runAll(CoordinatedShutdown.unknownReason())
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
 
     awaitLookup(observer, ports(List.of(stays)));
     awaitLookup(stays, ports(List.of(stays)));
   }
 
   /**
-   * MemberRemoved alone: the removed node's connection to the database is cut, and it cannot reconnect, before the
-   * cluster downs it, so its goodbye cannot reach the channel; expiry is minutes away.
+   * MemberRemoved alone: the removed node's connection to the database is cut, and it cannot
+   * reconnect, before the cluster downs it, so its goodbye cannot reach the channel; expiry is
+   * minutes away.
    */
   @Test
-  void nodeRemovedFromTheClusterIsDroppedThroughMemberRemovedWhileItsGoodbyeCannotBeSent() throws Exception {
-    TcpProxy removedsDatabase = resources.add(new TcpProxy(db.host(), db.port(), TcpProxy.freePort()));
+  void nodeRemovedFromTheClusterIsDroppedThroughMemberRemovedWhileItsGoodbyeCannotBeSent()
+      throws Exception {
+    TcpProxy removedsDatabase =
+        resources.add(new TcpProxy(db.host(), db.port(), TcpProxy.freePort()));
     removedsDatabase.start();
     AkkaNodes pair = resources.add(new AkkaNodes(db, 2));
     DiscoveryEngine observer = observer(pair);
@@ -162,27 +200,36 @@ final class ClusterBootstrapTest {
 
     DiscoveryEngine removedEngine = PostgresDiscovery.get(removed).engine();
     removedsDatabase.stop();
-    Poll.until(REMOVAL_DEADLINE, "the removed node's discovery notices its connection is gone",
-        () -> !removedEngine.isReady(), removedEngine::status);
+    Poll.until(
+        REMOVAL_DEADLINE,
+        "the removed node's discovery notices its connection is gone",
+        () -> !removedEngine.isReady(),
+        removedEngine::status);
     Cluster.get(stays).down(Cluster.get(removed).selfAddress());
 
     awaitLookup(stays, ports(List.of(stays)));
-    assertEquals(both, Participants.ports(observer, AkkaNodes.SERVICE),
+    assertEquals(
+        both,
+        Participants.ports(observer, AkkaNodes.SERVICE),
         "no goodbye reached the channel: the participant outside the cluster still lists the removed node");
   }
 
   /**
-   * Expiry alone: a node whose connection to the database is cut, and cannot reconnect, falls silent on the
-   * channel; it is still a member of the cluster and never stopped announcing (so neither MemberRemoved nor a
-   * goodbye), yet the other node drops it once it has not been heard for expire-after.
+   * Expiry alone: a node whose connection to the database is cut, and cannot reconnect, falls
+   * silent on the channel; it is still a member of the cluster and never stopped announcing (so
+   * neither MemberRemoved nor a goodbye), yet the other node drops it once it has not been heard
+   * for expire-after.
    */
   @Test
   void nodeCutOffFromTheDatabaseIsDroppedAfterExpiryWhileStillAMember() throws Exception {
-    String quickExpiry = String.join("\n",
-        "akka.discovery.postgres.heartbeat-interval = 1s",
-        "akka.discovery.postgres.joined-heartbeat-interval = 1s",
-        "akka.discovery.postgres.expire-after = 3s");
-    TcpProxy silentsDatabase = resources.add(new TcpProxy(db.host(), db.port(), TcpProxy.freePort()));
+    String quickExpiry =
+        String.join(
+            "\n",
+            "akka.discovery.postgres.heartbeat-interval = 1s",
+            "akka.discovery.postgres.joined-heartbeat-interval = 1s",
+            "akka.discovery.postgres.expire-after = 3s");
+    TcpProxy silentsDatabase =
+        resources.add(new TcpProxy(db.host(), db.port(), TcpProxy.freePort()));
     silentsDatabase.start();
     AkkaNodes pair = resources.add(new AkkaNodes(db, 2));
     ActorSystem stays = pair.start(quickExpiry);
@@ -194,20 +241,26 @@ final class ClusterBootstrapTest {
     silentsDatabase.stop();
 
     awaitLookup(stays, ports(List.of(stays)));
-    assertEquals(addresses(both), AkkaNodes.upMembers(stays), "the silent node is still an Up member");
-    assertTrue(PostgresDiscovery.get(silent).engine().status().announcing(),
+    assertEquals(
+        addresses(both), AkkaNodes.upMembers(stays), "the silent node is still an Up member");
+    assertTrue(
+        PostgresDiscovery.get(silent).engine().status().announcing(),
         "the silent node never stopped announcing, so it never said goodbye");
   }
 
   /**
-   * A discovery participant on {@code nodes}' channel that is not a member of their cluster, listening before they
-   * start. It announces another service, so it is no contact point of theirs; and as the nodes answer only probes
-   * for their own service, it learns of them from the announcements they make when they connect.
+   * A discovery participant on {@code nodes}' channel that is not a member of their cluster,
+   * listening before they start. It announces another service, so it is no contact point of theirs;
+   * and as the nodes answer only probes for their own service, it learns of them from the
+   * announcements they make when they connect.
    */
   private DiscoveryEngine observer(AkkaNodes nodes) {
     Participants outsiders = resources.add(new Participants(db, db.jdbcUrl(), nodes.channel()));
     DiscoveryEngine observer = outsiders.start(OBSERVER_PORT);
-    Poll.until(REMOVAL_DEADLINE, "the participant outside the cluster is listening", observer::isReady,
+    Poll.until(
+        REMOVAL_DEADLINE,
+        "the participant outside the cluster is listening",
+        observer::isReady,
         observer::status);
     return observer;
   }
@@ -219,24 +272,34 @@ final class ClusterBootstrapTest {
   private static void awaitOneCluster(List<ActorSystem> systems) {
     Set<String> all = addresses(systems);
     for (ActorSystem system : systems) {
-      Poll.until(FORMATION_DEADLINE, AkkaNodes.address(system) + " sees " + all + " Up",
-          () -> AkkaNodes.upMembers(system).equals(all), () -> AkkaNodes.upMembers(system));
+      Poll.until(
+          FORMATION_DEADLINE,
+          AkkaNodes.address(system) + " sees " + all + " Up",
+          () -> AkkaNodes.upMembers(system).equals(all),
+          () -> AkkaNodes.upMembers(system));
     }
   }
 
   private static void awaitLookup(ActorSystem system, Set<Integer> expected) {
-    Poll.until(REMOVAL_DEADLINE, AkkaNodes.address(system) + " hands out exactly " + expected,
-        () -> AkkaNodes.lookupPorts(system).equals(expected), () -> AkkaNodes.lookupPorts(system));
+    Poll.until(
+        REMOVAL_DEADLINE,
+        AkkaNodes.address(system) + " hands out exactly " + expected,
+        () -> AkkaNodes.lookupPorts(system).equals(expected),
+        () -> AkkaNodes.lookupPorts(system));
   }
 
   private static void awaitLookup(DiscoveryEngine observer, Set<Integer> expected) {
-    Poll.until(REMOVAL_DEADLINE, "the participant outside the cluster hands out exactly " + expected,
+    Poll.until(
+        REMOVAL_DEADLINE,
+        "the participant outside the cluster hands out exactly " + expected,
         () -> Participants.ports(observer, AkkaNodes.SERVICE).equals(expected),
         () -> Participants.ports(observer, AkkaNodes.SERVICE) + " " + observer.status());
   }
 
   private static Set<Integer> ports(List<ActorSystem> systems) {
-    return systems.stream().map(AkkaNodes::managementPort).collect(Collectors.toCollection(TreeSet::new));
+    return systems.stream()
+        .map(AkkaNodes::managementPort)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   private static Set<String> addresses(List<ActorSystem> systems) {

@@ -1,7 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +10,7 @@ import akka.cluster.MemberStatus;
 import akka.discovery.Discovery;
 import akka.discovery.ServiceDiscovery;
 import ch.qos.logback.classic.Level;
-import io.github.pgdiscovery.akka.AkkaNodes;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.LogCapture;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Resources;
@@ -30,15 +28,25 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Nodes that start while the database is unreachable wait, form no cluster, and bootstrap once it appears. */
+/**
+ * Nodes that start while the database is unreachable wait, form no cluster, and bootstrap once it
+ * appears.
+ */
 @DatabaseTest
 final class DatabaseOutageBootstrapTest {
 
-  /** Logger of Cluster Bootstrap's coordinator, which warns with this text each time a lookup fails. */
+  /**
+   * Logger of Cluster Bootstrap's coordinator, which warns with this text each time a lookup fails.
+   */
   private static final String BOOTSTRAP_COORDINATOR =
       "akka.management.cluster.bootstrap.internal.BootstrapCoordinator";
+
   private static final String LOOKUP_FAILED = "Resolve attempt failed";
-  /** Failed lookups every node's Bootstrap must have seen before the nodes are checked for a premature cluster. */
+
+  /**
+   * Failed lookups every node's Bootstrap must have seen before the nodes are checked for a
+   * premature cluster.
+   */
   private static final int FAILED_LOOKUPS = 3;
 
   private final TestDatabase db;
@@ -48,8 +56,10 @@ final class DatabaseOutageBootstrapTest {
 
   DatabaseOutageBootstrapTest(TestDatabase db) {
     this.db = db;
-    // A single contact point is enough to form a new cluster: a node whose lookup answered with itself alone (all
-    // it could know without the database) would form a cluster of its own after the stable margin, each of the
+    // A single contact point is enough to form a new cluster: a node whose lookup answered with
+    // itself alone (all
+    // it could know without the database) would form a cluster of its own after the stable margin,
+    // each of the
     // three its own. Only the lookups failing while the database is unreachable keep them from it.
     this.nodes = new AkkaNodes(db, 1);
     this.database = new TcpProxy(db.host(), db.port(), TcpProxy.freePort());
@@ -65,40 +75,64 @@ final class DatabaseOutageBootstrapTest {
   @Test
   void nodesStartedWhileTheDatabaseIsUnreachableBootstrapOnceItAppears() throws Exception {
     LogCapture bootstrap = resources.add(LogCapture.of(BOOTSTRAP_COORDINATOR));
-    String overrides = "akka.discovery.postgres.url = \"" + db.jdbcUrlVia(database.port()) + "\"\n"
-        + "akka.discovery.postgres.reconnect-max-backoff = 500ms\n"
-        // Bootstrap's lookups fail after 1 s instead of 3 s, so that it sees several fail sooner.
-        + "akka.management.cluster.bootstrap.contact-point-discovery.resolve-timeout = 1s";
-    List<ActorSystem> systems = List.of(nodes.start(overrides), nodes.start(overrides), nodes.start(overrides));
+    String overrides =
+        "akka.discovery.postgres.url = \""
+            + db.jdbcUrlVia(database.port())
+            + "\"\n"
+            + "akka.discovery.postgres.reconnect-max-backoff = 500ms\n"
+            // Bootstrap's lookups fail after 1 s instead of 3 s, so that it sees several fail
+            // sooner.
+            + "akka.management.cluster.bootstrap.contact-point-discovery.resolve-timeout = 1s";
+    List<ActorSystem> systems =
+        List.of(nodes.start(overrides), nodes.start(overrides), nodes.start(overrides));
     for (ActorSystem system : systems) {
-      Poll.until(Duration.ofSeconds(20), "a failed connection attempt",
+      Poll.until(
+          Duration.ofSeconds(20),
+          "a failed connection attempt",
           () -> PostgresDiscovery.get(system).engine().status().lastError() != null);
     }
 
     ServiceDiscovery discovery = Discovery.get(systems.get(0)).loadServiceDiscovery("postgres");
-    ExecutionException lookup = assertThrows(ExecutionException.class,
-        () -> discovery.lookup(AkkaNodes.SERVICE, Duration.ofMillis(500)).toCompletableFuture()
-            .get(10, TimeUnit.SECONDS));
+    ExecutionException lookup =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                discovery
+                    .lookup(AkkaNodes.SERVICE, Duration.ofMillis(500))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
     assertInstanceOf(ServiceDiscovery.DiscoveryTimeoutException.class, lookup.getCause());
 
-    // Every node's Bootstrap has tried and failed several times, stable margin (1 s) included: a node whose lookups
-    // had answered, even with itself alone, would be Up by now. A node that is Up ends the wait at once.
-    Poll.until(Duration.ofSeconds(60),
+    // Every node's Bootstrap has tried and failed several times, stable margin (1 s) included: a
+    // node whose lookups
+    // had answered, even with itself alone, would be Up by now. A node that is Up ends the wait at
+    // once.
+    Poll.until(
+        Duration.ofSeconds(60),
         "every node's Bootstrap saw " + FAILED_LOOKUPS + " lookups fail, or a node is Up",
-        () -> systems.stream().anyMatch(DatabaseOutageBootstrapTest::isUp)
-            || systems.stream().allMatch(system -> failedLookups(bootstrap, system) >= FAILED_LOOKUPS),
+        () ->
+            systems.stream().anyMatch(DatabaseOutageBootstrapTest::isUp)
+                || systems.stream()
+                    .allMatch(system -> failedLookups(bootstrap, system) >= FAILED_LOOKUPS),
         () -> failedLookupsByNode(bootstrap, systems));
     for (ActorSystem system : systems) {
-      assertNotEquals(MemberStatus.up(), Cluster.get(system).selfMember().status(),
-          "formed without discovery; failed lookups by node " + failedLookupsByNode(bootstrap, systems));
+      assertNotEquals(
+          MemberStatus.up(),
+          Cluster.get(system).selfMember().status(),
+          "formed without discovery; failed lookups by node "
+              + failedLookupsByNode(bootstrap, systems));
     }
 
     database.start();
 
-    Set<String> all = systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> all =
+        systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
     for (ActorSystem system : systems) {
-      Poll.until(Duration.ofSeconds(60), AkkaNodes.address(system) + " sees all three Up",
-          () -> AkkaNodes.upMembers(system).equals(all), () -> AkkaNodes.upMembers(system));
+      Poll.until(
+          Duration.ofSeconds(60),
+          AkkaNodes.address(system) + " sees all three Up",
+          () -> AkkaNodes.upMembers(system).equals(all),
+          () -> AkkaNodes.upMembers(system));
     }
   }
 
@@ -107,12 +141,15 @@ final class DatabaseOutageBootstrapTest {
   }
 
   private static long failedLookups(LogCapture bootstrap, ActorSystem system) {
-    return bootstrap.countWithMdc(Level.WARN, "akkaAddress", AkkaNodes.address(system), LOOKUP_FAILED);
+    return bootstrap.countWithMdc(
+        Level.WARN, "akkaAddress", AkkaNodes.address(system), LOOKUP_FAILED);
   }
 
-  private static Map<String, Long> failedLookupsByNode(LogCapture bootstrap, List<ActorSystem> systems) {
+  private static Map<String, Long> failedLookupsByNode(
+      LogCapture bootstrap, List<ActorSystem> systems) {
     Map<String, Long> counts = new TreeMap<>();
-    systems.forEach(system -> counts.put(AkkaNodes.address(system), failedLookups(bootstrap, system)));
+    systems.forEach(
+        system -> counts.put(AkkaNodes.address(system), failedLookups(bootstrap, system)));
     return counts;
   }
 }

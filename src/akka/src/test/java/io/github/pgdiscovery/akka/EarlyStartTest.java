@@ -1,7 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +9,8 @@ import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.testkit.javadsl.TestKit;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.github.pgdiscovery.akka.AkkaNodes;
 import io.github.pgdiscovery.testing.ChannelTap;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Ports;
 import io.github.pgdiscovery.testing.Resources;
@@ -23,7 +21,10 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Discovery starts with the actor system, before ClusterBootstrap.start(), when Bootstrap's method is postgres. */
+/**
+ * Discovery starts with the actor system, before ClusterBootstrap.start(), when Bootstrap's method
+ * is postgres.
+ */
 @DatabaseTest
 final class EarlyStartTest {
 
@@ -44,47 +45,73 @@ final class EarlyStartTest {
   @Test
   void aNodeAnnouncesWhenItsActorSystemStartsBeforeBootstrapIsStarted() throws Exception {
     Config config = new AkkaNodes(db, 1).config(Ports.free(), Ports.free(), "");
-    ChannelTap tap = resources.add(new ChannelTap(db, config.getString("akka.discovery.postgres.channel")));
+    ChannelTap tap =
+        resources.add(new ChannelTap(db, config.getString("akka.discovery.postgres.channel")));
 
     ActorSystem system = start("EarlyNode", config);
 
-    assertTrue(system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
+    assertTrue(
+        system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
     List<String> heard = new ArrayList<>();
-    Poll.until(Duration.ofSeconds(15), "the node's announcement on the channel, with Bootstrap not started", () -> {
-      try {
-        heard.addAll(tap.heard(100));
-      } catch (java.sql.SQLException e) {
-        throw new AssertionError("channel tap failed", e);
-      }
-      return heard.stream().anyMatch(payload -> payload.contains("\"type\":\"announce\"")
-          && payload.contains("\"service\":\"earlynode\""));
-    }, () -> heard);
+    Poll.until(
+        Duration.ofSeconds(15),
+        "the node's announcement on the channel, with Bootstrap not started",
+        () -> {
+          try {
+            heard.addAll(tap.heard(100));
+          } catch (java.sql.SQLException e) {
+            throw new AssertionError("channel tap failed", e);
+          }
+          return heard.stream()
+              .anyMatch(
+                  payload ->
+                      payload.contains("\"type\":\"announce\"")
+                          && payload.contains("\"service\":\"earlynode\""));
+        },
+        () -> heard);
   }
 
   @Test
   void switchedOffDiscoveryWaitsForItsFirstUse() {
-    ActorSystem system = start("LateNode", new AkkaNodes(db, 1).config(Ports.free(), Ports.free(),
-        "akka.discovery.postgres.start-with-actor-system = off"));
+    ActorSystem system =
+        start(
+            "LateNode",
+            new AkkaNodes(db, 1)
+                .config(
+                    Ports.free(),
+                    Ports.free(),
+                    "akka.discovery.postgres.start-with-actor-system = off"));
 
     assertFalse(system.hasExtension(PostgresDiscovery.ID));
   }
 
   @Test
   void aSystemWhoseBootstrapUsesAnotherMethodDoesNotStartDiscovery() {
-    ActorSystem system = start("OtherMethod", new AkkaNodes(db, 1).config(Ports.free(), Ports.free(),
-        "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method = config"));
+    ActorSystem system =
+        start(
+            "OtherMethod",
+            new AkkaNodes(db, 1)
+                .config(
+                    Ports.free(),
+                    Ports.free(),
+                    "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method = config"));
 
     assertFalse(system.hasExtension(PostgresDiscovery.ID));
   }
 
   @Test
   void aBadSettingDoesNotFailTheActorSystemButFailsBootstrapsStartNamingTheKey() {
-    ActorSystem system = start("BadSetting", new AkkaNodes(db, 1).config(Ports.free(), Ports.free(),
-        "akka.discovery.postgres.expire-after = 1s"));
+    ActorSystem system =
+        start(
+            "BadSetting",
+            new AkkaNodes(db, 1)
+                .config(Ports.free(), Ports.free(), "akka.discovery.postgres.expire-after = 1s"));
 
-    ConfigException error = assertThrows(ConfigException.class, () -> ClusterBootstrap.get(system).start());
+    ConfigException error =
+        assertThrows(ConfigException.class, () -> ClusterBootstrap.get(system).start());
 
-    assertTrue(error.getMessage().contains("akka.discovery.postgres.expire-after"), error.getMessage());
+    assertTrue(
+        error.getMessage().contains("akka.discovery.postgres.expire-after"), error.getMessage());
     assertFalse(system.whenTerminated().isCompleted(), "the actor system keeps running");
   }
 

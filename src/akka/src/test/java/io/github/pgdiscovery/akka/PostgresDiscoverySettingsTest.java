@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Surefire sets AKKA_DISCOVERY_POSTGRES_URL, _USER and _PASSWORD to empty, so the reference.conf overrides from the
- * environment resolve to empty strings here and only what a test writes counts.
+ * Surefire sets AKKA_DISCOVERY_POSTGRES_URL, _USER and _PASSWORD to empty, so the reference.conf
+ * overrides from the environment resolve to empty strings here and only what a test writes counts.
  */
 final class PostgresDiscoverySettingsTest {
 
@@ -33,20 +33,31 @@ final class PostgresDiscoverySettingsTest {
 
   @Test
   void referenceConfDefaultsAreTheCoreDefaults() {
-    // One source of defaults: what reference.conf gives must be what the builder gives without configuration.
+    // One source of defaults: what reference.conf gives must be what the builder gives without
+    // configuration.
     DiscoverySettings fromReference = settings("url = \"" + VALID_URL + "\"").discovery();
 
-    assertEquals(DiscoverySettings.builder(VALID_URL).naming(PostgresDiscoverySettings.NAMING).build(), fromReference);
+    assertEquals(
+        DiscoverySettings.builder(VALID_URL).naming(PostgresDiscoverySettings.NAMING).build(),
+        fromReference);
   }
 
   @Test
   void joinedHeartbeatsAreOffWrittenAnyWayHoconAllowsOrADuration() {
     for (String off : List.of("off", "\"off\"", "false", "no", "0s")) {
-      assertTrue(settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = " + off).discovery().timing()
-          .silentOnceJoined(), off);
+      assertTrue(
+          settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = " + off)
+              .discovery()
+              .timing()
+              .silentOnceJoined(),
+          off);
     }
-    assertEquals(Duration.ofSeconds(45), settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = 45s")
-        .discovery().timing().joinedHeartbeatInterval());
+    assertEquals(
+        Duration.ofSeconds(45),
+        settings("url = \"" + VALID_URL + "\"\njoined-heartbeat-interval = 45s")
+            .discovery()
+            .timing()
+            .joinedHeartbeatInterval());
   }
 
   @Test
@@ -74,7 +85,9 @@ final class PostgresDiscoverySettingsTest {
 
   @Test
   void everyConfiguredValueIsCarriedIntoTheSettings() {
-    DiscoverySettings settings = settings("""
+    DiscoverySettings settings =
+        settings(
+                """
         url = "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full"
         user = discovery
         password = "pa55word"
@@ -90,15 +103,24 @@ final class PostgresDiscoverySettingsTest {
         shared-secret = "0123456789abcdef-secret"
         replay-window = 45s
         max-peers-per-service = 64
-        """).discovery();
+        """)
+            .discovery();
 
     assertEquals(
         new DiscoverySettings(
-            new DiscoverySettings.Database("jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
-                "discovery", "pa55word", Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofMillis(100),
+            new DiscoverySettings.Database(
+                "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
+                "discovery",
+                "pa55word",
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(4),
+                Duration.ofMillis(100),
                 Duration.ofMinutes(1)),
             "orders_cluster_2",
-            new DiscoverySettings.Timing(Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofSeconds(7),
+            new DiscoverySettings.Timing(
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(20),
+                Duration.ofSeconds(7),
                 Duration.ZERO),
             new DiscoverySettings.Security("0123456789abcdef-secret", Duration.ofSeconds(45), 64),
             PostgresDiscoverySettings.NAMING),
@@ -109,24 +131,34 @@ final class PostgresDiscoverySettingsTest {
   void channelOfExactly63BytesIsAccepted() {
     String channel = "c".repeat(63);
 
-    assertEquals(channel, settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).discovery().channel());
+    assertEquals(
+        channel,
+        settings("url = \"" + VALID_URL + "\"\nchannel = " + channel).discovery().channel());
   }
 
   @Test
   void heartbeatRaisedAboveTheJoinedHeartbeatAppliesThroughout() {
-    DiscoverySettings settings = settings(
-        "url = \"" + VALID_URL + "\"\nheartbeat-interval = 60s\nexpire-after = 180s\njoined-heartbeat-interval = 30s")
-        .discovery();
+    DiscoverySettings settings =
+        settings(
+                "url = \""
+                    + VALID_URL
+                    + "\"\nheartbeat-interval = 60s\nexpire-after = 180s\njoined-heartbeat-interval = 30s")
+            .discovery();
 
     assertEquals(Duration.ofSeconds(60), settings.timing().joinedHeartbeatInterval());
   }
 
   @Test
   void reconnectMaxBackoffEqualToMinBackoffIsAccepted() {
-    DiscoverySettings settings = settings(
-        "url = \"" + VALID_URL + "\"\nreconnect-min-backoff = 1s\nreconnect-max-backoff = 1s").discovery();
+    DiscoverySettings settings =
+        settings(
+                "url = \""
+                    + VALID_URL
+                    + "\"\nreconnect-min-backoff = 1s\nreconnect-max-backoff = 1s")
+            .discovery();
 
-    assertEquals(settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
+    assertEquals(
+        settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -161,13 +193,21 @@ final class PostgresDiscoverySettingsTest {
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 3s", "expire-after", "3s"),
         Arguments.of(url + "heartbeat-interval = 5s\nexpire-after = 5s", "expire-after", "5s"),
         Arguments.of(url + "heartbeat-interval = 10s\nexpire-after = 11s", "expire-after", "11s"),
-        Arguments.of(url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s", "reconnect-max-backoff", "1s"),
+        Arguments.of(
+            url + "reconnect-min-backoff = 2s\nreconnect-max-backoff = 1s",
+            "reconnect-max-backoff",
+            "1s"),
         Arguments.of(url + "joined-heartbeat-interval = 2h", "joined-heartbeat-interval", "2h"),
         Arguments.of(url + "joined-heartbeat-interval = -5s", "joined-heartbeat-interval", "-5s"),
         Arguments.of(url + "joined-heartbeat-interval = on", "joined-heartbeat-interval", "on"),
-        Arguments.of(url + "joined-heartbeat-interval = sometimes", "joined-heartbeat-interval", "sometimes"),
-        Arguments.of(url + "heartbeat-interval = 61m\nexpire-after = 4h\njoined-heartbeat-interval = 61m",
-            "heartbeat-interval", "61m"),
+        Arguments.of(
+            url + "joined-heartbeat-interval = sometimes",
+            "joined-heartbeat-interval",
+            "sometimes"),
+        Arguments.of(
+            url + "heartbeat-interval = 61m\nexpire-after = 4h\njoined-heartbeat-interval = 61m",
+            "heartbeat-interval",
+            "61m"),
         Arguments.of(url + "probe-reply-window = -100ms", "probe-reply-window", "-100ms"),
         Arguments.of(url + "replay-window = 0s", "replay-window", "0s"),
         Arguments.of(url + "max-peers-per-service = 0", "max-peers-per-service", "0"),
@@ -185,26 +225,29 @@ final class PostgresDiscoverySettingsTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"channel = [a, b]", "heartbeat-interval = { seconds = 5 }", "user = { name = u }"})
+  @ValueSource(
+      strings = {"channel = [a, b]", "heartbeat-interval = { seconds = 5 }", "user = { name = u }"})
   void valueOfTheWrongTypeIsRejectedNamingTheFullKey(String setting) {
     ConfigException e = rejection("url = \"" + VALID_URL + "\"\n" + setting);
 
-    assertMessageContains(e, "akka.discovery.postgres." + setting.substring(0, setting.indexOf(' ')));
+    assertMessageContains(
+        e, "akka.discovery.postgres." + setting.substring(0, setting.indexOf(' ')));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Passwords
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {
-      "jdbc:mysql://h/db?password=s3cret",
-      "jdbc:mysql://h/db?user=u&password=s3cret",
-      "jdbc:mysql://h/db?PASSWORD=s3cret&user=u",
-      "jdbc:mysql://h/db?sslpassword=s3cret",
-      "jdbc:mysql://u:s3cret@h/db",
-      "jdbc:postgresql://h:notaport/db?password=s3cret",
-      "jdbc:postgresql://u:s3cret@h/db"
-  })
+  @ValueSource(
+      strings = {
+        "jdbc:mysql://h/db?password=s3cret",
+        "jdbc:mysql://h/db?user=u&password=s3cret",
+        "jdbc:mysql://h/db?PASSWORD=s3cret&user=u",
+        "jdbc:mysql://h/db?sslpassword=s3cret",
+        "jdbc:mysql://u:s3cret@h/db",
+        "jdbc:postgresql://h:notaport/db?password=s3cret",
+        "jdbc:postgresql://u:s3cret@h/db"
+      })
   void passwordInABadUrlNeverAppearsInTheMessage(String url) {
     ConfigException e = rejection("url = \"" + url + "\"");
 
@@ -214,17 +257,22 @@ final class PostgresDiscoverySettingsTest {
 
   @Test
   void sharedSecretNeverAppearsInTheMessageOrTheSettingsDescription() {
-    ConfigException tooShort = rejection("url = \"" + VALID_URL + "\"\nshared-secret = \"hunter2hunter\"");
+    ConfigException tooShort =
+        rejection("url = \"" + VALID_URL + "\"\nshared-secret = \"hunter2hunter\"");
     assertFalse(tooShort.getMessage().contains("hunter2hunter"), tooShort.getMessage());
 
-    String description = settings("url = \"" + VALID_URL + "\"\nshared-secret = \"correct-horse-battery-staple\"")
-        .discovery().toString();
+    String description =
+        settings("url = \"" + VALID_URL + "\"\nshared-secret = \"correct-horse-battery-staple\"")
+            .discovery()
+            .toString();
     assertFalse(description.contains("correct-horse-battery-staple"), description);
   }
 
   @Test
   void passwordNeverAppearsInTheSettingsDescription() {
-    PostgresDiscoverySettings settings = settings("""
+    PostgresDiscoverySettings settings =
+        settings(
+            """
         url = "jdbc:postgresql://h/db?password=s3cret&user=u"
         password = "s3cret"
         """);
@@ -253,7 +301,8 @@ final class PostgresDiscoverySettingsTest {
   }
 
   private static void assertMessageContains(ConfigException e, String expected) {
-    assertTrue(e.getMessage().contains(expected),
+    assertTrue(
+        e.getMessage().contains(expected),
         () -> "expected the message to contain \"" + expected + "\": " + e.getMessage());
   }
 }

@@ -17,7 +17,8 @@ final class PostgresServiceDiscoveryTest {
     ResolvedTarget target = onlyTarget(node("10.0.0.5", 8558));
 
     assertEquals("10.0.0.5", target.host());
-    assertEquals(Optional.of(InetAddress.getByAddress(new byte[] {10, 0, 0, 5})), target.getAddress());
+    assertEquals(
+        Optional.of(InetAddress.getByAddress(new byte[] {10, 0, 0, 5})), target.getAddress());
   }
 
   @Test
@@ -35,7 +36,8 @@ final class PostgresServiceDiscoveryTest {
 
   @Test
   void dnsNameHostCarriesNoAddress() {
-    // .invalid never resolves (RFC 6761): an address here could only have come from a lookup, which must not happen.
+    // .invalid never resolves (RFC 6761): an address here could only have come from a lookup, which
+    // must not happen.
     ResolvedTarget target = onlyTarget(node("node-1.invalid", 8558));
 
     assertEquals("node-1.invalid", target.host());
@@ -44,23 +46,27 @@ final class PostgresServiceDiscoveryTest {
 
   @Test
   void targetsKeepTheContactPointsOrderHostsAndPorts() {
-    List<Announcement> contactPoints = List.of(
-        node("node-2.invalid", 8558),
-        node("10.0.0.9", 1),
-        node("2001:db8::1", 65535),
-        node("10.0.0.1", 8559));
+    List<Announcement> contactPoints =
+        List.of(
+            node("node-2.invalid", 8558),
+            node("10.0.0.9", 1),
+            node("2001:db8::1", 65535),
+            node("10.0.0.1", 8559));
 
     Resolved resolved = PostgresServiceDiscovery.toResolved("orders", contactPoints);
 
     List<ResolvedTarget> targets = resolved.getAddresses();
     assertEquals(
         List.of("node-2.invalid:8558", "10.0.0.9:1", "2001:db8::1:65535", "10.0.0.1:8559"),
-        targets.stream().map(target -> target.host() + ":" + target.getPort().orElseThrow()).toList());
+        targets.stream()
+            .map(target -> target.host() + ":" + target.getPort().orElseThrow())
+            .toList());
   }
 
   @Test
   void resolvedNamesTheLookedUpService() {
-    Resolved resolved = PostgresServiceDiscovery.toResolved("orders", List.of(node("10.0.0.5", 8558)));
+    Resolved resolved =
+        PostgresServiceDiscovery.toResolved("orders", List.of(node("10.0.0.5", 8558)));
 
     assertEquals("orders", resolved.serviceName());
   }
@@ -73,12 +79,14 @@ final class PostgresServiceDiscoveryTest {
   }
 
   private static ResolvedTarget onlyTarget(Announcement node) {
-    List<ResolvedTarget> targets = PostgresServiceDiscovery.toResolved(node.service(), List.of(node)).getAddresses();
+    List<ResolvedTarget> targets =
+        PostgresServiceDiscovery.toResolved(node.service(), List.of(node)).getAddresses();
     assertEquals(1, targets.size());
     return targets.get(0);
   }
 
   private static Announcement node(String host, int port) {
-    return new Announcement("orders", host, port, "akka://orders@" + host + ":25520", 0, "inc-" + host);
+    return new Announcement(
+        "orders", host, port, "akka://orders@" + host + ":25520", 0, "inc-" + host);
   }
 }

@@ -1,7 +1,5 @@
 package io.github.pgdiscovery.akka;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.ActorSystem;
@@ -9,7 +7,7 @@ import akka.cluster.Cluster;
 import akka.cluster.ClusterEvent.CurrentClusterState;
 import akka.cluster.Member;
 import akka.cluster.MemberStatus;
-import io.github.pgdiscovery.akka.AkkaNodes;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
@@ -41,25 +39,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Five actor systems, none of them already in a cluster, released all at once or one and then two pairs, must
- * bootstrap exactly one cluster through the postgres method, every time: no node may form a cluster of its own
- * beside the others'.
+ * Five actor systems, none of them already in a cluster, released all at once or one and then two
+ * pairs, must bootstrap exactly one cluster through the postgres method, every time: no node may
+ * form a cluster of its own beside the others'.
  *
- * <p>Bootstrap's own safeguards are turned down so that they cannot be what prevents a split: any two nodes that
- * have found each other may form a cluster (2 of 5 contact points required), and the contact points they found
- * need to stay the same for only {@value #STABLE_MARGIN_MILLIS} ms. The database is 100 ms away from every node
- * (a proxy holds all traffic for that long each way), so a node that has just joined the channel hears a node
- * that joined with it 200 ms after that node's announcement, but the replies to its own probe, from the nodes
- * already there, only 400 ms after it sent the probe. A lookup answered in between would give each node of a
- * pair that arrived together the other one and nobody else, and the lower of the two would form a cluster
- * beside the one the nodes before them are forming. What prevents that is discovery's readiness gate: a lookup
- * fails until the node has heard its own probe come back and the probe-reply window (500 ms here, for the
- * distance) has passed, so its first answer holds every node that was on the channel when it probed.
+ * <p>Bootstrap's own safeguards are turned down so that they cannot be what prevents a split: any
+ * two nodes that have found each other may form a cluster (2 of 5 contact points required), and the
+ * contact points they found need to stay the same for only {@value #STABLE_MARGIN_MILLIS} ms. The
+ * database is 100 ms away from every node (a proxy holds all traffic for that long each way), so a
+ * node that has just joined the channel hears a node that joined with it 200 ms after that node's
+ * announcement, but the replies to its own probe, from the nodes already there, only 400 ms after
+ * it sent the probe. A lookup answered in between would give each node of a pair that arrived
+ * together the other one and nobody else, and the lower of the two would form a cluster beside the
+ * one the nodes before them are forming. What prevents that is discovery's readiness gate: a lookup
+ * fails until the node has heard its own probe come back and the probe-reply window (500 ms here,
+ * for the distance) has passed, so its first answer holds every node that was on the channel when
+ * it probed.
  *
- * <p>The trials are repeated in one run because a split, when it happens, depends on the interleaving. With the
- * gate disabled (lookups answered before the node is ready), 4 and 3 of the 8 trials split in two runs on a 2-core
- * machine, all of them trials released in pairs; with the gate, none did. Without the delay, a disabled gate
- * split no trial: from a database on the same host the replies come within milliseconds, before any lookup.
+ * <p>The trials are repeated in one run because a split, when it happens, depends on the
+ * interleaving. With the gate disabled (lookups answered before the node is ready), 4 and 3 of the
+ * 8 trials split in two runs on a 2-core machine, all of them trials released in pairs; with the
+ * gate, none did. Without the delay, a disabled gate split no trial: from a database on the same
+ * host the replies come within milliseconds, before any lookup.
  */
 @DatabaseTest
 final class SplitFreeBootstrapTest {
@@ -68,28 +69,45 @@ final class SplitFreeBootstrapTest {
 
   private static final int TRIALS = 8;
   private static final int NODES = 5;
+
   /** Fewer than the nodes, so that the first two nodes to find each other may form a cluster. */
   private static final int REQUIRED_CONTACT_POINTS = 2;
+
   /** Bootstrap's stable-margin, far below its default of 5 s. */
   private static final long STABLE_MARGIN_MILLIS = 100;
-  /** One-way delay between every node and the database; a probe's replies come back after four of these. */
-  private static final Duration DATABASE_LATENCY = Duration.ofMillis(100);
-  /** probe-reply-window for that distance: the replies come two one-way delays after the node's own probe. */
-  private static final String PROBE_REPLY_WINDOW = "500ms";
+
   /**
-   * The trials' release schedules, in turn: when each node starts, in ms after the release. In pairs, two nodes
-   * join the channel together while the nodes before them are forming a cluster, and hear each other's
-   * announcements before the others' replies to their probes. Pairs come twice as often as all at once: they are
-   * where a broken gate shows.
+   * One-way delay between every node and the database; a probe's replies come back after four of
+   * these.
    */
-  private static final List<Release> RELEASES = List.of(
-      new Release("all at once", 0, 0, 0, 0, 0),
-      new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400),
-      new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400));
+  private static final Duration DATABASE_LATENCY = Duration.ofMillis(100);
+
+  /**
+   * probe-reply-window for that distance: the replies come two one-way delays after the node's own
+   * probe.
+   */
+  private static final String PROBE_REPLY_WINDOW = "500ms";
+
+  /**
+   * The trials' release schedules, in turn: when each node starts, in ms after the release. In
+   * pairs, two nodes join the channel together while the nodes before them are forming a cluster,
+   * and hear each other's announcements before the others' replies to their probes. Pairs come
+   * twice as often as all at once: they are where a broken gate shows.
+   */
+  private static final List<Release> RELEASES =
+      List.of(
+          new Release("all at once", 0, 0, 0, 0, 0),
+          new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400),
+          new Release("one, then pairs 700 ms apart", 0, 700, 700, 1400, 1400));
+
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
   private static final Duration FORMATION_DEADLINE = Duration.ofSeconds(60);
-  /** How long a trial waits for the threads of its terminated actor systems to end; only reported. */
+
+  /**
+   * How long a trial waits for the threads of its terminated actor systems to end; only reported.
+   */
   private static final Duration THREAD_END_DEADLINE = Duration.ofSeconds(20);
+
   private static final String SUMMARY_FILE = "split-free-trials.txt";
 
   private final TestDatabase db;
@@ -102,7 +120,8 @@ final class SplitFreeBootstrapTest {
   void fiveNodesReleasedTogetherOrStaggeredAlwaysFormExactlyOneCluster() throws Exception {
     long runStarted = System.nanoTime();
     List<Trial> trials = new ArrayList<>();
-    ExecutorService starters = Executors.newFixedThreadPool(NODES, namedThreads("split-free-starter-"));
+    ExecutorService starters =
+        Executors.newFixedThreadPool(NODES, namedThreads("split-free-starter-"));
     try {
       for (int number = 1; number <= TRIALS; number++) {
         Trial trial = runTrial(number, RELEASES.get((number - 1) % RELEASES.size()), starters);
@@ -118,16 +137,21 @@ final class SplitFreeBootstrapTest {
     LOG.info(summary);
     writeSummary(trials, summary);
 
-    List<String> failures = trials.stream().filter(trial -> !trial.oneCluster()).map(Trial::line).toList();
+    List<String> failures =
+        trials.stream().filter(trial -> !trial.oneCluster()).map(Trial::line).toList();
     assertTrue(
         failures.isEmpty(),
-        () -> failures.size() + " of " + trials.size() + " trials did not form exactly one cluster:\n"
-            + String.join("\n", failures));
+        () ->
+            failures.size()
+                + " of "
+                + trials.size()
+                + " trials did not form exactly one cluster:\n"
+                + String.join("\n", failures));
   }
 
   /**
-   * One trial: a fresh channel, a database {@link #DATABASE_LATENCY} away, five nodes started on the schedule of
-   * {@code release}, their views once formed (or at the deadline).
+   * One trial: a fresh channel, a database {@link #DATABASE_LATENCY} away, five nodes started on
+   * the schedule of {@code release}, their views once formed (or at the deadline).
    */
   private Trial runTrial(int number, Release release, ExecutorService starters)
       throws InterruptedException, IOException {
@@ -136,21 +160,28 @@ final class SplitFreeBootstrapTest {
     String failure = null;
     String leader = null;
     List<ActorSystem> started;
-    try (TcpProxy database = TcpProxy.delaying(db.host(), db.port(), TcpProxy.freePort(), DATABASE_LATENCY);
+    try (TcpProxy database =
+            TcpProxy.delaying(db.host(), db.port(), TcpProxy.freePort(), DATABASE_LATENCY);
         AkkaNodes nodes = new AkkaNodes(db, REQUIRED_CONTACT_POINTS)) {
       database.start();
-      String overrides = String.join("\n",
-          "akka.discovery.postgres.url = \"" + db.jdbcUrlVia(database.port()) + "\"",
-          "akka.discovery.postgres.probe-reply-window = " + PROBE_REPLY_WINDOW,
-          "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin = " + STABLE_MARGIN_MILLIS + "ms",
-          // Bootstrap retries failed lookups (the gate's) at most 1 s apart, and members become Up sooner; both only
-          // shorten the trials.
-          "akka.management.cluster.bootstrap.contact-point-discovery.exponential-backoff-max = 1s",
-          "akka.cluster.periodic-tasks-initial-delay = 200ms",
-          "akka.cluster.gossip-interval = 200ms",
-          "akka.cluster.leader-actions-interval = 200ms",
-          // Terminated without leaving the cluster first: the trial is over, and leaving takes seconds.
-          "akka.coordinated-shutdown.run-by-actor-system-terminate = off");
+      String overrides =
+          String.join(
+              "\n",
+              "akka.discovery.postgres.url = \"" + db.jdbcUrlVia(database.port()) + "\"",
+              "akka.discovery.postgres.probe-reply-window = " + PROBE_REPLY_WINDOW,
+              "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin = "
+                  + STABLE_MARGIN_MILLIS
+                  + "ms",
+              // Bootstrap retries failed lookups (the gate's) at most 1 s apart, and members become
+              // Up sooner; both only
+              // shorten the trials.
+              "akka.management.cluster.bootstrap.contact-point-discovery.exponential-backoff-max = 1s",
+              "akka.cluster.periodic-tasks-initial-delay = 200ms",
+              "akka.cluster.gossip-interval = 200ms",
+              "akka.cluster.leader-actions-interval = 200ms",
+              // Terminated without leaving the cluster first: the trial is over, and leaving takes
+              // seconds.
+              "akka.coordinated-shutdown.run-by-actor-system-terminate = off");
       CountDownLatch ready = new CountDownLatch(NODES);
       CountDownLatch go = new CountDownLatch(1);
       List<Future<ActorSystem>> starting = new ArrayList<>();
@@ -165,13 +196,15 @@ final class SplitFreeBootstrapTest {
                     if (!go.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
                       throw new IllegalStateException("not released within " + START_DEADLINE);
                     }
-                    // Schedules the start; the nodes' ports, and so which of them is lowest, are random.
+                    // Schedules the start; the nodes' ports, and so which of them is lowest, are
+                    // random.
                     Thread.sleep(delayMillis);
                     return nodes.start(overrides);
                   }));
         }
         if (!ready.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-          throw new IllegalStateException("the starter threads were not all waiting within " + START_DEADLINE);
+          throw new IllegalStateException(
+              "the starter threads were not all waiting within " + START_DEADLINE);
         }
       } finally {
         released = System.nanoTime();
@@ -185,14 +218,21 @@ final class SplitFreeBootstrapTest {
             systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
         long settled = 0;
         try {
-          // The leader each node reports comes from its own copy of the cluster state, which events update one at a
-          // time: a node has been seen to list all five members Up while it still named the leader of the moment
-          // before the lowest address became Up. So the trial waits for the views to agree, not just to fill.
+          // The leader each node reports comes from its own copy of the cluster state, which events
+          // update one at a
+          // time: a node has been seen to list all five members Up while it still named the leader
+          // of the moment
+          // before the lowest address became Up. So the trial waits for the views to agree, not
+          // just to fill.
           Poll.until(
               FORMATION_DEADLINE,
-              "every node sees all " + NODES + " nodes Up and the same leader, or two nodes are Up in clusters that"
+              "every node sees all "
+                  + NODES
+                  + " nodes Up and the same leader, or two nodes are Up in clusters that"
                   + " share no member",
-              () -> (allSeeEveryoneUp(systems, everyone) && leaders(systems).size() == 1) || splitEvident(systems),
+              () ->
+                  (allSeeEveryoneUp(systems, everyone) && leaders(systems).size() == 1)
+                      || splitEvident(systems),
               () -> views(systems));
           settled = System.nanoTime();
         } catch (AssertionError e) {
@@ -201,17 +241,27 @@ final class SplitFreeBootstrapTest {
         if (failure == null) {
           Set<String> leaders = leaders(systems);
           boolean oneCluster =
-              allSeeEveryoneUp(systems, everyone) && leaders.size() == 1 && everyone.containsAll(leaders);
+              allSeeEveryoneUp(systems, everyone)
+                  && leaders.size() == 1
+                  && everyone.containsAll(leaders);
           if (oneCluster) {
             formation = Duration.ofNanos(settled - released);
             leader = leaders.iterator().next();
           } else if (splitEvident(systems)) {
             awaitEveryNodeAMember(systems);
-            failure = "split: nodes are Up in clusters that share no member (leaders " + leaders(systems) + "): "
-                + views(systems);
+            failure =
+                "split: nodes are Up in clusters that share no member (leaders "
+                    + leaders(systems)
+                    + "): "
+                    + views(systems);
           } else {
-            failure = "not exactly one cluster of all " + NODES + " nodes (leaders " + leaders + "): "
-                + views(systems);
+            failure =
+                "not exactly one cluster of all "
+                    + NODES
+                    + " nodes (leaders "
+                    + leaders
+                    + "): "
+                    + views(systems);
           }
         }
       }
@@ -224,12 +274,21 @@ final class SplitFreeBootstrapTest {
             .map(ActorSystem::toString)
             .toList();
     List<String> lingering = awaitAkkaThreadsEnded();
-    return new Trial(number, release.name(), started.size(), formation, leader, failure, threadsBefore, notTerminated,
+    return new Trial(
+        number,
+        release.name(),
+        started.size(),
+        formation,
+        leader,
+        failure,
+        threadsBefore,
+        notTerminated,
         lingering);
   }
 
   /** Waits for every start to return; null when all did, otherwise what went wrong. */
-  private static String awaitStarts(List<Future<ActorSystem>> starting) throws InterruptedException {
+  private static String awaitStarts(List<Future<ActorSystem>> starting)
+      throws InterruptedException {
     long end = System.nanoTime() + START_DEADLINE.toNanos();
     for (Future<ActorSystem> future : starting) {
       try {
@@ -248,9 +307,10 @@ final class SplitFreeBootstrapTest {
   }
 
   /**
-   * True when two nodes are each Up in a cluster and their views share no member. Every member of one cluster
-   * knows the member that founded it, and nothing is removed in these trials, so disjoint views mean two clusters,
-   * and a node that is Up in one cluster never joins another: waiting longer cannot repair it.
+   * True when two nodes are each Up in a cluster and their views share no member. Every member of
+   * one cluster knows the member that founded it, and nothing is removed in these trials, so
+   * disjoint views mean two clusters, and a node that is Up in one cluster never joins another:
+   * waiting longer cannot repair it.
    */
   private static boolean splitEvident(List<ActorSystem> systems) {
     List<Set<String>> upViews = new ArrayList<>();
@@ -271,15 +331,18 @@ final class SplitFreeBootstrapTest {
   }
 
   /**
-   * After a split, gives the nodes that are not yet members of either cluster time to join one, so that the
-   * failure shows the clusters as they end up; returns at the deadline regardless.
+   * After a split, gives the nodes that are not yet members of either cluster time to join one, so
+   * that the failure shows the clusters as they end up; returns at the deadline regardless.
    */
   private static void awaitEveryNodeAMember(List<ActorSystem> systems) {
     try {
       Poll.until(
           FORMATION_DEADLINE,
           "every node is Up in some cluster",
-          () -> systems.stream().allMatch(system -> Cluster.get(system).selfMember().status() == MemberStatus.up()));
+          () ->
+              systems.stream()
+                  .allMatch(
+                      system -> Cluster.get(system).selfMember().status() == MemberStatus.up()));
     } catch (AssertionError e) {
       // Describe the views as they are.
     }
@@ -300,7 +363,10 @@ final class SplitFreeBootstrapTest {
         .collect(Collectors.toCollection(TreeSet::new));
   }
 
-  /** Every node's view: its own status, the leader it sees, each member it knows with its status, unreachables. */
+  /**
+   * Every node's view: its own status, the leader it sees, each member it knows with its status,
+   * unreachables.
+   */
   private static String views(List<ActorSystem> systems) {
     StringBuilder out = new StringBuilder();
     for (ActorSystem system : systems) {
@@ -327,8 +393,9 @@ final class SplitFreeBootstrapTest {
   }
 
   /**
-   * Waits for the threads of this JVM's test actor systems and discovery engines to end, so the next trial starts
-   * from none; returns the names of those still alive at the deadline (reported, not asserted).
+   * Waits for the threads of this JVM's test actor systems and discovery engines to end, so the
+   * next trial starts from none; returns the names of those still alive at the deadline (reported,
+   * not asserted).
    */
   private static List<String> awaitAkkaThreadsEnded() {
     try {
@@ -347,7 +414,10 @@ final class SplitFreeBootstrapTest {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)
-        .filter(name -> name.startsWith(AkkaNodes.SYSTEM_NAME + "-") || name.startsWith("akka-discovery-postgres-"))
+        .filter(
+            name ->
+                name.startsWith(AkkaNodes.SYSTEM_NAME + "-")
+                    || name.startsWith("akka-discovery-postgres-"))
         .sorted()
         .toList();
   }
@@ -356,15 +426,31 @@ final class SplitFreeBootstrapTest {
     List<Duration> times =
         trials.stream().map(Trial::formation).filter(Objects::nonNull).sorted().toList();
     long oneCluster = trials.stream().filter(Trial::oneCluster).count();
-    String formation = times.isEmpty()
-        ? "no trial formed a cluster of all " + NODES
-        : "formation time (release to all Up) min " + millis(times.get(0))
-            + ", median " + millis(median(times))
-            + ", max " + millis(times.get(times.size() - 1));
-    return "Split-free bootstrap: " + trials.size() + " trials of " + NODES + " nodes (" + REQUIRED_CONTACT_POINTS
-        + " contact points required, stable margin " + STABLE_MARGIN_MILLIS + " ms, database "
-        + DATABASE_LATENCY.toMillis() + " ms away), " + oneCluster
-        + " formed exactly one cluster; " + formation + "; run took " + millis(total);
+    String formation =
+        times.isEmpty()
+            ? "no trial formed a cluster of all " + NODES
+            : "formation time (release to all Up) min "
+                + millis(times.get(0))
+                + ", median "
+                + millis(median(times))
+                + ", max "
+                + millis(times.get(times.size() - 1));
+    return "Split-free bootstrap: "
+        + trials.size()
+        + " trials of "
+        + NODES
+        + " nodes ("
+        + REQUIRED_CONTACT_POINTS
+        + " contact points required, stable margin "
+        + STABLE_MARGIN_MILLIS
+        + " ms, database "
+        + DATABASE_LATENCY.toMillis()
+        + " ms away), "
+        + oneCluster
+        + " formed exactly one cluster; "
+        + formation
+        + "; run took "
+        + millis(total);
   }
 
   private static Duration median(List<Duration> sorted) {
@@ -402,8 +488,9 @@ final class SplitFreeBootstrapTest {
   private record Release(String name, long... startMillis) {}
 
   /**
-   * The outcome of one trial. {@code formation} is null when not every node saw every node Up; {@code failure} is
-   * null when the nodes formed exactly one cluster, otherwise it describes what happened and each node's view.
+   * The outcome of one trial. {@code formation} is null when not every node saw every node Up;
+   * {@code failure} is null when the nodes formed exactly one cluster, otherwise it describes what
+   * happened and each node's view.
    */
   private record Trial(
       int number,
@@ -421,13 +508,26 @@ final class SplitFreeBootstrapTest {
     }
 
     String line() {
-      String cleanUp = (notTerminated.isEmpty() && lingeringThreads.isEmpty()
-          ? "all systems terminated and their threads ended"
-          : "not terminated " + notTerminated + ", threads still alive " + lingeringThreads)
-          + " (JVM threads at start " + threadsBefore + ")";
+      String cleanUp =
+          (notTerminated.isEmpty() && lingeringThreads.isEmpty()
+                  ? "all systems terminated and their threads ended"
+                  : "not terminated " + notTerminated + ", threads still alive " + lingeringThreads)
+              + " (JVM threads at start "
+              + threadsBefore
+              + ")";
       if (oneCluster()) {
-        return "Trial " + number + " (" + release + "): one cluster of " + nodesStarted + ", all Up "
-            + millis(formation) + " after release, leader " + leader + "; " + cleanUp;
+        return "Trial "
+            + number
+            + " ("
+            + release
+            + "): one cluster of "
+            + nodesStarted
+            + ", all Up "
+            + millis(formation)
+            + " after release, leader "
+            + leader
+            + "; "
+            + cleanUp;
       }
       return "Trial " + number + " (" + release + "): FAILED; " + cleanUp + "; " + failure;
     }

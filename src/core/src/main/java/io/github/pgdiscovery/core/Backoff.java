@@ -3,7 +3,10 @@ package io.github.pgdiscovery.core;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Exponential delay between reconnection attempts, with ±20% jitter so that nodes do not retry in lockstep. */
+/**
+ * Exponential delay between reconnection attempts, with ±20% jitter so that nodes do not retry in
+ * lockstep.
+ */
 final class Backoff {
 
   private final long minNanos;

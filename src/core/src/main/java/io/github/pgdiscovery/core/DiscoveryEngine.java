@@ -25,17 +25,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The runtime of one node's discovery: a dedicated thread owns one database connection ({@link Transport}), feeds
- * the {@link DiscoveryProtocol} what happens on it and carries out what the protocol answers. It reconnects with
- * backoff (one warning per outage), checks a connection that went quiet, and holds the readiness gate behind
- * {@link #contactPoints}. Other threads read through the protocol under its lock and never touch the connection.
+ * The runtime of one node's discovery: a dedicated thread owns one database connection ({@link
+ * Transport}), feeds the {@link DiscoveryProtocol} what happens on it and carries out what the
+ * protocol answers. It reconnects with backoff (one warning per outage), checks a connection that
+ * went quiet, and holds the readiness gate behind {@link #contactPoints}. Other threads read
+ * through the protocol under its lock and never touch the connection.
  */
 public final class DiscoveryEngine implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DiscoveryEngine.class);
 
-  /** The longest one poll for notifications blocks; bounds how quickly the thread reacts to a request. */
+  /**
+   * The longest one poll for notifications blocks; bounds how quickly the thread reacts to a
+   * request.
+   */
   private static final int MAX_POLL_MILLIS = 100;
+
   /** How often a waiting lookup looks again, for a service whose first probe is still out. */
   private static final long LOOKUP_RETRY_MILLIS = 50;
 
@@ -69,32 +74,51 @@ public final class DiscoveryEngine implements AutoCloseable {
     this(settings, self, observer, DiscoveryProtocol.Mode.PROBE_AND_REPLY);
   }
 
-  /** With a protocol mode: {@link DiscoveryProtocol.Mode#HEARTBEAT_ONLY} exists for comparison benchmarks. */
-  public DiscoveryEngine(DiscoverySettings settings, Announcement self, EngineObserver observer,
+  /**
+   * With a protocol mode: {@link DiscoveryProtocol.Mode#HEARTBEAT_ONLY} exists for comparison
+   * benchmarks.
+   */
+  public DiscoveryEngine(
+      DiscoverySettings settings,
+      Announcement self,
+      EngineObserver observer,
       DiscoveryProtocol.Mode mode) {
     this(settings, self, observer, mode, PgTransport::open);
   }
 
-  public DiscoveryEngine(DiscoverySettings settings, Announcement self, EngineObserver observer,
-      DiscoveryProtocol.Mode mode, TransportFactory transports) {
+  public DiscoveryEngine(
+      DiscoverySettings settings,
+      Announcement self,
+      EngineObserver observer,
+      DiscoveryProtocol.Mode mode,
+      TransportFactory transports) {
     this.settings = settings;
     this.observer = observer;
     this.transports = transports;
     this.protocol = new DiscoveryProtocol(settings, self, mode, new SplittableRandom());
-    this.backoff = new Backoff(settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
-    // Channel and port in the name tell the engines of several nodes in one JVM (tests, benchmarks) apart.
-    this.thread = new Thread(this::run,
-        settings.naming().applicationName() + "-" + settings.channel() + "-" + self.port());
+    this.backoff =
+        new Backoff(
+            settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
+    // Channel and port in the name tell the engines of several nodes in one JVM (tests, benchmarks)
+    // apart.
+    this.thread =
+        new Thread(
+            this::run,
+            settings.naming().applicationName() + "-" + settings.channel() + "-" + self.port());
     thread.setDaemon(true);
   }
 
   /** Starts the connection thread; returns at once. */
   public void start() {
     Announcement self = protocol.self();
-    log.info("PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, {} once Up",
-        self.service(), self.endpoint(), settings.channel(),
+    log.info(
+        "PostgreSQL discovery announcing service [{}] at {} on channel [{}] every {}, {} once Up",
+        self.service(),
+        self.endpoint(),
+        settings.channel(),
         DiscoverySettings.readable(settings.timing().heartbeatInterval()),
-        settings.timing().silentOnceJoined() ? "then silent (watched by the cluster)"
+        settings.timing().silentOnceJoined()
+            ? "then silent (watched by the cluster)"
             : "every " + DiscoverySettings.readable(settings.timing().joinedHeartbeatInterval()));
     thread.start();
   }
@@ -108,9 +132,9 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /**
-   * The contact points of {@code service}, this node included when it belongs to that service. Completes at once
-   * when lookups are answered; otherwise waits up to {@code timeout} and then fails with {@link NotReadyException}.
-   * Never throws.
+   * The contact points of {@code service}, this node included when it belongs to that service.
+   * Completes at once when lookups are answered; otherwise waits up to {@code timeout} and then
+   * fails with {@link NotReadyException}. Never throws.
    */
   public CompletableFuture<List<Announcement>> contactPoints(String service, Duration timeout) {
     CompletableFuture<List<Announcement>> result = new CompletableFuture<>();
@@ -119,33 +143,41 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /**
-   * A lookup as a discovery front answers it: the contact points turned into the toolkit's answer, or, when not
-   * ready in time, the toolkit's timeout exception. The future fails with that exception itself, never a
-   * {@link java.util.concurrent.CompletionException} around it: Cluster Bootstrap matches on the exception's
-   * type, so the result is a fresh future completed with the bare exception rather than a dependent stage (whose
-   * thrown exceptions the JDK wraps). Never throws.
+   * A lookup as a discovery front answers it: the contact points turned into the toolkit's answer,
+   * or, when not ready in time, the toolkit's timeout exception. The future fails with that
+   * exception itself, never a {@link java.util.concurrent.CompletionException} around it: Cluster
+   * Bootstrap matches on the exception's type, so the result is a fresh future completed with the
+   * bare exception rather than a dependent stage (whose thrown exceptions the JDK wraps). Never
+   * throws.
    */
-  public <R> CompletableFuture<R> lookup(String service, Duration timeout,
+  public <R> CompletableFuture<R> lookup(
+      String service,
+      Duration timeout,
       Function<List<Announcement>, R> answer,
       Function<String, ? extends Throwable> notReady) {
     CompletableFuture<R> result = new CompletableFuture<>();
-    contactPoints(service, timeout).whenComplete((contactPoints, error) -> {
-      if (error instanceof NotReadyException) {
-        result.completeExceptionally(notReady.apply(error.getMessage()));
-      } else if (error != null) {
-        result.completeExceptionally(error);
-      } else {
-        try {
-          result.complete(answer.apply(contactPoints));
-        } catch (RuntimeException e) {
-          result.completeExceptionally(e);
-        }
-      }
-    });
+    contactPoints(service, timeout)
+        .whenComplete(
+            (contactPoints, error) -> {
+              if (error instanceof NotReadyException) {
+                result.completeExceptionally(notReady.apply(error.getMessage()));
+              } else if (error != null) {
+                result.completeExceptionally(error);
+              } else {
+                try {
+                  result.complete(answer.apply(contactPoints));
+                } catch (RuntimeException e) {
+                  result.completeExceptionally(e);
+                }
+              }
+            });
     return result;
   }
 
-  private void attemptLookup(String service, long deadline, Duration timeout,
+  private void attemptLookup(
+      String service,
+      long deadline,
+      Duration timeout,
       CompletableFuture<List<Announcement>> result) {
     long now = System.nanoTime();
     Optional<List<Announcement>> answer;
@@ -164,9 +196,12 @@ public final class DiscoveryEngine implements AutoCloseable {
       result.completeExceptionally(new NotReadyException(notReadyText(reason, timeout)));
       return;
     }
-    long waitMillis = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(deadline - now) + 1, LOOKUP_RETRY_MILLIS));
+    long waitMillis =
+        Math.max(
+            1, Math.min(TimeUnit.NANOSECONDS.toMillis(deadline - now) + 1, LOOKUP_RETRY_MILLIS));
     // copy(): the timeout must end this caller's wait, not the shared readiness future.
-    ready.copy()
+    ready
+        .copy()
         .completeOnTimeout(null, waitMillis, TimeUnit.MILLISECONDS)
         .whenComplete((ok, error) -> attemptLookup(service, deadline, timeout, result));
   }
@@ -177,14 +212,17 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /**
-   * Stops heartbeats and says goodbye, e.g. because the cluster removed this node. The node keeps listening, and
-   * keeps answering lookups, until {@link #shutdown()}.
+   * Stops heartbeats and says goodbye, e.g. because the cluster removed this node. The node keeps
+   * listening, and keeps answering lookups, until {@link #shutdown()}.
    */
   public void stopAnnouncing() {
     apply(() -> protocol.stopAnnouncing());
   }
 
-  /** This node has joined its cluster: it announces at the joined interval from its next heartbeat on. */
+  /**
+   * This node has joined its cluster: it announces at the joined interval from its next heartbeat
+   * on.
+   */
   public void joined() {
     apply(protocol::joined);
   }
@@ -195,14 +233,17 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /**
-   * The cluster removed this member: this node stops announcing and says goodbye; another member's contact points
-   * are dropped now, not at expiry.
+   * The cluster removed this member: this node stops announcing and says goodbye; another member's
+   * contact points are dropped now, not at expiry.
    */
   public void memberRemoved(String address, long uid) {
     apply(() -> protocol.memberRemoved(address, uid));
   }
 
-  /** Runs a request from another thread; what it yields is only ever notices and removals, never a send. */
+  /**
+   * Runs a request from another thread; what it yields is only ever notices and removals, never a
+   * send.
+   */
   private void apply(Supplier<List<Effect>> request) {
     List<Effect> effects;
     synchronized (protocol) {
@@ -249,7 +290,8 @@ public final class DiscoveryEngine implements AutoCloseable {
     synchronized (protocol) {
       snapshot = protocol.snapshot(System.nanoTime());
     }
-    return new EngineStatus(settings.channel(), state, stateSince, lastError, protocol.self(), snapshot, reconnects);
+    return new EngineStatus(
+        settings.channel(), state, stateSince, lastError, protocol.self(), snapshot, reconnects);
   }
 
   /** The server process id of the current connection, for tests and operators. */
@@ -299,7 +341,11 @@ public final class DiscoveryEngine implements AutoCloseable {
                 lastError,
                 DiscoverySettings.readable(settings.database().reconnectMaxBackoff()));
           } else {
-            log.debug("Reconnect attempt {} to channel {} failed: {}", failedAttempts, settings.channel(), lastError);
+            log.debug(
+                "Reconnect attempt {} to channel {} failed: {}",
+                failedAttempts,
+                settings.channel(),
+                lastError);
           }
           awaitStop(backoff.delayNanos(failedAttempts));
         }
@@ -313,7 +359,10 @@ public final class DiscoveryEngine implements AutoCloseable {
     }
   }
 
-  /** LISTEN first, so that no reply to our probe can be missed; then what the protocol sends on connect. */
+  /**
+   * LISTEN first, so that no reply to our probe can be missed; then what the protocol sends on
+   * connect.
+   */
   private void connected(Transport transport) throws SQLException {
     for (String channel : protocol.channels()) {
       transport.listen(channel);
@@ -323,18 +372,26 @@ public final class DiscoveryEngine implements AutoCloseable {
     synchronized (protocol) {
       effects = protocol.connected(sendingAt, System.currentTimeMillis());
     }
-    if (effects.stream().anyMatch(effect -> effect instanceof Effect.Send send
-        && send.message() instanceof Message.Announce)) {
+    if (effects.stream()
+        .anyMatch(
+            effect ->
+                effect instanceof Effect.Send send && send.message() instanceof Message.Announce)) {
       observer.announced(sendingAt);
     }
     carryOut(transport, effects);
     setState(ConnectionState.CONNECTED);
-    log.debug("Listening on channel {} as {} (backend pid {})", settings.channel(), protocol.self(), backendPid);
+    log.debug(
+        "Listening on channel {} as {} (backend pid {})",
+        settings.channel(),
+        protocol.self(),
+        backendPid);
   }
 
   private void serve(Transport transport) throws SQLException {
-    // The last statement this connection sent, a notification or the check. Heard notifications do not count: to
-    // the server a session that only listens is idle, and one with idle_session_timeout set ends it.
+    // The last statement this connection sent, a notification or the check. Heard notifications do
+    // not count: to
+    // the server a session that only listens is idle, and one with idle_session_timeout set ends
+    // it.
     long lastQueryNanos = System.nanoTime();
     long checkInterval = settings.database().connectionCheckInterval().toNanos();
     int checkTimeoutSeconds = (int) Math.max(1, settings.database().connectTimeout().toSeconds());
@@ -351,10 +408,13 @@ public final class DiscoveryEngine implements AutoCloseable {
         lastQueryNanos = now;
       }
 
-      int pollMillis = (int) Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+      int pollMillis =
+          (int)
+              Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
       List<String> payloads = transport.poll(pollMillis);
       now = System.nanoTime();
-      // What the protocol says to all of them goes out in one transaction: one round of wake-ups on the server.
+      // What the protocol says to all of them goes out in one transaction: one round of wake-ups on
+      // the server.
       List<Effect> answers = new ArrayList<>();
       for (String payload : payloads) {
         synchronized (protocol) {
@@ -366,9 +426,11 @@ public final class DiscoveryEngine implements AutoCloseable {
       }
 
       if (now - lastQueryNanos >= checkInterval) {
-        // Nothing sent for a while: make sure the server is still there, and keep the session from being idle.
+        // Nothing sent for a while: make sure the server is still there, and keep the session from
+        // being idle.
         if (!transport.isValid(checkTimeoutSeconds)) {
-          throw new SQLException("connection check got no answer within " + checkTimeoutSeconds + " s");
+          throw new SQLException(
+              "connection check got no answer within " + checkTimeoutSeconds + " s");
         }
         lastQueryNanos = now;
       }
@@ -384,7 +446,10 @@ public final class DiscoveryEngine implements AutoCloseable {
     carryOut(transport, last);
   }
 
-  /** The effects in order, but the messages all together, sent last in one transaction; true if any were. */
+  /**
+   * The effects in order, but the messages all together, sent last in one transaction; true if any
+   * were.
+   */
   private boolean carryOut(Transport transport, List<Effect> effects) throws SQLException {
     List<Transport.Outgoing> outgoing = new ArrayList<>();
     for (Effect effect : effects) {
@@ -456,13 +521,21 @@ public final class DiscoveryEngine implements AutoCloseable {
     return switch (state) {
       case STOPPED -> "PostgreSQL discovery on channel " + settings.channel() + " is stopped";
       case CONNECTED -> reason + "; no answer within " + DiscoverySettings.readable(timeout);
-      default -> "PostgreSQL discovery channel " + settings.channel() + " is not connected (since " + stateSince
-          + (error == null ? "" : ", last error: " + error) + "); no answer within "
-          + DiscoverySettings.readable(timeout);
+      default ->
+          "PostgreSQL discovery channel "
+              + settings.channel()
+              + " is not connected (since "
+              + stateSince
+              + (error == null ? "" : ", last error: " + error)
+              + "); no answer within "
+              + DiscoverySettings.readable(timeout);
     };
   }
 
-  /** A one-line cause for logs; pgjdbc's messages never contain the password, and the URL is redacted. */
+  /**
+   * A one-line cause for logs; pgjdbc's messages never contain the password, and the URL is
+   * redacted.
+   */
   private String describe(Throwable e) {
     String message = e.getMessage();
     if (message == null) {

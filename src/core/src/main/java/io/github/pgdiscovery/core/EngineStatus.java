@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A point-in-time view of an engine, for operators: the runtime's connection and the protocol's state.
+ * A point-in-time view of an engine, for operators: the runtime's connection and the protocol's
+ * state.
  *
  * @param channel the channel listened on
  * @param state connection state
@@ -64,7 +65,10 @@ public record EngineStatus(
     return protocol.sent();
   }
 
-  /** Notifications received, this node's own echoes included; {@link #accepted} plus {@link #rejectedTotal}. */
+  /**
+   * Notifications received, this node's own echoes included; {@link #accepted} plus {@link
+   * #rejectedTotal}.
+   */
   public long received() {
     return protocol.received();
   }

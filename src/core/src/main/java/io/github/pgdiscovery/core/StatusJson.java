@@ -10,8 +10,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The operator view's JSON ({@code GET /bootstrap/postgres}), the same for both adapters; kept apart from HTTP so
- * that it can be checked on plain data.
+ * The operator view's JSON ({@code GET /bootstrap/postgres}), the same for both adapters; kept
+ * apart from HTTP so that it can be checked on plain data.
  */
 public final class StatusJson {
 
@@ -20,15 +20,16 @@ public final class StatusJson {
   private StatusJson() {}
 
   /**
-   * The route's answer for one actor system: FAILED with the reason when discovery could not start, NOT_STARTED
-   * before the method is used (the route never starts it), else the engine's status.
+   * The route's answer for one actor system: FAILED with the reason when discovery could not start,
+   * NOT_STARTED before the method is used (the route never starts it), else the engine's status.
    *
    * @param system the actor system, as {@link EngineStartup} knows it
-   * @param started whether the adapter's extension exists; may throw when its creation has just failed
+   * @param started whether the adapter's extension exists; may throw when its creation has just
+   *     failed
    * @param status the running engine's status
    */
-  public static ObjectNode forSystem(Object system, BooleanSupplier started,
-      Supplier<EngineStatus> status) {
+  public static ObjectNode forSystem(
+      Object system, BooleanSupplier started, Supplier<EngineStatus> status) {
     Optional<Throwable> failure = EngineStartup.failure(system);
     if (failure.isPresent()) {
       return failed(failure.get());
@@ -37,7 +38,8 @@ public final class StatusJson {
     try {
       running = started.getAsBoolean();
     } catch (RuntimeException e) {
-      // A start that failed since the check above: the toolkit rethrows it, and it has been recorded by now.
+      // A start that failed since the check above: the toolkit rethrows it, and it has been
+      // recorded by now.
       return failed(EngineStartup.failure(system).orElse(e));
     }
     return running ? of(status.get()) : notStarted();
@@ -51,11 +53,15 @@ public final class StatusJson {
     return json;
   }
 
-  /** Discovery could not start: the reason as the failure states it (settings errors name the key). */
+  /**
+   * Discovery could not start: the reason as the failure states it (settings errors name the key).
+   */
   public static ObjectNode failed(Throwable failure) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("state", "FAILED");
-    json.put("detail", failure.getMessage() != null ? failure.getMessage() : failure.getClass().getName());
+    json.put(
+        "detail",
+        failure.getMessage() != null ? failure.getMessage() : failure.getClass().getName());
     return json;
   }
 
@@ -79,7 +85,10 @@ public final class StatusJson {
       ObjectNode entry = clashes.addObject();
       entry.put("endpoint", clash.holder().endpoint());
       entry.putArray("addresses").add(clash.holder().address()).add(clash.other().address());
-      entry.putArray("incarnations").add(clash.holder().incarnation()).add(clash.other().incarnation());
+      entry
+          .putArray("incarnations")
+          .add(clash.holder().incarnation())
+          .add(clash.other().incarnation());
     }
     json.put("clockSkewMillis", status.protocol().clockSkewMillis());
     ObjectNode counters = json.putObject("counters");

@@ -1,10 +1,9 @@
 package io.github.pgdiscovery.core;
 
-import io.github.pgdiscovery.testing.RepositoryFiles;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.github.pgdiscovery.testing.RepositoryFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,21 +17,26 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The promises the core's structure makes, checked on its sources: the protocol is a state machine with no I/O,
- * threads or clocks, and no part of the core names Akka or Pekko, so that one copy serves both adapters.
+ * The promises the core's structure makes, checked on its sources: the protocol is a state machine
+ * with no I/O, threads or clocks, and no part of the core names Akka or Pekko, so that one copy
+ * serves both adapters.
  */
 final class CoreBoundaryTest {
 
-  private static final Path CORE = RepositoryFiles.path("src/core/src/main/java/io/github/pgdiscovery/core");
+  private static final Path CORE =
+      RepositoryFiles.path("src/core/src/main/java/io/github/pgdiscovery/core");
 
   /**
-   * What would make the protocol depend on the world: I/O, threads, locks, clocks, logging, shared randomness.
-   * InetAddress is allowed: HostNames parses IP literals with it and never lets it near a resolver.
+   * What would make the protocol depend on the world: I/O, threads, locks, clocks, logging, shared
+   * randomness. InetAddress is allowed: HostNames parses IP literals with it and never lets it near
+   * a resolver.
    */
-  private static final Pattern WORLD = Pattern.compile(
-      "\\bjava\\.sql\\b|\\bjava\\.io\\b|\\bjava\\.net\\.(?!InetAddress;|UnknownHostException;)|\\borg\\.slf4j\\b|"
-          + "\\bThread\\b|\\bExecutor\\w*|CompletableFuture|\\bsynchronized\\b|\\bAtomic\\w+|\\bLock\\b|System\\.nanoTime|"
-          + "System\\.currentTimeMillis|Instant\\.now|\\bClock\\b|ThreadLocalRandom|Math\\.random|new Random\\(");
+  private static final Pattern WORLD =
+      Pattern.compile(
+          "\\bjava\\.sql\\b|\\bjava\\.io\\b|\\bjava\\.net\\.(?!InetAddress;|UnknownHostException;)|\\borg\\.slf4j\\b|"
+              + "\\bThread\\b|\\bExecutor\\w*|CompletableFuture|\\bsynchronized\\b|\\bAtomic\\w+|\\bLock\\b|System\\.nanoTime|"
+              + "System\\.currentTimeMillis|Instant\\.now|\\bClock\\b|ThreadLocalRandom|Math\\.random|new Random\\(");
+
   private static final Pattern STRING_LITERAL = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"");
 
   @Test
@@ -70,11 +74,16 @@ final class CoreBoundaryTest {
     assertEquals(List.of(), found);
   }
 
-  /** What a user names: the discovery method's class, the readiness check, the route. All else is marked. */
+  /**
+   * What a user names: the discovery method's class, the readiness check, the route. All else is
+   * marked.
+   */
   private static final Set<String> ADAPTER_API =
       Set.of("PostgresServiceDiscovery", "PostgresReadinessCheck", "PostgresDiscoveryRoutes");
+
   private static final Pattern PUBLIC_TYPE =
-      Pattern.compile("^public\\s+(?:final\\s+|abstract\\s+)*(?:class|interface|record|enum|@interface)\\s+(\\w+)",
+      Pattern.compile(
+          "^public\\s+(?:final\\s+|abstract\\s+)*(?:class|interface|record|enum|@interface)\\s+(\\w+)",
           Pattern.MULTILINE);
 
   @Test
@@ -96,8 +105,10 @@ final class CoreBoundaryTest {
   void everyPublicTypeOfBothAdaptersIsApiOrMarkedInternal() throws IOException {
     List<String> unmarked = new ArrayList<>();
     List<String> api = new ArrayList<>();
-    for (Path adapter : List.of(RepositoryFiles.path("src/akka/src/main/java/io/github/pgdiscovery/akka"),
-        RepositoryFiles.path("src/pekko/src/main/java/io/github/pgdiscovery/pekko"))) {
+    for (Path adapter :
+        List.of(
+            RepositoryFiles.path("src/akka/src/main/java/io/github/pgdiscovery/akka"),
+            RepositoryFiles.path("src/pekko/src/main/java/io/github/pgdiscovery/pekko"))) {
       for (Path source : sources(adapter)) {
         String code = code(source);
         Matcher type = PUBLIC_TYPE.matcher(code);

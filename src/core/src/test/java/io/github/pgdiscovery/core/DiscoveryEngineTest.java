@@ -1,22 +1,19 @@
 package io.github.pgdiscovery.core;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
-import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
-import io.github.pgdiscovery.core.settings.DiscoverySettings;
-import io.github.pgdiscovery.core.protocol.PeerTable;
-import io.github.pgdiscovery.core.protocol.MessageCodec;
-import io.github.pgdiscovery.core.protocol.Message;
-import io.github.pgdiscovery.core.protocol.Announcement;
+import static io.github.pgdiscovery.core.Participants.awaitPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
-import static io.github.pgdiscovery.core.Participants.awaitPorts;
-
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.PeerTable;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.ChannelTap;
-import io.github.pgdiscovery.core.Participants;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
@@ -83,7 +80,8 @@ final class DiscoveryEngineTest {
 
   @Test
   void lateJoinerSeesAllPeersOnItsFirstAnswerWithoutWaitingForHeartbeat() throws Exception {
-    // Heartbeats are a minute apart: only the replies to the newcomer's probe can tell it about the others.
+    // Heartbeats are a minute apart: only the replies to the newcomer's probe can tell it about the
+    // others.
     participants.start(9201);
     participants.start(9202);
     DiscoveryEngine third = participants.start(9203);
@@ -91,7 +89,8 @@ final class DiscoveryEngineTest {
 
     DiscoveryEngine late = participants.start(9204);
 
-    assertEquals(Set.of(9201, 9202, 9203, 9204),
+    assertEquals(
+        Set.of(9201, 9202, 9203, 9204),
         ports(late.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
   }
 
@@ -106,7 +105,9 @@ final class DiscoveryEngineTest {
 
       List<String> broadcast = tap.heard(200);
       assertEquals(2, broadcast.size(), "only the newcomer's announce and probe: " + broadcast);
-      assertTrue(broadcast.stream().allMatch(payload -> payload.contains(late.self().incarnation())), broadcast::toString);
+      assertTrue(
+          broadcast.stream().allMatch(payload -> payload.contains(late.self().incarnation())),
+          broadcast::toString);
     }
   }
 
@@ -130,7 +131,8 @@ final class DiscoveryEngineTest {
       awaitPorts(resident, all);
     }
 
-    // Heartbeats are a minute apart: what the residents sent is their answer to the probe, one roster part each
+    // Heartbeats are a minute apart: what the residents sent is their answer to the probe, one
+    // roster part each
     // from the first two, nothing from the other four.
     long sent = residents.stream().mapToLong(r -> r.status().sent()).sum() - sentBefore;
     assertEquals(2, sent, "roster parts the residents sent for one join");
@@ -181,15 +183,20 @@ final class DiscoveryEngineTest {
     awaitPorts(listener, Set.of(9401, 9402));
 
     awaitPorts(listener, Set.of(9401));
-    assertEquals(Set.of(9401),
-        ports(listener.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS)));
+    assertEquals(
+        Set.of(9401),
+        ports(
+            listener
+                .contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT)
+                .get(10, TimeUnit.SECONDS)));
   }
 
   @Test
   void joinedPeerStatesItsLongerIntervalAndOutlivesTheReceiversPlainExpiry() throws Exception {
-    UnaryOperator<DiscoverySettings.Builder> timings = s -> s
-        .timings(Duration.ofMillis(200), Duration.ofMillis(600))
-        .joinedHeartbeatInterval(Duration.ofSeconds(2));
+    UnaryOperator<DiscoverySettings.Builder> timings =
+        s ->
+            s.timings(Duration.ofMillis(200), Duration.ofMillis(600))
+                .joinedHeartbeatInterval(Duration.ofSeconds(2));
     DiscoveryEngine listener = participants.start(9451, timings);
     DiscoveryEngine member = participants.start(9452, timings);
     awaitPorts(listener, Set.of(9451, 9452));
@@ -198,46 +205,67 @@ final class DiscoveryEngineTest {
       member.joined();
       String stated = "\"ivl\":2000";
       List<String> heard = new ArrayList<>();
-      Poll.until(DEADLINE, "an announcement of the joined node stating " + stated, () -> {
-        heard.addAll(tapped(tap));
-        return heard.stream().anyMatch(p -> p.contains(member.self().incarnation()) && p.contains(stated));
-      }, () -> heard);
+      Poll.until(
+          DEADLINE,
+          "an announcement of the joined node stating " + stated,
+          () -> {
+            heard.addAll(tapped(tap));
+            return heard.stream()
+                .anyMatch(p -> p.contains(member.self().incarnation()) && p.contains(stated));
+          },
+          () -> heard);
     }
     assertEquals(Duration.ofSeconds(2), member.status().heartbeatInterval());
 
-    // Announcing every 2 s, the member goes unheard for longer than the listener's expire-after (600 ms) between
+    // Announcing every 2 s, the member goes unheard for longer than the listener's expire-after
+    // (600 ms) between
     // two heartbeats; the listener must keep it, as the member told it its interval.
-    Poll.until(DEADLINE, "the listener still to list the member after more than 600 ms without hearing it", () -> {
-      PeerTable.HeardPeer peer = listener.status().peers().stream()
-          .filter(p -> p.node().port() == 9452).findFirst()
-          .orElseThrow(() -> new AssertionError("the listener dropped the joined member"));
-      return peer.ageMillis() > 600;
-    }, () -> listener.status().peers());
+    Poll.until(
+        DEADLINE,
+        "the listener still to list the member after more than 600 ms without hearing it",
+        () -> {
+          PeerTable.HeardPeer peer =
+              listener.status().peers().stream()
+                  .filter(p -> p.node().port() == 9452)
+                  .findFirst()
+                  .orElseThrow(() -> new AssertionError("the listener dropped the joined member"));
+          return peer.ageMillis() > 600;
+        },
+        () -> listener.status().peers());
   }
 
   @Test
-  void reconnectsAfterBackendIsTerminatedAndLearnsPeersThatJoinedDuringTheOutage() throws Exception {
-    // A fixed 3 s backoff keeps the victim away long enough for a newcomer to join while it is gone.
+  void reconnectsAfterBackendIsTerminatedAndLearnsPeersThatJoinedDuringTheOutage()
+      throws Exception {
+    // A fixed 3 s backoff keeps the victim away long enough for a newcomer to join while it is
+    // gone.
     DiscoveryEngine victim =
         participants.start(
-            9501,
-            s -> s.reconnectBackoff(Duration.ofSeconds(3), Duration.ofSeconds(3)));
+            9501, s -> s.reconnectBackoff(Duration.ofSeconds(3), Duration.ofSeconds(3)));
     participants.start(9502);
     awaitPorts(victim, Set.of(9501, 9502));
 
     assertTrue(db.terminateBackend(victim.backendPid().orElseThrow()));
-    Poll.until(DEADLINE, "victim notices the lost connection", () -> !victim.isReady(), victim::status);
+    Poll.until(
+        DEADLINE, "victim notices the lost connection", () -> !victim.isReady(), victim::status);
     ExecutionException outage =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> victim.contactPoints(Participants.SERVICE, Duration.ofMillis(100)).get(10, TimeUnit.SECONDS));
+            () ->
+                victim
+                    .contactPoints(Participants.SERVICE, Duration.ofMillis(100))
+                    .get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, outage.getCause());
 
-    // The newcomer's responder still vouches for the victim (alive, and within its expiry), so the newcomer may
+    // The newcomer's responder still vouches for the victim (alive, and within its expiry), so the
+    // newcomer may
     // list it before the victim is back; that it answers with the other two is what counts here.
     DiscoveryEngine newcomer = participants.start(9503);
-    Poll.until(DEADLINE, "the newcomer answers with the resident and itself",
-        () -> Participants.ports(newcomer).containsAll(Set.of(9502, 9503)), newcomer::status);
+    Poll.until(
+        DEADLINE,
+        "the newcomer answers with the resident and itself",
+        () -> Participants.ports(newcomer).containsAll(Set.of(9502, 9503)),
+        newcomer::status);
 
     awaitPorts(victim, Set.of(9501, 9502, 9503));
     awaitPorts(newcomer, Set.of(9501, 9502, 9503));
@@ -248,29 +276,37 @@ final class DiscoveryEngineTest {
   @Test
   void lookupFailsWithNotReadyWhileDatabaseIsUnreachable() {
     DiscoveryEngine stranded =
-        participants.start(
-            9601,
-            s -> s.url("jdbc:postgresql://127.0.0.1:1/none"));
+        participants.start(9601, s -> s.url("jdbc:postgresql://127.0.0.1:1/none"));
 
     ExecutionException failure =
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class,
-            () -> stranded.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
+            () ->
+                stranded
+                    .contactPoints(Participants.SERVICE, Duration.ofMillis(300))
+                    .get(10, TimeUnit.SECONDS));
 
     assertInstanceOf(NotReadyException.class, failure.getCause());
-    assertTrue(failure.getCause().getMessage().contains("not connected"), failure.getCause().getMessage());
+    assertTrue(
+        failure.getCause().getMessage().contains("not connected"), failure.getCause().getMessage());
   }
 
   @Test
   void oneConnectionPerParticipant() throws Exception {
-    // Counted on the server, not from what the engines report about themselves. Other test classes' engines may
-    // still hold (or be closing) sessions with the same application_name on this shared server, so these two
-    // engines reach the database through a proxy of their own: the server sees the proxy's end of each link as
-    // the client address and port of the session, so the sessions whose client address and port are the proxy's
-    // are those opened by these engines and nobody else. A second connection of either engine, for listening or
+    // Counted on the server, not from what the engines report about themselves. Other test classes'
+    // engines may
+    // still hold (or be closing) sessions with the same application_name on this shared server, so
+    // these two
+    // engines reach the database through a proxy of their own: the server sees the proxy's end of
+    // each link as
+    // the client address and port of the session, so the sessions whose client address and port are
+    // the proxy's
+    // are those opened by these engines and nobody else. A second connection of either engine, for
+    // listening or
     // for sending, would be among them.
     try (TcpProxy proxy = new TcpProxy(db.host(), db.port(), TcpProxy.freePort());
-        Participants viaProxy = new Participants(db, db.jdbcUrlVia(proxy.port()), db.newChannelName())) {
+        Participants viaProxy =
+            new Participants(db, db.jdbcUrlVia(proxy.port()), db.newChannelName())) {
       proxy.start();
       DiscoveryEngine a = viaProxy.start(9701);
       DiscoveryEngine b = viaProxy.start(9702);
@@ -281,7 +317,12 @@ final class DiscoveryEngineTest {
       Map<Integer, String> sessions = sessionsFrom(links);
       String application = DiscoverySettings.Naming.NEUTRAL.applicationName();
       assertEquals(
-          new TreeMap<>(Map.of(a.backendPid().orElseThrow(), application, b.backendPid().orElseThrow(), application)),
+          new TreeMap<>(
+              Map.of(
+                  a.backendPid().orElseThrow(),
+                  application,
+                  b.backendPid().orElseThrow(),
+                  application)),
           sessions,
           "sessions (pid=application_name) in pg_stat_activity opened through the engines' proxy");
       assertEquals(2, links.size(), "connections the engines opened through their proxy: " + links);
@@ -305,19 +346,26 @@ final class DiscoveryEngineTest {
     }
   }
 
-  /** pid and application_name of every session in pg_stat_activity whose client end is one of {@code clients}. */
+  /**
+   * pid and application_name of every session in pg_stat_activity whose client end is one of {@code
+   * clients}.
+   */
   private Map<Integer, String> sessionsFrom(List<InetSocketAddress> clients) throws SQLException {
     Map<Integer, String> sessions = new TreeMap<>();
     try (Connection connection = db.openConnection();
-        PreparedStatement statement = connection.prepareStatement(
-            "SELECT pid, application_name, host(client_addr), client_port FROM pg_stat_activity"
-                + " WHERE client_port = ANY (?)")) {
-      statement.setArray(1, connection.createArrayOf("int4",
-          clients.stream().map(InetSocketAddress::getPort).toArray()));
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "SELECT pid, application_name, host(client_addr), client_port FROM pg_stat_activity"
+                    + " WHERE client_port = ANY (?)")) {
+      statement.setArray(
+          1,
+          connection.createArrayOf(
+              "int4", clients.stream().map(InetSocketAddress::getPort).toArray()));
       try (ResultSet rs = statement.executeQuery()) {
         while (rs.next()) {
           // host() gives the address as text; a literal, so no name lookup.
-          InetSocketAddress client = new InetSocketAddress(InetAddress.getByName(rs.getString(3)), rs.getInt(4));
+          InetSocketAddress client =
+              new InetSocketAddress(InetAddress.getByName(rs.getString(3)), rs.getInt(4));
           if (clients.contains(client)) {
             sessions.put(rs.getInt(1), rs.getString(2));
           }
@@ -330,6 +378,8 @@ final class DiscoveryEngineTest {
   }
 
   private static Set<Integer> ports(List<Announcement> contactPoints) {
-    return contactPoints.stream().map(Announcement::port).collect(Collectors.toCollection(TreeSet::new));
+    return contactPoints.stream()
+        .map(Announcement::port)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 }

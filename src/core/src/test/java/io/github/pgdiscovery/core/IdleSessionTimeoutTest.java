@@ -1,11 +1,9 @@
 package io.github.pgdiscovery.core;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.github.pgdiscovery.testing.ChannelTap;
-import io.github.pgdiscovery.core.Participants;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
@@ -14,10 +12,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * PostgreSQL 14 and later end a session that has sent no query for idle_session_timeout, and a session that only
- * listens is idle however many notifications it receives: delivering them does not count as activity. Managed
- * servers set it (often per role or database). The engine's connection check is a query at least every
- * connection-check-interval, heard traffic or not, so a timeout longer than that never ends a listener.
+ * PostgreSQL 14 and later end a session that has sent no query for idle_session_timeout, and a
+ * session that only listens is idle however many notifications it receives: delivering them does
+ * not count as activity. Managed servers set it (often per role or database). The engine's
+ * connection check is a query at least every connection-check-interval, heard traffic or not, so a
+ * timeout longer than that never ends a listener.
  */
 @DatabaseTest
 final class IdleSessionTimeoutTest {
@@ -29,8 +28,11 @@ final class IdleSessionTimeoutTest {
 
   IdleSessionTimeoutTest(TestDatabase db) {
     this.db = db;
-    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?")
-        + "options=-c%20idle_session_timeout%3D" + TIMEOUT.toMillis();
+    String url =
+        db.jdbcUrl()
+            + (db.jdbcUrl().contains("?") ? "&" : "?")
+            + "options=-c%20idle_session_timeout%3D"
+            + TIMEOUT.toMillis();
     this.participants = new Participants(db, url, db.newChannelName());
   }
 
@@ -41,12 +43,14 @@ final class IdleSessionTimeoutTest {
 
   @Test
   void aListenerOnABusyChannelOutlivesTheServersIdleSessionTimeout() throws Exception {
-    DiscoveryEngine engine = participants.start(20_001, settings -> settings
-        .connectionCheckInterval(Duration.ofSeconds(1)));
+    DiscoveryEngine engine =
+        participants.start(
+            20_001, settings -> settings.connectionCheckInterval(Duration.ofSeconds(1)));
     Poll.until(Duration.ofSeconds(10), "ready", engine::isReady, engine::status);
     OptionalInt pid = engine.backendPid();
 
-    // Somebody else talks on the channel every 200 ms for three timeouts: the engine always has something to hear.
+    // Somebody else talks on the channel every 200 ms for three timeouts: the engine always has
+    // something to hear.
     try (ChannelTap tap = new ChannelTap(db, participants.channel())) {
       long end = System.nanoTime() + 3 * TIMEOUT.toNanos();
       while (System.nanoTime() < end) {
@@ -55,7 +59,8 @@ final class IdleSessionTimeoutTest {
       }
     }
 
-    assertEquals(0, engine.status().reconnects(), () -> "the server ended the session: " + engine.status());
+    assertEquals(
+        0, engine.status().reconnects(), () -> "the server ended the session: " + engine.status());
     assertEquals(pid, engine.backendPid(), "the same session throughout");
   }
 }

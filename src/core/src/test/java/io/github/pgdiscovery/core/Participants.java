@@ -1,12 +1,9 @@
 package io.github.pgdiscovery.core;
 
-import io.github.pgdiscovery.testing.TestDatabase;
-
-import io.github.pgdiscovery.testing.Poll;
-
 import io.github.pgdiscovery.core.protocol.Announcement;
-import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import io.github.pgdiscovery.testing.Poll;
+import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +28,9 @@ public final class Participants implements AutoCloseable {
     this(db, db.jdbcUrl(), db.newChannelName());
   }
 
-  /** Participants that connect to {@code url} (e.g. through a proxy) and talk on {@code channel}. */
+  /**
+   * Participants that connect to {@code url} (e.g. through a proxy) and talk on {@code channel}.
+   */
   public Participants(TestDatabase db, String url, String channel) {
     this.db = db;
     this.url = url;
@@ -42,9 +41,15 @@ public final class Participants implements AutoCloseable {
     return channel;
   }
 
-  /** Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes explain changes. */
+  /**
+   * Settings for this channel: heartbeat and expiry long enough that only probes and goodbyes
+   * explain changes.
+   */
   public DiscoverySettings.Builder settings() {
-    return DiscoverySettings.builder(url).user(db.user()).password(db.password()).channel(channel)
+    return DiscoverySettings.builder(url)
+        .user(db.user())
+        .password(db.password())
+        .channel(channel)
         .timings(Duration.ofSeconds(60), Duration.ofSeconds(180));
   }
 
@@ -53,7 +58,8 @@ public final class Participants implements AutoCloseable {
   }
 
   public DiscoveryEngine start(int port, UnaryOperator<DiscoverySettings.Builder> adjust) {
-    DiscoveryEngine engine = new DiscoveryEngine(adjust.apply(settings()).build(), announcement(port));
+    DiscoveryEngine engine =
+        new DiscoveryEngine(adjust.apply(settings()).build(), announcement(port));
     started.add(engine);
     engine.start();
     return engine;
@@ -61,13 +67,24 @@ public final class Participants implements AutoCloseable {
 
   public static Announcement announcement(int port) {
     return new Announcement(
-        SERVICE, "127.0.0.1", port, "akka://test@127.0.0.1:" + (port + 1000), port, UUID.randomUUID().toString());
+        SERVICE,
+        "127.0.0.1",
+        port,
+        "akka://test@127.0.0.1:" + (port + 1000),
+        port,
+        UUID.randomUUID().toString());
   }
 
-  /** Waits until {@code engine}'s lookup of {@link #SERVICE} answers exactly the management ports expected. */
+  /**
+   * Waits until {@code engine}'s lookup of {@link #SERVICE} answers exactly the management ports
+   * expected.
+   */
   public static void awaitPorts(DiscoveryEngine engine, Set<Integer> expected) {
-    Poll.until(Duration.ofSeconds(30), engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
-        () -> ports(engine).equals(expected), () -> ports(engine) + " " + engine.status());
+    Poll.until(
+        Duration.ofSeconds(30),
+        engine.self().endpoint() + " sees exactly " + new TreeSet<>(expected),
+        () -> ports(engine).equals(expected),
+        () -> ports(engine) + " " + engine.status());
   }
 
   /** The ports of {@code engine}'s lookup of {@link #SERVICE}; empty while it is not ready. */

@@ -1,9 +1,5 @@
 package io.github.pgdiscovery.core;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
-import io.github.pgdiscovery.core.settings.DiscoverySettings;
-import io.github.pgdiscovery.core.protocol.Announcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.pgdiscovery.core.Participants;
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TestCertificates;
 import io.github.pgdiscovery.testing.TestCertificates.ServerCertificate;
@@ -41,8 +39,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine against a PostgreSQL that accepts TCP connections only over TLS, with certificates made for the run:
- * TLS is configured entirely through pgjdbc options in the JDBC URL, and LISTEN/NOTIFY works over it.
+ * The engine against a PostgreSQL that accepts TCP connections only over TLS, with certificates
+ * made for the run: TLS is configured entirely through pgjdbc options in the JDBC URL, and
+ * LISTEN/NOTIFY works over it.
  */
 @Tag(DatabaseTest.TAG)
 final class TlsConnectionTest {
@@ -51,8 +50,7 @@ final class TlsConnectionTest {
   private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(5);
   private static final AtomicInteger CHANNELS = new AtomicInteger();
 
-  @TempDir
-  static Path files;
+  @TempDir static Path files;
 
   private static TestCertificates.Authority authority;
   private static Path trustedCa;
@@ -65,13 +63,16 @@ final class TlsConnectionTest {
   static void startServer() throws IOException {
     authority = TestCertificates.newAuthority("pgdiscovery test CA");
     trustedCa = authority.writeCertificate(files.resolve("ca.pem"));
-    wrongCa = TestCertificates.newAuthority("pgdiscovery unrelated CA").writeCertificate(files.resolve("wrong-ca.pem"));
+    wrongCa =
+        TestCertificates.newAuthority("pgdiscovery unrelated CA")
+            .writeCertificate(files.resolve("wrong-ca.pem"));
     ServerCertificate localhost =
         authority.issueServerCertificate("localhost", List.of("localhost"), List.of("127.0.0.1"));
-    server = TlsPostgres.start(
-        files,
-        localhost.writeCertificate(files.resolve("server.crt")),
-        localhost.writePrivateKey(files.resolve("server.key")));
+    server =
+        TlsPostgres.start(
+            files,
+            localhost.writeCertificate(files.resolve("server.crt")),
+            localhost.writePrivateKey(files.resolve("server.key")));
   }
 
   @AfterAll
@@ -93,7 +94,11 @@ final class TlsConnectionTest {
     DiscoveryEngine a = start(url, channel, 9801);
     DiscoveryEngine b = start(url, channel, 9802);
 
-    Poll.until(DEADLINE, "both engines ready", () -> a.isReady() && b.isReady(), () -> a.status() + " / " + b.status());
+    Poll.until(
+        DEADLINE,
+        "both engines ready",
+        () -> a.isReady() && b.isReady(),
+        () -> a.status() + " / " + b.status());
 
     assertEncrypted(a.backendPid().orElseThrow());
     assertEncrypted(b.backendPid().orElseThrow());
@@ -104,7 +109,8 @@ final class TlsConnectionTest {
 
   @Test
   void wrongCaIsRefusedWithAMessageNamingTheCertificateProblem() {
-    DiscoveryEngine engine = start(server.jdbcUrl("localhost", verifyFull(wrongCa)), newChannel(), 9811);
+    DiscoveryEngine engine =
+        start(server.jdbcUrl("localhost", verifyFull(wrongCa)), newChannel(), 9811);
 
     String error = awaitLastError(engine);
 
@@ -120,12 +126,15 @@ final class TlsConnectionTest {
     // Signed by the trusted authority, but for another host: only the name check can fail.
     Path directory = Files.createDirectory(files.resolve("elsewhere"));
     ServerCertificate elsewhere =
-        authority.issueServerCertificate("db.example.invalid", List.of("db.example.invalid"), List.of());
-    try (TlsPostgres other = TlsPostgres.start(
-        directory,
-        elsewhere.writeCertificate(directory.resolve("server.crt")),
-        elsewhere.writePrivateKey(directory.resolve("server.key")))) {
-      DiscoveryEngine engine = start(other.jdbcUrl("localhost", verifyFull(trustedCa)), newChannel(), 9821);
+        authority.issueServerCertificate(
+            "db.example.invalid", List.of("db.example.invalid"), List.of());
+    try (TlsPostgres other =
+        TlsPostgres.start(
+            directory,
+            elsewhere.writeCertificate(directory.resolve("server.crt")),
+            elsewhere.writePrivateKey(directory.resolve("server.key")))) {
+      DiscoveryEngine engine =
+          start(other.jdbcUrl("localhost", verifyFull(trustedCa)), newChannel(), 9821);
 
       String error = awaitLastError(engine);
       // Stop retrying before the server goes away, so the last error stays the one about the name.
@@ -141,14 +150,17 @@ final class TlsConnectionTest {
   void serverRefusesConnectionsWithoutTls() {
     // Makes sure the encrypted connections above are not merely what the client asked for.
     SQLException refused =
-        assertThrows(SQLException.class, () -> server.openConnection("localhost", "sslmode=disable").close());
+        assertThrows(
+            SQLException.class,
+            () -> server.openConnection("localhost", "sslmode=disable").close());
 
     assertTrue(refused.getMessage().contains("no encryption"), refused.getMessage());
   }
 
   private DiscoveryEngine start(String url, String channel, int port) {
     DiscoveryEngine engine =
-        new DiscoveryEngine(DiscoverySettings.builder(url).user(TlsPostgres.USER).channel(channel).build(),
+        new DiscoveryEngine(
+            DiscoverySettings.builder(url).user(TlsPostgres.USER).channel(channel).build(),
             Participants.announcement(port));
     engines.add(engine);
     engine.start();
@@ -156,7 +168,8 @@ final class TlsConnectionTest {
   }
 
   private static String verifyFull(Path rootCertificate) {
-    return "sslmode=verify-full&sslrootcert=" + TlsPostgres.urlValue(rootCertificate.toAbsolutePath());
+    return "sslmode=verify-full&sslrootcert="
+        + TlsPostgres.urlValue(rootCertificate.toAbsolutePath());
   }
 
   private static String newChannel() {
@@ -164,7 +177,8 @@ final class TlsConnectionTest {
   }
 
   private static String awaitLastError(DiscoveryEngine engine) {
-    Poll.until(DEADLINE, "a connection error", () -> engine.status().lastError() != null, engine::status);
+    Poll.until(
+        DEADLINE, "a connection error", () -> engine.status().lastError() != null, engine::status);
     return engine.status().lastError();
   }
 
@@ -172,13 +186,17 @@ final class TlsConnectionTest {
     ExecutionException failure =
         assertThrows(
             ExecutionException.class,
-            () -> engine.contactPoints(Participants.SERVICE, Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
+            () ->
+                engine
+                    .contactPoints(Participants.SERVICE, Duration.ofMillis(300))
+                    .get(10, TimeUnit.SECONDS));
     assertInstanceOf(NotReadyException.class, failure.getCause());
   }
 
   private static void assertEncrypted(int backendPid) throws SQLException {
     try (Connection admin = server.openConnection("localhost", verifyFull(trustedCa));
-        PreparedStatement statement = admin.prepareStatement("SELECT ssl, version FROM pg_stat_ssl WHERE pid = ?")) {
+        PreparedStatement statement =
+            admin.prepareStatement("SELECT ssl, version FROM pg_stat_ssl WHERE pid = ?")) {
       statement.setInt(1, backendPid);
       try (ResultSet rs = statement.executeQuery()) {
         assertTrue(rs.next(), "no pg_stat_ssl row for backend " + backendPid);
@@ -196,7 +214,10 @@ final class TlsConnectionTest {
         () -> {
           try {
             Set<Integer> seen =
-                ports(engine.contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT).get(10, TimeUnit.SECONDS));
+                ports(
+                    engine
+                        .contactPoints(Participants.SERVICE, LOOKUP_TIMEOUT)
+                        .get(10, TimeUnit.SECONDS));
             last.set(0, seen);
             return seen.equals(expected);
           } catch (Exception e) {
@@ -209,6 +230,8 @@ final class TlsConnectionTest {
   }
 
   private static Set<Integer> ports(List<Announcement> contactPoints) {
-    return contactPoints.stream().map(Announcement::port).collect(Collectors.toCollection(TreeSet::new));
+    return contactPoints.stream()
+        .map(Announcement::port)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 }

@@ -7,19 +7,22 @@ import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import org.apache.pekko.annotation.InternalApi;
 
 /**
- * Reads and checks the {@code pekko.discovery.postgres} section once; the rest of the library never touches
- * {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()}); every failure names the full
- * key and the bad value as written (a password never appears).
+ * Reads and checks the {@code pekko.discovery.postgres} section once; the rest of the library never
+ * touches {@link Config}. The rules are the core's ({@link DiscoverySettings.Builder#build()});
+ * every failure names the full key and the bad value as written (a password never appears).
  */
 @InternalApi
 public final class PostgresDiscoverySettings {
 
   public static final String PREFIX = "pekko.discovery.postgres";
 
-  /** What the core needs to name for Pekko users: keys, environment variables, the session and thread names. */
+  /**
+   * What the core needs to name for Pekko users: keys, environment variables, the session and
+   * thread names.
+   */
   public static final DiscoverySettings.Naming NAMING =
-      new DiscoverySettings.Naming(PREFIX, "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres",
-          "pekko_discovery");
+      new DiscoverySettings.Naming(
+          PREFIX, "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres", "pekko_discovery");
 
   private final DiscoverySettings discovery;
 
@@ -37,13 +40,18 @@ public final class PostgresDiscoverySettings {
   }
 
   /**
-   * Whether discovery starts with the actor system: {@code start-with-actor-system} is on and Cluster Bootstrap uses
-   * the {@code postgres} method, named directly or through {@code pekko.discovery.method}.
+   * Whether discovery starts with the actor system: {@code start-with-actor-system} is on and
+   * Cluster Bootstrap uses the {@code postgres} method, named directly or through {@code
+   * pekko.discovery.method}.
    */
   public static boolean startsWithActorSystem(Config root) {
     String bootstrapMethod =
-        root.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
-    String method = "pekko.discovery".equals(bootstrapMethod) ? root.getString("pekko.discovery.method") : bootstrapMethod;
+        root.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    String method =
+        "pekko.discovery".equals(bootstrapMethod)
+            ? root.getString("pekko.discovery.method")
+            : bootstrapMethod;
     return "postgres".equals(method) && root.getBoolean(PREFIX + ".start-with-actor-system");
   }
 

@@ -1,33 +1,36 @@
 package io.github.pgdiscovery.pekko;
 
-import org.apache.pekko.actor.ActorSystem;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An opt-in Pekko Management readiness check: ready while the discovery channel is connected and delivering.
- * Enable it with
+ * An opt-in Pekko Management readiness check: ready while the discovery channel is connected and
+ * delivering. Enable it with
  *
  * <pre>
  * pekko.management.health-checks.readiness-checks.postgres-discovery =
  *   "io.github.pgdiscovery.pekko.PostgresReadinessCheck"
  * </pre>
  *
- * <p>When discovery cannot start (a bad setting, say) the check is constructed all the same, logs the reason once
- * and is never ready; {@code GET /bootstrap/postgres} shows the reason too.
+ * <p>When discovery cannot start (a bad setting, say) the check is constructed all the same, logs
+ * the reason once and is never ready; {@code GET /bootstrap/postgres} shows the reason too.
  *
- * <p>Do not use it as a liveness check: a database outage must not restart the nodes of a formed cluster, which
- * does not need the database at all.
+ * <p>Do not use it as a liveness check: a database outage must not restart the nodes of a formed
+ * cluster, which does not need the database at all.
  */
 public final class PostgresReadinessCheck implements Supplier<CompletionStage<Boolean>> {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresReadinessCheck.class);
 
-  /** Null when discovery could not start: Pekko keeps that failure for the actor system, so it is final. */
+  /**
+   * Null when discovery could not start: Pekko keeps that failure for the actor system, so it is
+   * final.
+   */
   private final DiscoveryEngine engine;
 
   public PostgresReadinessCheck(ActorSystem system) {
@@ -35,7 +38,9 @@ public final class PostgresReadinessCheck implements Supplier<CompletionStage<Bo
     try {
       started = PostgresDiscovery.get(system).engine();
     } catch (RuntimeException e) {
-      log.error("PostgreSQL discovery could not start, so this node never becomes ready: {}", e.getMessage());
+      log.error(
+          "PostgreSQL discovery could not start, so this node never becomes ready: {}",
+          e.getMessage());
     }
     this.engine = started;
   }

@@ -1,14 +1,12 @@
 package io.github.pgdiscovery.pekko;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigException;
-import io.github.pgdiscovery.pekko.PekkoNodes;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +22,10 @@ import scala.concurrent.Await;
 import scala.concurrent.Future;
 import scala.concurrent.duration.FiniteDuration;
 
-/** The discovery method as Pekko loads it: start-up checks, and lookups that fail rather than mislead. */
+/**
+ * The discovery method as Pekko loads it: start-up checks, and lookups that fail rather than
+ * mislead.
+ */
 @DatabaseTest
 final class PekkoDiscoveryStartTest {
 
@@ -41,10 +42,13 @@ final class PekkoDiscoveryStartTest {
 
   @Test
   void badChannelFailsWhenDiscoveryLoadsNamingThePekkoKeyAndValue() {
-    system = ActorSystem.create("BadChannel", PekkoNodes.standalone(null, UNREACHABLE, "my-channel;drop", 7626));
+    system =
+        ActorSystem.create(
+            "BadChannel", PekkoNodes.standalone(null, UNREACHABLE, "my-channel;drop", 7626));
 
     ConfigException error =
-        assertThrows(ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
+        assertThrows(
+            ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
 
     assertTrue(error.getMessage().contains("pekko.discovery.postgres.channel"), error.getMessage());
     assertTrue(error.getMessage().contains("my-channel;drop"), error.getMessage());
@@ -55,31 +59,43 @@ final class PekkoDiscoveryStartTest {
     system = ActorSystem.create("NoUrl", PekkoNodes.standalone(null, "", "pekko_discovery", 7626));
 
     ConfigException error =
-        assertThrows(ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
+        assertThrows(
+            ConfigException.class, () -> Discovery.get(system).loadServiceDiscovery("postgres"));
 
     assertTrue(error.getMessage().contains("pekko.discovery.postgres.url"), error.getMessage());
     assertTrue(error.getMessage().contains("PEKKO_DISCOVERY_POSTGRES_URL"), error.getMessage());
   }
 
   @Test
-  void scalaLookupFailsWithPekkosDiscoveryTimeoutItselfWhileTheDatabaseIsUnreachable() throws Exception {
-    system = ActorSystem.create("NoDatabase", PekkoNodes.standalone(null, UNREACHABLE, "pekko_discovery", 7626));
+  void scalaLookupFailsWithPekkosDiscoveryTimeoutItselfWhileTheDatabaseIsUnreachable()
+      throws Exception {
+    system =
+        ActorSystem.create(
+            "NoDatabase", PekkoNodes.standalone(null, UNREACHABLE, "pekko_discovery", 7626));
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     Future<ServiceDiscovery.Resolved> lookup =
-        discovery.lookup(Lookup.create("nodatabase"), FiniteDuration.create(300, TimeUnit.MILLISECONDS));
+        discovery.lookup(
+            Lookup.create("nodatabase"), FiniteDuration.create(300, TimeUnit.MILLISECONDS));
     Await.ready(lookup, FiniteDuration.create(10, TimeUnit.SECONDS));
 
-    assertInstanceOf(ServiceDiscovery.DiscoveryTimeoutException.class, lookup.value().get().failed().get());
+    assertInstanceOf(
+        ServiceDiscovery.DiscoveryTimeoutException.class, lookup.value().get().failed().get());
   }
 
   @Test
-  void lookupAnswersWithThisNodeUnderTheBootstrapServiceNameOnceConnected(TestDatabase db) throws Exception {
-    system = ActorSystem.create("Lone_Node", PekkoNodes.standalone(db, db.jdbcUrl(), db.newChannelName(), 7626));
+  void lookupAnswersWithThisNodeUnderTheBootstrapServiceNameOnceConnected(TestDatabase db)
+      throws Exception {
+    system =
+        ActorSystem.create(
+            "Lone_Node", PekkoNodes.standalone(db, db.jdbcUrl(), db.newChannelName(), 7626));
     ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("postgres");
 
     ServiceDiscovery.Resolved resolved =
-        discovery.lookup("lone-node", Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        discovery
+            .lookup("lone-node", Duration.ofSeconds(5))
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
 
     List<ServiceDiscovery.ResolvedTarget> targets = resolved.getAddresses();
     assertEquals(1, targets.size());

@@ -1,11 +1,9 @@
 package io.github.pgdiscovery.pekko;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.pgdiscovery.pekko.PekkoNodes;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Ports;
 import io.github.pgdiscovery.testing.TestDatabase;
@@ -35,17 +33,28 @@ final class PekkoEarlyStartTest {
 
   @Test
   void aNodeIsReadyBeforeBootstrapIsStarted() {
-    ActorSystem system = start("EarlyPekko", new PekkoNodes(db, 1).config(Ports.free(), Ports.free(), ""));
+    ActorSystem system =
+        start("EarlyPekko", new PekkoNodes(db, 1).config(Ports.free(), Ports.free(), ""));
 
-    assertTrue(system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
-    Poll.until(Duration.ofSeconds(15), "discovery ready with Bootstrap not started",
-        () -> PostgresDiscovery.get(system).engine().isReady(), () -> PostgresDiscovery.get(system).engine().status());
+    assertTrue(
+        system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
+    Poll.until(
+        Duration.ofSeconds(15),
+        "discovery ready with Bootstrap not started",
+        () -> PostgresDiscovery.get(system).engine().isReady(),
+        () -> PostgresDiscovery.get(system).engine().status());
   }
 
   @Test
   void switchedOffDiscoveryWaitsForItsFirstUse() {
-    ActorSystem system = start("LatePekko", new PekkoNodes(db, 1).config(Ports.free(), Ports.free(),
-        "pekko.discovery.postgres.start-with-actor-system = off"));
+    ActorSystem system =
+        start(
+            "LatePekko",
+            new PekkoNodes(db, 1)
+                .config(
+                    Ports.free(),
+                    Ports.free(),
+                    "pekko.discovery.postgres.start-with-actor-system = off"));
 
     assertFalse(system.hasExtension(PostgresDiscovery.ID));
   }

@@ -3,16 +3,19 @@ package io.github.pgdiscovery.simulation;
 import java.util.PriorityQueue;
 
 /**
- * Virtual time for a simulation: one thread, one queue of timed actions, run in time order; actions due at the same
- * instant run in the order they were scheduled, so a run is a function of its seed alone. Time is in nanoseconds
- * from the start of the simulation and only moves when an action is taken from the queue.
+ * Virtual time for a simulation: one thread, one queue of timed actions, run in time order; actions
+ * due at the same instant run in the order they were scheduled, so a run is a function of its seed
+ * alone. Time is in nanoseconds from the start of the simulation and only moves when an action is
+ * taken from the queue.
  */
 public final class EventLoop {
 
   private record Event(long at, long order, Runnable action) {}
 
-  private final PriorityQueue<Event> queue = new PriorityQueue<>(
-      (a, b) -> a.at() != b.at() ? Long.compare(a.at(), b.at()) : Long.compare(a.order(), b.order()));
+  private final PriorityQueue<Event> queue =
+      new PriorityQueue<>(
+          (a, b) ->
+              a.at() != b.at() ? Long.compare(a.at(), b.at()) : Long.compare(a.order(), b.order()));
   private long now;
   private long scheduled;
   private long executed;

@@ -10,24 +10,30 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
- * One node: a {@link DiscoveryProtocol} and what DiscoveryEngine does around it, on the simulation's virtual time.
- * Connect (LISTEN on {@link DiscoveryProtocol#channels()} first, then {@code connected}); carry out effects, the
- * messages of one step (a tick, or the answers to everything one read brought) together in one statement and one
- * commit, statements one after the other on the one connection; feed what arrives to {@code received} and tick
- * right after;
- * tick at {@code nextDeadline}; check a connection that heard nothing for {@code connection-check-interval} with a
- * round trip that fails after {@code connect-timeout}; reconnect with the engine's backoff (exponential from
- * reconnect-min-backoff, ±20%) after a failure.
+ * One node: a {@link DiscoveryProtocol} and what DiscoveryEngine does around it, on the
+ * simulation's virtual time. Connect (LISTEN on {@link DiscoveryProtocol#channels()} first, then
+ * {@code connected}); carry out effects, the messages of one step (a tick, or the answers to
+ * everything one read brought) together in one statement and one commit, statements one after the
+ * other on the one connection; feed what arrives to {@code received} and tick right after; tick at
+ * {@code nextDeadline}; check a connection that heard nothing for {@code connection-check-interval}
+ * with a round trip that fails after {@code connect-timeout}; reconnect with the engine's backoff
+ * (exponential from reconnect-min-backoff, ±20%) after a failure.
  *
- * <p>The node's clocks: the monotonic one starts at an arbitrary reading (negative ones included, as
- * System.nanoTime allows), the wall clock may be skewed. On a stalled connection nothing arrives, and a statement
- * sent on it blocks the node until TCP gives up ({@code tcpTimeout}); the connection check catches a stall only
- * while the node is not blocked in a send, as in the engine, where pgjdbc has no socket timeout.
+ * <p>The node's clocks: the monotonic one starts at an arbitrary reading (negative ones included,
+ * as System.nanoTime allows), the wall clock may be skewed. On a stalled connection nothing
+ * arrives, and a statement sent on it blocks the node until TCP gives up ({@code tcpTimeout}); the
+ * connection check catches a stall only while the node is not blocked in a send, as in the engine,
+ * where pgjdbc has no socket timeout.
  */
 public final class SimulatedNode {
 
   /** Where the node is in its life. */
-  public enum Life { CREATED, RUNNING, CRASHED, STOPPED }
+  public enum Life {
+    CREATED,
+    RUNNING,
+    CRASHED,
+    STOPPED
+  }
 
   private final class Connection {
     SimulatedPostgres.Backend backend;
@@ -60,8 +66,14 @@ public final class SimulatedNode {
   private long connectedSince = -1;
   private String excluded;
 
-  SimulatedNode(Simulation sim, int index, Announcement self, DiscoverySettings settings,
-      DiscoveryProtocol.Mode mode, SplittableRandom random, long monotonicBase) {
+  SimulatedNode(
+      Simulation sim,
+      int index,
+      Announcement self,
+      DiscoverySettings settings,
+      DiscoveryProtocol.Mode mode,
+      SplittableRandom random,
+      long monotonicBase) {
     this.sim = sim;
     this.index = index;
     this.self = self;
@@ -145,7 +157,10 @@ public final class SimulatedNode {
     return connection != null && connection.stalled;
   }
 
-  /** Why the properties leave this node out of the expected views (a fault injected on purpose), or null. */
+  /**
+   * Why the properties leave this node out of the expected views (a fault injected on purpose), or
+   * null.
+   */
   public String excluded() {
     return excluded;
   }
@@ -226,7 +241,10 @@ public final class SimulatedNode {
     input(protocol.memberUp(address, uid));
   }
 
-  /** This node never joins its cluster: it stays waiting, as a node whose Bootstrap cannot join would. */
+  /**
+   * This node never joins its cluster: it stays waiting, as a node whose Bootstrap cannot join
+   * would.
+   */
   public SimulatedNode staysOut() {
     joinScheduled = true;
     return this;
@@ -254,14 +272,20 @@ public final class SimulatedNode {
     input(protocol.memberRemoved(address, uid));
   }
 
-  /** The network between this node and the database silently drops everything from now on, both ways. */
+  /**
+   * The network between this node and the database silently drops everything from now on, both
+   * ways.
+   */
   public void stall() {
     if (connection != null) {
       connection.stalled = true;
     }
   }
 
-  /** A request from outside the connection loop: its effects, then a tick soon, as the engine's loop would. */
+  /**
+   * A request from outside the connection loop: its effects, then a tick soon, as the engine's loop
+   * would.
+   */
   private void input(List<Effect> effects) {
     if (!live()) {
       return;
@@ -283,8 +307,8 @@ public final class SimulatedNode {
       return;
     }
     Connection c = new Connection();
-    SimulatedPostgres.Backend backend = sim.db().connect(this,
-        payloads -> arrive(c, payloads), () -> terminated(c));
+    SimulatedPostgres.Backend backend =
+        sim.db().connect(this, payloads -> arrive(c, payloads), () -> terminated(c));
     if (backend == null) {
       failedAttempts++;
       sim.loop().after(backoff(failedAttempts), this::connect);
@@ -321,17 +345,21 @@ public final class SimulatedNode {
     long at = Math.max(c.lastDelivery, sim.loop().now() + sim.deliveryLatency(random));
     c.lastDelivery = at;
     sim.inFlight(+1);
-    sim.loop().at(at, () -> {
-      sim.inFlight(-1);
-      receive(c, payloads);
-    });
+    sim.loop()
+        .at(
+            at,
+            () -> {
+              sim.inFlight(-1);
+              receive(c, payloads);
+            });
   }
 
   private void receive(Connection c, List<String> payloads) {
     if (connection != c || !c.established || c.stalled || c.blocked || !live()) {
       return;
     }
-    // What the protocol answers to one read goes out together, in one transaction, as the engine sends it.
+    // What the protocol answers to one read goes out together, in one transaction, as the engine
+    // sends it.
     List<Effect> answers = new ArrayList<>();
     for (String payload : payloads) {
       answers.addAll(protocol.received(payload, now(), wall()));
@@ -348,18 +376,29 @@ public final class SimulatedNode {
     long now = now();
     long delta = protocol.nextDeadline(now) - now;
     if (delta > Simulation.SECOND || delta < -(1L << 62)) {
-      // More than a second ahead, or so far behind that the difference wrapped around: beyond the promise. A
-      // deadline in the past is fine, it asks for a tick now (expiries overdue after a reconnect, for one).
-      sim.violation(name() + ": nextDeadline is " + delta + " ns from now, not within the promised second (clock"
-          + " at " + now + ")");
+      // More than a second ahead, or so far behind that the difference wrapped around: beyond the
+      // promise. A
+      // deadline in the past is fine, it asks for a tick now (expiries overdue after a reconnect,
+      // for one).
+      sim.violation(
+          name()
+              + ": nextDeadline is "
+              + delta
+              + " ns from now, not within the promised second (clock"
+              + " at "
+              + now
+              + ")");
       delta = Simulation.SECOND;
     }
     long generation = ++tickGeneration;
-    sim.loop().after(Math.max(delta, Simulation.MILLISECOND), () -> {
-      if (generation == tickGeneration) {
-        tick(c);
-      }
-    });
+    sim.loop()
+        .after(
+            Math.max(delta, Simulation.MILLISECOND),
+            () -> {
+              if (generation == tickGeneration) {
+                tick(c);
+              }
+            });
   }
 
   private void tick(Connection c) {
@@ -371,7 +410,8 @@ public final class SimulatedNode {
       if (c.stalled) {
         // isValid(connect-timeout, in whole seconds, at least 1) gets no answer.
         c.blocked = true;
-        long timeout = Math.max(1, sim.settings().database().connectTimeout().toSeconds()) * Simulation.SECOND;
+        long timeout =
+            Math.max(1, sim.settings().database().connectTimeout().toSeconds()) * Simulation.SECOND;
         sim.loop().after(timeout, () -> lost(c));
         return;
       }
@@ -380,13 +420,16 @@ public final class SimulatedNode {
     }
     List<Effect> effects = protocol.tick(now(), wall());
     handle(c, effects);
-    // The engine polls for at most the time to the next deadline: one already past after a tick that had nothing to
+    // The engine polls for at most the time to the next deadline: one already past after a tick
+    // that had nothing to
     // do is a busy loop, a core burnt per node while it lasts.
     boolean idle = effects.stream().noneMatch(Effect.Send.class::isInstance);
     spins = idle && protocol.nextDeadline(now()) - now() <= 0 ? spins + 1 : 0;
     if (spins == 50) {
-      sim.violation(name() + ": nextDeadline stays in the past after ticks with nothing to do (a busy loop); "
-          + protocol.notReadyReason(now()));
+      sim.violation(
+          name()
+              + ": nextDeadline stays in the past after ticks with nothing to do (a busy loop); "
+              + protocol.notReadyReason(now()));
     }
     if (connection == c && !c.blocked) {
       scheduleTick(c);
@@ -395,7 +438,10 @@ public final class SimulatedNode {
 
   private int spins;
 
-  /** The effects in order, but the messages all together, sent last in one transaction, as the engine does. */
+  /**
+   * The effects in order, but the messages all together, sent last in one transaction, as the
+   * engine does.
+   */
   private void handle(Connection c, List<Effect> effects) {
     List<Effect.Send> sends = new ArrayList<>();
     for (Effect effect : effects) {
@@ -410,7 +456,10 @@ public final class SimulatedNode {
     send(c, sends);
   }
 
-  /** One statement, one commit: its notifications enter the queue together, and a listener hears all or none. */
+  /**
+   * One statement, one commit: its notifications enter the queue together, and a listener hears all
+   * or none.
+   */
   private void send(Connection c, List<Effect.Send> sends) {
     if (sends.isEmpty()) {
       return;
@@ -420,7 +469,8 @@ public final class SimulatedNode {
       return;
     }
     if (c.stalled) {
-      // The statement is written and its answer never comes: the node's thread waits until TCP gives up.
+      // The statement is written and its answer never comes: the node's thread waits until TCP
+      // gives up.
       c.blocked = true;
       sim.loop().after(sim.tcpTimeout(), () -> lost(c));
       return;
@@ -429,12 +479,15 @@ public final class SimulatedNode {
     c.lastArrival = at;
     sim.inFlight(+1);
     SimulatedPostgres.Backend backend = c.backend;
-    sim.loop().at(at, () -> {
-      sim.inFlight(-1);
-      for (Effect.Send send : sends) {
-        sim.db().notify(backend, send.channel(), send.payload());
-      }
-    });
+    sim.loop()
+        .at(
+            at,
+            () -> {
+              sim.inFlight(-1);
+              for (Effect.Send send : sends) {
+                sim.db().notify(backend, send.channel(), send.payload());
+              }
+            });
   }
 
   private void readiness(boolean nowReady) {
@@ -444,11 +497,14 @@ public final class SimulatedNode {
       sim.becameReady(this);
       if (!joinScheduled && sim.joinAfterReady() >= 0) {
         joinScheduled = true;
-        sim.loop().after(sim.joinAfterReady(), () -> {
-          if (live()) {
-            joined();
-          }
-        });
+        sim.loop()
+            .after(
+                sim.joinAfterReady(),
+                () -> {
+                  if (live()) {
+                    joined();
+                  }
+                });
       }
     }
   }
@@ -474,7 +530,10 @@ public final class SimulatedNode {
     sim.loop().after(backoff(failedAttempts), this::connect);
   }
 
-  /** DiscoveryEngine's Backoff: exponential from the minimum, capped, ±20%; drawn from this node's seed. */
+  /**
+   * DiscoveryEngine's Backoff: exponential from the minimum, capped, ±20%; drawn from this node's
+   * seed.
+   */
   private long backoff(int attempt) {
     long min = sim.settings().database().reconnectMinBackoff().toNanos();
     long max = Math.max(min, sim.settings().database().reconnectMaxBackoff().toNanos());

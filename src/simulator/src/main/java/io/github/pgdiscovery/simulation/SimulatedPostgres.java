@@ -11,31 +11,36 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * One PostgreSQL database's LISTEN/NOTIFY, as src/backend/commands/async.c implements it and as measured on this
- * machine (see BENCHMARKS.md), in virtual time:
+ * One PostgreSQL database's LISTEN/NOTIFY, as src/backend/commands/async.c implements it and as
+ * measured on this machine (see BENCHMARKS.md), in virtual time:
  *
  * <ul>
- *   <li>One queue, in commit order. A NOTIFY is a transaction of its own (pg_notify in autocommit); it enters the
- *       queue when it commits, that is when the statement reaches the server here, and gets the next position.
- *   <li>LISTEN takes effect when it commits: a backend is handed a notification if it listened on its channel
- *       when the notification committed. Each backend's inbox below is the queue as that backend reads it: the
- *       entries for its channels, committed after its LISTEN, in commit order.
- *   <li>After a NOTIFY commits, PostgreSQL 14 to 18 signal every backend of the database that listens on any
- *       channel, whatever the notification's channel ({@link Wakeups#EVERY_LISTENER}); the sender, if it listens,
- *       reads the queue itself after its commit. Each woken backend reads the queue in a transaction of its own
- *       (one commit in pg_stat_database), whether or not anything is for it. A backend already signalled and not
- *       yet reading reads both in one go: signals coalesce until the read, {@code wakeLatency} after the signal.
- *       PostgreSQL 19 ("Optimize LISTEN/NOTIFY") signals only the backends listening on that channel
- *       ({@link Wakeups#CHANNEL_LISTENERS}).
- *   <li>A backend that goes away (the client closed, crashed, or the server restarted) loses what it had not
- *       yet read; a restart empties the queue and drops every connection, and refuses connections until it is up.
+ *   <li>One queue, in commit order. A NOTIFY is a transaction of its own (pg_notify in autocommit);
+ *       it enters the queue when it commits, that is when the statement reaches the server here,
+ *       and gets the next position.
+ *   <li>LISTEN takes effect when it commits: a backend is handed a notification if it listened on
+ *       its channel when the notification committed. Each backend's inbox below is the queue as
+ *       that backend reads it: the entries for its channels, committed after its LISTEN, in commit
+ *       order.
+ *   <li>After a NOTIFY commits, PostgreSQL 14 to 18 signal every backend of the database that
+ *       listens on any channel, whatever the notification's channel ({@link
+ *       Wakeups#EVERY_LISTENER}); the sender, if it listens, reads the queue itself after its
+ *       commit. Each woken backend reads the queue in a transaction of its own (one commit in
+ *       pg_stat_database), whether or not anything is for it. A backend already signalled and not
+ *       yet reading reads both in one go: signals coalesce until the read, {@code wakeLatency}
+ *       after the signal. PostgreSQL 19 ("Optimize LISTEN/NOTIFY") signals only the backends
+ *       listening on that channel ({@link Wakeups#CHANNEL_LISTENERS}).
+ *   <li>A backend that goes away (the client closed, crashed, or the server restarted) loses what
+ *       it had not yet read; a restart empties the queue and drops every connection, and refuses
+ *       connections until it is up.
  * </ul>
  *
- * Simplified, on purpose: one database (listeners of other databases of the same server are signalled only when
- * far behind, which never happens at these rates); no queue size limit (8 GB by default, far above what a
- * discovery channel holds); a backend whose client stalled keeps being woken until the client gives up, then
- * goes away at once (a real server notices a dead peer only through TCP keepalive); reading costs no CPU, so
- * there is no queueing delay under load: latencies are drawn from fixed ranges.
+ * Simplified, on purpose: one database (listeners of other databases of the same server are
+ * signalled only when far behind, which never happens at these rates); no queue size limit (8 GB by
+ * default, far above what a discovery channel holds); a backend whose client stalled keeps being
+ * woken until the client gives up, then goes away at once (a real server notices a dead peer only
+ * through TCP keepalive); reading costs no CPU, so there is no queueing delay under load: latencies
+ * are drawn from fixed ranges.
  */
 public final class SimulatedPostgres {
 
@@ -51,12 +56,16 @@ public final class SimulatedPostgres {
   public static final class Counters {
     /** NOTIFY transactions committed. */
     public long notifications;
+
     /** Queue reads by woken backends, each a transaction of its own. */
     public long wakeUps;
+
     /** Notifications handed to a client. */
     public long delivered;
+
     /** LISTEN transactions committed. */
     public long listens;
+
     /** Connections accepted. */
     public long connections;
 
@@ -72,7 +81,8 @@ public final class SimulatedPostgres {
   }
 
   /** One committed notification. */
-  public record Notification(long position, String channel, String payload, Backend sender, long committedAt) {}
+  public record Notification(
+      long position, String channel, String payload, Backend sender, long committedAt) {}
 
   /** A server process serving one client connection. */
   public final class Backend {
@@ -117,8 +127,10 @@ public final class SimulatedPostgres {
   private final long wakeLatencyMin;
   private final long wakeLatencyMax;
   private final Counters counters = new Counters();
+
   /** Backends listening on at least one channel, in registration order. */
   private final Set<Backend> listeners = new LinkedHashSet<>();
+
   private final Map<String, Set<Backend>> byChannel = new HashMap<>();
   private final Set<Backend> backends = new LinkedHashSet<>();
   private final List<Consumer<Notification>> taps = new ArrayList<>();
@@ -133,7 +145,11 @@ public final class SimulatedPostgres {
    * @param wakeLatencyMin from a backend's signal to its read of the queue, at least
    * @param wakeLatencyMax and at most, nanoseconds
    */
-  public SimulatedPostgres(EventLoop loop, SplittableRandom random, Wakeups wakeups, long wakeLatencyMin,
+  public SimulatedPostgres(
+      EventLoop loop,
+      SplittableRandom random,
+      Wakeups wakeups,
+      long wakeLatencyMin,
       long wakeLatencyMax) {
     this.loop = loop;
     this.random = random;
@@ -169,21 +185,27 @@ public final class SimulatedPostgres {
     return listeners.size();
   }
 
-  /** Sees every notification as it commits, whoever listens: a recorder for replay attacks, or a probe. */
+  /**
+   * Sees every notification as it commits, whoever listens: a recorder for replay attacks, or a
+   * probe.
+   */
   public void tap(Consumer<Notification> tap) {
     taps.add(tap);
   }
 
   /**
-   * Which clients read what they are handed: a client that does not (a passive member of a large simulation) is
-   * still signalled and its wake-ups counted, but nothing is queued for it, which saves the simulation work, not
-   * the database. Every client reads unless set.
+   * Which clients read what they are handed: a client that does not (a passive member of a large
+   * simulation) is still signalled and its wake-ups counted, but nothing is queued for it, which
+   * saves the simulation work, not the database. Every client reads unless set.
    */
   public void readers(Predicate<Object> reads) {
     this.reads = reads;
   }
 
-  /** Off while a large simulation sets its residents up, so that a loop over every listener per commit is saved. */
+  /**
+   * Off while a large simulation sets its residents up, so that a loop over every listener per
+   * commit is saved.
+   */
   public void countWakeUps(boolean on) {
     this.countWakeUps = on;
   }
@@ -238,7 +260,9 @@ public final class SimulatedPostgres {
     }
   }
 
-  /** Signals a backend; {@code forIt} is the notification if it listens on its channel, else null. */
+  /**
+   * Signals a backend; {@code forIt} is the notification if it listens on its channel, else null.
+   */
   private void signal(Backend backend, Notification forIt) {
     long now = loop.now();
     if (now >= backend.pendingReadAt) {
@@ -271,10 +295,15 @@ public final class SimulatedPostgres {
   }
 
   private long latency() {
-    return wakeLatencyMax <= wakeLatencyMin ? wakeLatencyMin : random.nextLong(wakeLatencyMin, wakeLatencyMax);
+    return wakeLatencyMax <= wakeLatencyMin
+        ? wakeLatencyMin
+        : random.nextLong(wakeLatencyMin, wakeLatencyMax);
   }
 
-  /** The client closed the connection, or went away: the backend exits, and what it had not read is lost. */
+  /**
+   * The client closed the connection, or went away: the backend exits, and what it had not read is
+   * lost.
+   */
   public void disconnect(Backend backend) {
     if (!backend.alive) {
       return;
@@ -295,8 +324,8 @@ public final class SimulatedPostgres {
   }
 
   /**
-   * The server restarts: every connection is terminated (clients are told), the queue is emptied, and no
-   * connection is accepted for {@code downtimeNanos}.
+   * The server restarts: every connection is terminated (clients are told), the queue is emptied,
+   * and no connection is accepted for {@code downtimeNanos}.
    */
   public void restart(long downtimeNanos) {
     up = false;

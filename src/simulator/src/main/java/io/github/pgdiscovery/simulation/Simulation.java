@@ -9,37 +9,40 @@ import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
- * N nodes running {@link DiscoveryProtocol} against one {@link SimulatedPostgres}, single-threaded in virtual time,
- * everything drawn from one seed: the same seed replays the same run. It injects faults (crash, database restart,
- * stalled connection, clock skew, two nodes on one endpoint, forged and replayed payloads), checks properties,
- * and counts what the database pays (notifications, backend wake-ups).
+ * N nodes running {@link DiscoveryProtocol} against one {@link SimulatedPostgres}, single-threaded
+ * in virtual time, everything drawn from one seed: the same seed replays the same run. It injects
+ * faults (crash, database restart, stalled connection, clock skew, two nodes on one endpoint,
+ * forged and replayed payloads), checks properties, and counts what the database pays
+ * (notifications, backend wake-ups).
  *
- * <p>Checked all along, recorded in {@link #violations()}: a node that has not joined its cluster and becomes ready
- * holds every node that was listening and announcing since before it connected and is still there (readiness is
- * never reported on a partial view to anybody who would use it); a crashed node is out of every view by the time its expiry allows (its last stated interval's
- * expiry plus the longest delivery); {@code nextDeadline} is never more than a second ahead. Checked on request,
- * at quiescence: {@link #convergenceViolations()}.
+ * <p>Checked all along, recorded in {@link #violations()}: a node that has not joined its cluster
+ * and becomes ready holds every node that was listening and announcing since before it connected
+ * and is still there (readiness is never reported on a partial view to anybody who would use it); a
+ * crashed node is out of every view by the time its expiry allows (its last stated interval's
+ * expiry plus the longest delivery); {@code nextDeadline} is never more than a second ahead.
+ * Checked on request, at quiescence: {@link #convergenceViolations()}.
  *
- * <p>Generic over the protocol's messages: the simulator moves payloads, reads only the {@link Effect}s, and uses
- * {@link Effect.Send#message()} only to count sends by type.
+ * <p>Generic over the protocol's messages: the simulator moves payloads, reads only the {@link
+ * Effect}s, and uses {@link Effect.Send#message()} only to count sends by type.
  */
 public final class Simulation {
 
   public static final long MILLISECOND = 1_000_000L;
   public static final long SECOND = 1000 * MILLISECOND;
+
   /** Wall clock at virtual time 0, for every node with no skew: 2025-11-22T00:00:00Z. */
   public static final long WALL0 = 1_763_769_600_000L;
 
@@ -49,8 +52,13 @@ public final class Simulation {
     SimulatedPostgres.Wakeups wakeups = SimulatedPostgres.Wakeups.EVERY_LISTENER;
     UnaryOperator<DiscoverySettings.Builder> settings = b -> b;
     DiscoveryProtocol.Mode mode = DiscoveryProtocol.Mode.PROBE_AND_REPLY;
-    /** Client to commit of a NOTIFY, server signal to read, read to client: min and max, nanoseconds. */
+
+    /**
+     * Client to commit of a NOTIFY, server signal to read, read to client: min and max,
+     * nanoseconds.
+     */
     long commitMin = 300_000;
+
     long commitMax = 1_500_000;
     long wakeMin = 50_000;
     long wakeMax = 500_000;
@@ -60,29 +68,76 @@ public final class Simulation {
     long connectMax = 5 * MILLISECOND;
     long tcpTimeout = Duration.ofSeconds(924).toNanos(); // Linux tcp_retries2 = 15
     long joinAfterReady = -1;
+
     /** A downing provider removes a crashed member this long after the crash; negative for none. */
     long downAfter = 10 * SECOND;
+
     boolean negativeClocks = true;
 
     public Config(long seed) {
       this.seed = seed;
     }
 
-    public Config wakeups(SimulatedPostgres.Wakeups value) { wakeups = value; return this; }
-    public Config settings(UnaryOperator<DiscoverySettings.Builder> value) { settings = value; return this; }
-    public Config mode(DiscoveryProtocol.Mode value) { mode = value; return this; }
-    /** Joins its cluster (the joined heartbeat interval applies) this long after first becoming ready. */
-    public Config joinAfterReady(Duration value) { joinAfterReady = value.toNanos(); return this; }
-    public Config tcpTimeout(Duration value) { tcpTimeout = value.toNanos(); return this; }
-    /** The cluster's downing provider removes a crashed member this long after it crashed (10 s by default). */
-    public Config downAfter(Duration value) { downAfter = value.toNanos(); return this; }
+    public Config wakeups(SimulatedPostgres.Wakeups value) {
+      wakeups = value;
+      return this;
+    }
+
+    public Config settings(UnaryOperator<DiscoverySettings.Builder> value) {
+      settings = value;
+      return this;
+    }
+
+    public Config mode(DiscoveryProtocol.Mode value) {
+      mode = value;
+      return this;
+    }
+
+    /**
+     * Joins its cluster (the joined heartbeat interval applies) this long after first becoming
+     * ready.
+     */
+    public Config joinAfterReady(Duration value) {
+      joinAfterReady = value.toNanos();
+      return this;
+    }
+
+    public Config tcpTimeout(Duration value) {
+      tcpTimeout = value.toNanos();
+      return this;
+    }
+
+    /**
+     * The cluster's downing provider removes a crashed member this long after it crashed (10 s by
+     * default).
+     */
+    public Config downAfter(Duration value) {
+      downAfter = value.toNanos();
+      return this;
+    }
+
     /** No downing provider: a crashed member stays in its cluster for good. */
-    public Config noDowning() { downAfter = -1; return this; }
-    /** Monotonic clocks start anywhere in the long range (true, the default), or at positive readings only. */
-    public Config negativeClocks(boolean value) { negativeClocks = value; return this; }
+    public Config noDowning() {
+      downAfter = -1;
+      return this;
+    }
+
+    /**
+     * Monotonic clocks start anywhere in the long range (true, the default), or at positive
+     * readings only.
+     */
+    public Config negativeClocks(boolean value) {
+      negativeClocks = value;
+      return this;
+    }
 
     /** The ranges of the three legs of a notification's way, in microseconds. */
-    public Config latencyMicros(long commitMin, long commitMax, long wakeMin, long wakeMax, long deliveryMin,
+    public Config latencyMicros(
+        long commitMin,
+        long commitMax,
+        long wakeMin,
+        long wakeMax,
+        long deliveryMin,
         long deliveryMax) {
       this.commitMin = commitMin * 1000;
       this.commitMax = commitMax * 1000;
@@ -94,22 +149,48 @@ public final class Simulation {
     }
   }
 
-  /** What the database and the nodes did, as counters; {@link #minus} gives what happened in between. */
-  public record Counts(long notifications, long wakeUps, long delivered, long listens, long connections,
-      long sent, long roundTrips, Map<String, Long> sentByType) {
+  /**
+   * What the database and the nodes did, as counters; {@link #minus} gives what happened in
+   * between.
+   */
+  public record Counts(
+      long notifications,
+      long wakeUps,
+      long delivered,
+      long listens,
+      long connections,
+      long sent,
+      long roundTrips,
+      Map<String, Long> sentByType) {
 
     public Counts minus(Counts before) {
       Map<String, Long> types = new TreeMap<>(sentByType);
       before.sentByType.forEach((type, n) -> types.merge(type, -n, Long::sum));
-      return new Counts(notifications - before.notifications, wakeUps - before.wakeUps,
-          delivered - before.delivered, listens - before.listens, connections - before.connections,
-          sent - before.sent, roundTrips - before.roundTrips, types);
+      return new Counts(
+          notifications - before.notifications,
+          wakeUps - before.wakeUps,
+          delivered - before.delivered,
+          listens - before.listens,
+          connections - before.connections,
+          sent - before.sent,
+          roundTrips - before.roundTrips,
+          types);
     }
 
     @Override
     public String toString() {
-      return "notifications=" + notifications + " wakeUps=" + wakeUps + " delivered=" + delivered + " listens="
-          + listens + " connections=" + connections + " sent=" + sentByType;
+      return "notifications="
+          + notifications
+          + " wakeUps="
+          + wakeUps
+          + " delivered="
+          + delivered
+          + " listens="
+          + listens
+          + " connections="
+          + connections
+          + " sent="
+          + sentByType;
     }
   }
 
@@ -133,9 +214,15 @@ public final class Simulation {
   public Simulation(Config config) {
     this.config = config;
     this.random = new SplittableRandom(config.seed);
-    this.settings = config.settings.apply(
-        DiscoverySettings.builder("jdbc:postgresql://simulated/db").channel("sim_discovery")).build();
-    this.db = new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
+    this.settings =
+        config
+            .settings
+            .apply(
+                DiscoverySettings.builder("jdbc:postgresql://simulated/db")
+                    .channel("sim_discovery"))
+            .build();
+    this.db =
+        new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
     // A passive member reads nothing; wake-ups are counted for it all the same.
     db.readers(client -> !(client instanceof PassiveMember));
   }
@@ -177,8 +264,14 @@ public final class Simulation {
   public SimulatedNode create(String service, String host, int port) {
     int i = nodes.size();
     SplittableRandom nodeRandom = random.split();
-    Announcement self = new Announcement(service, host, port, "akka://" + service + "@" + host + ":" + (25520 + i),
-        nodeRandom.nextLong(), new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
+    Announcement self =
+        new Announcement(
+            service,
+            host,
+            port,
+            "akka://" + service + "@" + host + ":" + (25520 + i),
+            nodeRandom.nextLong(),
+            new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
     long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
     SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
     nodes.add(node);
@@ -186,15 +279,21 @@ public final class Simulation {
   }
 
   /**
-   * The node restarted on the same host and ports, as docker compose and StatefulSets restart it: the same
-   * contact point and remoting address, a new incarnation and cluster uid. Not started.
+   * The node restarted on the same host and ports, as docker compose and StatefulSets restart it:
+   * the same contact point and remoting address, a new incarnation and cluster uid. Not started.
    */
   public SimulatedNode createSuccessor(SimulatedNode predecessor) {
     int i = nodes.size();
     SplittableRandom nodeRandom = random.split();
     Announcement old = predecessor.self();
-    Announcement self = new Announcement(old.service(), old.host(), old.port(), old.address(), nodeRandom.nextLong(),
-        new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
+    Announcement self =
+        new Announcement(
+            old.service(),
+            old.host(),
+            old.port(),
+            old.address(),
+            nodeRandom.nextLong(),
+            new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
     long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
     SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
     nodes.add(node);
@@ -219,10 +318,12 @@ public final class Simulation {
       SimulatedNode node = create(service);
       started.add(node);
       pendingStarts++;
-      loop.after(window.isZero() ? 0 : random.nextLong(window.toNanos()), () -> {
-        pendingStarts--;
-        node.start();
-      });
+      loop.after(
+          window.isZero() ? 0 : random.nextLong(window.toNanos()),
+          () -> {
+            pendingStarts--;
+            node.start();
+          });
     }
     return started;
   }
@@ -232,12 +333,13 @@ public final class Simulation {
   }
 
   /**
-   * A member of the cluster reduced to what it costs the database while others join: a backend listening on the
-   * channel, so that every commit wakes it, that announced once that its cluster watches it, is Up for every joined
-   * node, and reads nothing. It stands in for a real member where N real ones do not fit in memory (each holds
-   * every other: N² table entries, about 70 GB at N = 10,000). It changes no count of a join as long as the real
-   * members include the responders: a member that does not answer the probe sends nothing when a node joins, it
-   * only adds the newcomer ({@code SimulationTest} checks the counts against real members at N = 200).
+   * A member of the cluster reduced to what it costs the database while others join: a backend
+   * listening on the channel, so that every commit wakes it, that announced once that its cluster
+   * watches it, is Up for every joined node, and reads nothing. It stands in for a real member
+   * where N real ones do not fit in memory (each holds every other: N² table entries, about 70 GB
+   * at N = 10,000). It changes no count of a join as long as the real members include the
+   * responders: a member that does not answer the probe sends nothing when a node joins, it only
+   * adds the newcomer ({@code SimulationTest} checks the counts against real members at N = 200).
    */
   public static final class PassiveMember {
     private final Announcement self;
@@ -252,9 +354,9 @@ public final class Simulation {
   }
 
   /**
-   * Adds {@code n} passive members of {@code service}, on hosts 10.9.x.y, after every real node's host (10.0.x.y)
-   * in the responders' order; each connects, listens and announces now, and the joined nodes hear it Up once that
-   * announcement has reached them.
+   * Adds {@code n} passive members of {@code service}, on hosts 10.9.x.y, after every real node's
+   * host (10.0.x.y) in the responders' order; each connects, listens and announces now, and the
+   * joined nodes hear it Up once that announcement has reached them.
    */
   public List<PassiveMember> addPassiveMembers(String service, int n) {
     if (passives.size() + n > 62_500) {
@@ -266,38 +368,57 @@ public final class Simulation {
       int i = passives.size();
       SplittableRandom memberRandom = random.split();
       String host = "10.9." + (i / 250) + "." + (i % 250 + 1);
-      PassiveMember member = new PassiveMember(new Announcement(service, host, 8558,
-          "akka://" + service + "@" + host + ":25520", memberRandom.nextLong(),
-          new UUID(memberRandom.nextLong(), memberRandom.nextLong()).toString()));
-      SimulatedPostgres.Backend backend = db.connect(member, payloads -> { }, () -> { });
+      PassiveMember member =
+          new PassiveMember(
+              new Announcement(
+                  service,
+                  host,
+                  8558,
+                  "akka://" + service + "@" + host + ":25520",
+                  memberRandom.nextLong(),
+                  new UUID(memberRandom.nextLong(), memberRandom.nextLong()).toString()));
+      SimulatedPostgres.Backend backend = db.connect(member, payloads -> {}, () -> {});
       db.listen(backend, settings.channel());
-      db.notify(backend, settings.channel(),
-          codec.encode(Message.Announce.watched(member.self()), 1, WALL0 + loop.now() / MILLISECOND));
+      db.notify(
+          backend,
+          settings.channel(),
+          codec.encode(
+              Message.Announce.watched(member.self()), 1, WALL0 + loop.now() / MILLISECOND));
       passives.add(member);
       added.add(member);
     }
-    loop.after(config.commitMax + config.wakeMax + config.deliveryMax + MILLISECOND, () -> {
-      for (SimulatedNode node : nodes) {
-        if (node.live() && node.hasJoined() && !node.hasBeenRemoved() && node.self().service().equals(service)) {
-          added.forEach(member -> node.memberUp(member.self().address(), member.self().uid()));
-        }
-      }
-    });
+    loop.after(
+        config.commitMax + config.wakeMax + config.deliveryMax + MILLISECOND,
+        () -> {
+          for (SimulatedNode node : nodes) {
+            if (node.live()
+                && node.hasJoined()
+                && !node.hasBeenRemoved()
+                && node.self().service().equals(service)) {
+              added.forEach(member -> node.memberUp(member.self().address(), member.self().uid()));
+            }
+          }
+        });
     return added;
   }
 
   // ------------------------------------------------------------------------------------------------ faults
 
   /**
-   * The node's process dies without a goodbye. A node that had not joined must leave everybody's view within its
-   * expiry. A member is removed by the cluster's downing provider, if there is one, after {@link Config#downAfter}:
-   * every member is told, and it must leave every view within a watched peer's stay after that.
+   * The node's process dies without a goodbye. A node that had not joined must leave everybody's
+   * view within its expiry. A member is removed by the cluster's downing provider, if there is one,
+   * after {@link Config#downAfter}: every member is told, and it must leave every view within a
+   * watched peer's stay after that.
    */
   public void crash(SimulatedNode node) {
-    long bound = node.hasJoined()
-        ? config.downAfter + settings.timing().watchedPeerTtlNanos() + settings.timing().probeReplyWindow().toNanos()
-            + 4 * maxDelivery() + SECOND
-        : expiryBound(node);
+    long bound =
+        node.hasJoined()
+            ? config.downAfter
+                + settings.timing().watchedPeerTtlNanos()
+                + settings.timing().probeReplyWindow().toNanos()
+                + 4 * maxDelivery()
+                + SECOND
+            : expiryBound(node);
     if (node.hasJoined()) {
       if (config.downAfter < 0) {
         node.crash();
@@ -308,20 +429,31 @@ public final class Simulation {
     node.crash();
     String incarnation = node.self().incarnation();
     long crashedAt = loop.now();
-    loop.after(bound, () -> {
-      for (SimulatedNode other : live()) {
-        Optional<List<Announcement>> view = other.protocol().lookup(node.self().service(), other.now());
-        if (view.isPresent() && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-          violation(other.name() + " still lists " + node.name() + ", crashed at " + millis(crashedAt) + " ms, "
-              + bound / MILLISECOND + " ms after the crash");
-        }
-      }
-    });
+    loop.after(
+        bound,
+        () -> {
+          for (SimulatedNode other : live()) {
+            Optional<List<Announcement>> view =
+                other.protocol().lookup(node.self().service(), other.now());
+            if (view.isPresent()
+                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
+              violation(
+                  other.name()
+                      + " still lists "
+                      + node.name()
+                      + ", crashed at "
+                      + millis(crashedAt)
+                      + " ms, "
+                      + bound / MILLISECOND
+                      + " ms after the crash");
+            }
+          }
+        });
   }
 
   /**
-   * The node's connection silently stalls (nothing gets through, either way). While the node is still on it, it
-   * must leave the others' views within its expiry, as a crashed node does.
+   * The node's connection silently stalls (nothing gets through, either way). While the node is
+   * still on it, it must leave the others' views within its expiry, as a crashed node does.
    */
   public void stall(SimulatedNode node) {
     long bound = expiryBound(node);
@@ -331,29 +463,48 @@ public final class Simulation {
     }
     String incarnation = node.self().incarnation();
     long connectedSince = node.connectedSince();
-    loop.after(bound, () -> {
-      if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
-        return; // it noticed and reconnected, or joined meanwhile: it is rightly in the views
-      }
-      for (SimulatedNode other : live()) {
-        Optional<List<Announcement>> view = other.protocol().lookup(node.self().service(), other.now());
-        if (other != node && view.isPresent()
-            && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-          violation(other.name() + " still lists " + node.name() + ", stalled " + bound / MILLISECOND + " ms ago");
-        }
-      }
-    });
+    loop.after(
+        bound,
+        () -> {
+          if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
+            return; // it noticed and reconnected, or joined meanwhile: it is rightly in the views
+          }
+          for (SimulatedNode other : live()) {
+            Optional<List<Announcement>> view =
+                other.protocol().lookup(node.self().service(), other.now());
+            if (other != node
+                && view.isPresent()
+                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
+              violation(
+                  other.name()
+                      + " still lists "
+                      + node.name()
+                      + ", stalled "
+                      + bound / MILLISECOND
+                      + " ms ago");
+            }
+          }
+        });
   }
 
   private long expiryBound(SimulatedNode node) {
-    Duration interval = node.hasJoined() ? settings.timing().joinedHeartbeatInterval()
-        : settings.timing().heartbeatInterval();
-    // A roster passes on the responder's remaining expiry, which the receiver counts from when it arrives: each hop
-    // may add a delivery's latency (a few milliseconds here, one notification's transit in real life).
-    return settings.timing().expireAfterNanos(interval.toMillis()) + 20 * maxDelivery() + MILLISECOND;
+    Duration interval =
+        node.hasJoined()
+            ? settings.timing().joinedHeartbeatInterval()
+            : settings.timing().heartbeatInterval();
+    // A roster passes on the responder's remaining expiry, which the receiver counts from when it
+    // arrives: each hop
+    // may add a delivery's latency (a few milliseconds here, one notification's transit in real
+    // life).
+    return settings.timing().expireAfterNanos(interval.toMillis())
+        + 20 * maxDelivery()
+        + MILLISECOND;
   }
 
-  /** Orderly shutdown; a member leaves its cluster on the way out, and the cluster removes it a second later. */
+  /**
+   * Orderly shutdown; a member leaves its cluster on the way out, and the cluster removes it a
+   * second later.
+   */
   public void shutdown(SimulatedNode node) {
     boolean member = node.hasJoined() && node.live();
     node.shutdown();
@@ -362,18 +513,20 @@ public final class Simulation {
     }
   }
 
-  /** PostgreSQL restarts: every connection dropped, the queue emptied, down for {@code downtime}. */
+  /**
+   * PostgreSQL restarts: every connection dropped, the queue emptied, down for {@code downtime}.
+   */
   public void restartDatabase(Duration downtime) {
     db.restart(downtime.toNanos());
   }
 
   /**
-   * A payload from a client that does not listen, e.g. a forger with database access, committed now; counted as a
-   * notification like any other.
+   * A payload from a client that does not listen, e.g. a forger with database access, committed
+   * now; counted as a notification like any other.
    */
   public void inject(String channel, String payload) {
     if (attacker == null || !attacker.alive()) {
-      attacker = db.connect("attacker", payloads -> { }, () -> { });
+      attacker = db.connect("attacker", payloads -> {}, () -> {});
     }
     if (attacker != null) {
       db.notify(attacker, channel, payload);
@@ -407,7 +560,9 @@ public final class Simulation {
 
   /** Nothing in flight between nodes and database, and every live node not excluded is ready. */
   public boolean quiet() {
-    return pendingStarts == 0 && inFlight == 0 && db.pendingReads() == 0
+    return pendingStarts == 0
+        && inFlight == 0
+        && db.pendingReads() == 0
         && nodes.stream().allMatch(n -> !n.live() || n.excluded() != null || n.isReady());
   }
 
@@ -419,27 +574,35 @@ public final class Simulation {
   // ------------------------------------------------------------------------------------------------ properties
 
   /**
-   * After quiescence: every live node not excluded answers the lookup of its service with exactly the live,
-   * announcing, not excluded nodes of that service, itself included, in the same order everywhere; except that a
-   * member that crashed and that its cluster has not removed (no downing provider) may be listed or not: members
-   * that knew it keep it, as the cluster does, and a node that came later learns of it only from a responder that
-   * holds it.
+   * After quiescence: every live node not excluded answers the lookup of its service with exactly
+   * the live, announcing, not excluded nodes of that service, itself included, in the same order
+   * everywhere; except that a member that crashed and that its cluster has not removed (no downing
+   * provider) may be listed or not: members that knew it keep it, as the cluster does, and a node
+   * that came later learns of it only from a responder that holds it.
    */
   public List<String> convergenceViolations() {
     List<String> found = new ArrayList<>();
     Map<String, List<Announcement>> expected = new TreeMap<>();
     Set<String> optional = new HashSet<>();
     for (SimulatedNode node : nodes) {
-      boolean member = node.hasJoined() && !node.hasBeenRemoved() && node.life() == SimulatedNode.Life.CRASHED
-          && nodes.stream().noneMatch(other -> other.live() && other.self().sameContactPoint(node.self()));
+      boolean member =
+          node.hasJoined()
+              && !node.hasBeenRemoved()
+              && node.life() == SimulatedNode.Life.CRASHED
+              && nodes.stream()
+                  .noneMatch(other -> other.live() && other.self().sameContactPoint(node.self()));
       if (member) {
         optional.add(node.self().incarnation());
       } else if (node.announcing() && node.excluded() == null) {
         expected.computeIfAbsent(node.self().service(), s -> new ArrayList<>()).add(node.self());
       }
     }
-    expected.values().forEach(list -> list.sort(
-        Comparator.comparing(Announcement::host).thenComparingInt(Announcement::port)));
+    expected
+        .values()
+        .forEach(
+            list ->
+                list.sort(
+                    Comparator.comparing(Announcement::host).thenComparingInt(Announcement::port)));
     for (SimulatedNode node : nodes) {
       if (!node.live() || node.excluded() != null) {
         continue;
@@ -447,9 +610,20 @@ public final class Simulation {
       List<Announcement> want = expected.getOrDefault(node.self().service(), List.of());
       Optional<List<Announcement>> view = node.lookup();
       if (view.isEmpty()) {
-        found.add(node.name() + " does not answer lookups: " + node.protocol().notReadyReason(node.now()));
-      } else if (!view.get().stream().filter(a -> !optional.contains(a.incarnation())).toList().equals(want)) {
-        found.add(node.name() + " sees " + endpoints(view.get()) + ", the live set is " + endpoints(want));
+        found.add(
+            node.name()
+                + " does not answer lookups: "
+                + node.protocol().notReadyReason(node.now()));
+      } else if (!view.get().stream()
+          .filter(a -> !optional.contains(a.incarnation()))
+          .toList()
+          .equals(want)) {
+        found.add(
+            node.name()
+                + " sees "
+                + endpoints(view.get())
+                + ", the live set is "
+                + endpoints(want));
       }
     }
     return found.stream().map(this::stamp).toList();
@@ -462,7 +636,11 @@ public final class Simulation {
 
   /** The seed, the virtual time, and what went wrong. */
   public String describe(List<String> problems) {
-    return "seed " + config.seed + ": " + problems.size() + " problem(s)"
+    return "seed "
+        + config.seed
+        + ": "
+        + problems.size()
+        + " problem(s)"
         + (problems.isEmpty() ? "" : ", first: " + problems.get(0))
         + (problems.size() > 1 ? " ... last: " + problems.get(problems.size() - 1) : "");
   }
@@ -474,7 +652,14 @@ public final class Simulation {
 
   public Counts counts() {
     SimulatedPostgres.Counters c = db.counters();
-    return new Counts(c.notifications, c.wakeUps, c.delivered, c.listens, c.connections, sent, roundTrips,
+    return new Counts(
+        c.notifications,
+        c.wakeUps,
+        c.delivered,
+        c.listens,
+        c.connections,
+        sent,
+        roundTrips,
         new TreeMap<>(sentByType));
   }
 
@@ -482,52 +667,75 @@ public final class Simulation {
 
   void becameReady(SimulatedNode node) {
     if (node.excluded() != null || config.mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
-      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by design
+      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by
+      // design
     }
     if (node.hasJoined()) {
-      // A member reconnecting does not probe: its readiness says notifications are delivered, not that its view is
-      // complete, which nobody consumes (Bootstrap is done). It hears newcomers by their next heartbeat; the
+      // A member reconnecting does not probe: its readiness says notifications are delivered, not
+      // that its view is
+      // complete, which nobody consumes (Bootstrap is done). It hears newcomers by their next
+      // heartbeat; the
       // convergence check after quiescence holds it to that.
       return;
     }
     Optional<List<Announcement>> view = node.lookup();
     List<String> missing = new ArrayList<>();
     for (SimulatedNode other : nodes) {
-      if (other != node && other.self().service().equals(node.self().service()) && other.announcing()
-          && other.excluded() == null && other.connected() && !other.stalled()
-          // Its announcement surely committed before this node's LISTEN: the view must hold it (one that commits
+      if (other != node
+          && other.self().service().equals(node.self().service())
+          && other.announcing()
+          && other.excluded() == null
+          && other.connected()
+          && !other.stalled()
+          // Its announcement surely committed before this node's LISTEN: the view must hold it (one
+          // that commits
           // after is heard directly, maybe a moment after readiness).
           && other.connectedSince() >= 0
           && other.connectedSince() + config.commitMax < node.connectedSince() - config.deliveryMax
-          && (view.isEmpty() || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
+          && (view.isEmpty()
+              || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
         missing.add(other.self().endpoint());
       }
     }
     if (!missing.isEmpty()) {
-      violation(node.name() + " became ready without " + missing.size() + " node(s) that announced before it"
-          + " listened: " + missing.subList(0, Math.min(5, missing.size())));
+      violation(
+          node.name()
+              + " became ready without "
+              + missing.size()
+              + " node(s) that announced before it"
+              + " listened: "
+              + missing.subList(0, Math.min(5, missing.size())));
     }
   }
 
   /**
-   * The cluster of {@code node}'s service (its joined nodes) sees it Up: each member hears of it, and it hears of
-   * each member, as cluster events, a moment later.
+   * The cluster of {@code node}'s service (its joined nodes) sees it Up: each member hears of it,
+   * and it hears of each member, as cluster events, a moment later.
    */
   void joinedCluster(SimulatedNode node) {
     for (SimulatedNode member : nodes) {
-      // A crashed member the cluster has not removed is still a member (unreachable): a joining node hears it Up.
-      if (member != node && member.hasJoined() && !member.hasBeenRemoved()
-          && member.life() != SimulatedNode.Life.STOPPED && member.self().service().equals(node.self().service())) {
-        loop.after(MILLISECOND, () -> {
-          member.memberUp(node.self().address(), node.self().uid());
-          node.memberUp(member.self().address(), member.self().uid());
-        });
+      // A crashed member the cluster has not removed is still a member (unreachable): a joining
+      // node hears it Up.
+      if (member != node
+          && member.hasJoined()
+          && !member.hasBeenRemoved()
+          && member.life() != SimulatedNode.Life.STOPPED
+          && member.self().service().equals(node.self().service())) {
+        loop.after(
+            MILLISECOND,
+            () -> {
+              member.memberUp(node.self().address(), node.self().uid());
+              node.memberUp(member.self().address(), member.self().uid());
+            });
       }
     }
     if (!passives.isEmpty()) {
-      loop.after(MILLISECOND, () -> passives.stream()
-          .filter(member -> member.self().service().equals(node.self().service()))
-          .forEach(member -> node.memberUp(member.self().address(), member.self().uid())));
+      loop.after(
+          MILLISECOND,
+          () ->
+              passives.stream()
+                  .filter(member -> member.self().service().equals(node.self().service()))
+                  .forEach(member -> node.memberUp(member.self().address(), member.self().uid())));
     }
   }
 
@@ -608,7 +816,8 @@ public final class Simulation {
 
   private static String endpoints(List<Announcement> list) {
     List<String> names = list.stream().map(Announcement::endpoint).toList();
-    return names.size() <= 8 ? names.toString()
+    return names.size() <= 8
+        ? names.toString()
         : names.subList(0, 8) + "... (" + names.size() + ")";
   }
 }

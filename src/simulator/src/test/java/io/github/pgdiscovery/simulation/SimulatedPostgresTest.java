@@ -20,8 +20,8 @@ final class SimulatedPostgresTest {
   void aListenerGetsWhatCommitsAfterItsListenInCommitOrder() {
     SimulatedPostgres db = db(SimulatedPostgres.Wakeups.EVERY_LISTENER);
     List<String> got = new ArrayList<>();
-    SimulatedPostgres.Backend sender = db.connect("sender", p -> { }, () -> { });
-    SimulatedPostgres.Backend listener = db.connect("listener", got::addAll, () -> { });
+    SimulatedPostgres.Backend sender = db.connect("sender", p -> {}, () -> {});
+    SimulatedPostgres.Backend listener = db.connect("listener", got::addAll, () -> {});
     db.notify(sender, "ch", "before");
     db.listen(listener, "ch");
     db.notify(sender, "ch", "one");
@@ -35,9 +35,9 @@ final class SimulatedPostgresTest {
   @Test
   void beforePostgres19EveryCommitWakesEveryListenerWhateverTheChannel() {
     SimulatedPostgres db = db(SimulatedPostgres.Wakeups.EVERY_LISTENER);
-    SimulatedPostgres.Backend sender = db.connect("sender", p -> { }, () -> { });
+    SimulatedPostgres.Backend sender = db.connect("sender", p -> {}, () -> {});
     for (int i = 0; i < 5; i++) {
-      db.listen(db.connect("l" + i, p -> { }, () -> { }), "reply_" + i);
+      db.listen(db.connect("l" + i, p -> {}, () -> {}), "reply_" + i);
     }
     for (int i = 0; i < 3; i++) {
       db.notify(sender, "reply_0", "x");
@@ -50,9 +50,9 @@ final class SimulatedPostgresTest {
   @Test
   void postgres19WakesOnlyTheChannelsListeners() {
     SimulatedPostgres db = db(SimulatedPostgres.Wakeups.CHANNEL_LISTENERS);
-    SimulatedPostgres.Backend sender = db.connect("sender", p -> { }, () -> { });
+    SimulatedPostgres.Backend sender = db.connect("sender", p -> {}, () -> {});
     for (int i = 0; i < 5; i++) {
-      db.listen(db.connect("l" + i, p -> { }, () -> { }), "reply_" + i);
+      db.listen(db.connect("l" + i, p -> {}, () -> {}), "reply_" + i);
     }
     for (int i = 0; i < 3; i++) {
       db.notify(sender, "reply_0", "x");
@@ -65,8 +65,8 @@ final class SimulatedPostgresTest {
   void signalsToABackendNotYetReadingCoalesceIntoOneRead() {
     SimulatedPostgres db = db(SimulatedPostgres.Wakeups.EVERY_LISTENER);
     List<List<String>> reads = new ArrayList<>();
-    SimulatedPostgres.Backend sender = db.connect("sender", p -> { }, () -> { });
-    db.listen(db.connect("l", reads::add, () -> { }), "ch");
+    SimulatedPostgres.Backend sender = db.connect("sender", p -> {}, () -> {});
+    db.listen(db.connect("l", reads::add, () -> {}), "ch");
     db.notify(sender, "ch", "a");
     db.notify(sender, "ch", "b");
     loop.runUntil(1_000_000_000);
@@ -79,17 +79,19 @@ final class SimulatedPostgresTest {
     SimulatedPostgres db = db(SimulatedPostgres.Wakeups.EVERY_LISTENER);
     List<String> got = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
-    SimulatedPostgres.Backend sender = db.connect("sender", p -> { }, () -> terminated.add("sender"));
-    SimulatedPostgres.Backend listener = db.connect("listener", got::addAll, () -> terminated.add("listener"));
+    SimulatedPostgres.Backend sender =
+        db.connect("sender", p -> {}, () -> terminated.add("sender"));
+    SimulatedPostgres.Backend listener =
+        db.connect("listener", got::addAll, () -> terminated.add("listener"));
     db.listen(listener, "ch");
     db.notify(sender, "ch", "lost");
     db.restart(1_000_000_000);
     loop.runUntil(500_000_000);
     assertEquals(List.of(), got);
     assertEquals(List.of("sender", "listener"), terminated);
-    assertEquals(null, db.connect("late", p -> { }, () -> { }), "refuses connections while down");
+    assertEquals(null, db.connect("late", p -> {}, () -> {}), "refuses connections while down");
     loop.runUntil(2_000_000_000);
-    SimulatedPostgres.Backend again = db.connect("again", got::addAll, () -> { });
+    SimulatedPostgres.Backend again = db.connect("again", got::addAll, () -> {});
     db.listen(again, "ch");
     db.notify(again, "ch", "after");
     loop.runUntil(3_000_000_000L);

@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * {@link SimulationTest#faultMix} over many seeds, a few minutes' work, so not part of the normal run:
- * {@code ./mvnw test -Dtest=SimulationStressTest -Dstress.seeds=1000..1900}. Prints every failing seed; a
- * failing seed belongs in {@code randomFaultsWithWaitingNodesAndDowningGiveOneViewAndNoViolation} once fixed.
+ * {@link SimulationTest#faultMix} over many seeds, a few minutes' work, so not part of the normal
+ * run: {@code ./mvnw test -Dtest=SimulationStressTest -Dstress.seeds=1000..1900}. Prints every
+ * failing seed; a failing seed belongs in {@code
+ * randomFaultsWithWaitingNodesAndDowningGiveOneViewAndNoViolation} once fixed.
  */
 @EnabledIfSystemProperty(named = "stress.seeds", matches = "\\d+\\.\\.\\d+")
 final class SimulationStressTest {
@@ -26,8 +27,12 @@ final class SimulationStressTest {
         System.out.println("seed " + seed + ": " + problems);
       }
     }
-    System.out.println("fault mix: " + (Long.parseLong(range[1]) - Long.parseLong(range[0])) + " seeds, "
-        + failures.size() + " failed");
+    System.out.println(
+        "fault mix: "
+            + (Long.parseLong(range[1]) - Long.parseLong(range[0]))
+            + " seeds, "
+            + failures.size()
+            + " failed");
     assertEquals(List.of(), failures);
   }
 }

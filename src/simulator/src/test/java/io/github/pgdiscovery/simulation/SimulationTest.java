@@ -12,7 +12,6 @@ import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -22,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scenarios of the discovery protocol on the simulated PostgreSQL, one per fault, at small N, each named after
- * what it proves, and a property run over seeds. Every assertion message starts with the seed; a seed replays
- * the same run: {@code new Simulation(new Simulation.Config(seed)...)}.
+ * Scenarios of the discovery protocol on the simulated PostgreSQL, one per fault, at small N, each
+ * named after what it proves, and a property run over seeds. Every assertion message starts with
+ * the seed; a seed replays the same run: {@code new Simulation(new Simulation.Config(seed)...)}.
  */
 final class SimulationTest {
 
@@ -34,7 +33,8 @@ final class SimulationTest {
   private static final String SERVICE = "orders";
   private static final String SECRET = "simulation-shared-secret-0123456789";
 
-  private static Simulation simulation(String scenario, long seed, UnaryOperator<Simulation.Config> config) {
+  private static Simulation simulation(
+      String scenario, long seed, UnaryOperator<Simulation.Config> config) {
     log.info("seed {}: {}", seed, scenario);
     return new Simulation(config.apply(new Simulation.Config(seed)));
   }
@@ -68,14 +68,18 @@ final class SimulationTest {
 
   @Test
   void newcomerBecomesReadyOnlyWithEveryResidentInItsView() {
-    Simulation sim = simulation("a newcomer joins 40 residents", 12, c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    Simulation sim =
+        simulation(
+            "a newcomer joins 40 residents", 12, c -> c.joinAfterReady(Duration.ofSeconds(1)));
     sim.startMany(SERVICE, 40, Duration.ofSeconds(3));
     assertConverges(sim, Duration.ofSeconds(10));
     SimulatedNode newcomer = sim.start(SERVICE);
     assertConverges(sim, Duration.ofSeconds(2));
-    // The check that ran when it became ready (Simulation#becameReady) found nobody missing; say it again here.
+    // The check that ran when it became ready (Simulation#becameReady) found nobody missing; say it
+    // again here.
     assertEquals(41, newcomer.lookup().orElseThrow().size(), seed(sim) + "view at readiness");
-    assertTrue(newcomer.readyAt() - newcomer.startedAt() < Duration.ofSeconds(1).toNanos(),
+    assertTrue(
+        newcomer.readyAt() - newcomer.startedAt() < Duration.ofSeconds(1).toNanos(),
         seed(sim) + "ready within a second of starting");
   }
 
@@ -85,30 +89,44 @@ final class SimulationTest {
     long[] wakeUps = new long[2];
     for (SimulatedPostgres.Wakeups mode : SimulatedPostgres.Wakeups.values()) {
       // Joined residents announce once an hour here, so the join is all the traffic there is.
-      Simulation sim = simulation("join of the " + n + "th node, " + mode, 13, c -> c.wakeups(mode)
-          .joinAfterReady(Duration.ZERO).settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+      Simulation sim =
+          simulation(
+              "join of the " + n + "th node, " + mode,
+              13,
+              c ->
+                  c.wakeups(mode)
+                      .joinAfterReady(Duration.ZERO)
+                      .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
       sim.startMany(SERVICE, n - 1, Duration.ofSeconds(1));
       sim.run(Duration.ofSeconds(10));
       Simulation.Counts before = sim.counts();
       sim.start(SERVICE);
       assertConverges(sim, Duration.ofSeconds(2));
       Simulation.Counts join = sim.counts().minus(before);
-      // 20 entries fit in one part: announce + probe + one roster from each of the first responders.
-      assertEquals(2 + DiscoveryProtocol.RESPONDERS, join.notifications(),
+      // 20 entries fit in one part: announce + probe + one roster from each of the first
+      // responders.
+      assertEquals(
+          2 + DiscoveryProtocol.RESPONDERS,
+          join.notifications(),
           seed(sim) + "announce + probe + one roster part per responder: " + join);
       assertEquals(1L, join.sentByType().get("Probe"), seed(sim) + join);
-      assertEquals((long) DiscoveryProtocol.RESPONDERS, join.sentByType().get("Roster"), seed(sim) + join);
+      assertEquals(
+          (long) DiscoveryProtocol.RESPONDERS, join.sentByType().get("Roster"), seed(sim) + join);
       long listeners = n;
       if (mode == SimulatedPostgres.Wakeups.EVERY_LISTENER) {
-        assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
+        assertTrue(
+            join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
             seed(sim) + "every commit wakes every listener, less coalesced reads: " + join);
       } else {
-        assertTrue(join.wakeUps() <= 2 * listeners + DiscoveryProtocol.RESPONDERS,
+        assertTrue(
+            join.wakeUps() <= 2 * listeners + DiscoveryProtocol.RESPONDERS,
             seed(sim) + "main channel wakes all, rosters only the joiner: " + join);
       }
       wakeUps[mode.ordinal()] = join.wakeUps();
     }
-    assertTrue(wakeUps[1] < wakeUps[0], "seed 13: PostgreSQL 19 wakes fewer: " + wakeUps[0] + " vs " + wakeUps[1]);
+    assertTrue(
+        wakeUps[1] < wakeUps[0],
+        "seed 13: PostgreSQL 19 wakes fewer: " + wakeUps[0] + " vs " + wakeUps[1]);
   }
 
   @Test
@@ -117,8 +135,11 @@ final class SimulationTest {
     int real = 50;
     Simulation.Counts[] joins = new Simulation.Counts[2];
     for (int passive : new int[] {0, n - 1 - real}) {
-      Simulation sim = simulation("join of the " + n + "th node, " + passive + " of the residents passive", 14,
-          c -> c.joinAfterReady(Duration.ofSeconds(1)));
+      Simulation sim =
+          simulation(
+              "join of the " + n + "th node, " + passive + " of the residents passive",
+              14,
+              c -> c.joinAfterReady(Duration.ofSeconds(1)));
       sim.startMany(SERVICE, n - 1 - passive, Duration.ofMillis(400));
       assertConverges(sim, Duration.ofSeconds(10));
       sim.run(Duration.ofSeconds(8)); // joined, and silent since
@@ -126,19 +147,27 @@ final class SimulationTest {
       sim.run(Duration.ofSeconds(1));
       Simulation.Counts before = sim.counts();
       SimulatedNode joiner = sim.start(SERVICE);
-      assertTrue(sim.runUntil(() -> joiner.isReady() && sim.quiet(), Duration.ofSeconds(2)),
+      assertTrue(
+          sim.runUntil(() -> joiner.isReady() && sim.quiet(), Duration.ofSeconds(2)),
           seed(sim) + "the joiner is ready");
       assertNoViolations(sim);
-      assertEquals(n, joiner.lookup().orElseThrow().size(), seed(sim) + "the joiner lists every resident");
+      assertEquals(
+          n, joiner.lookup().orElseThrow().size(), seed(sim) + "the joiner lists every resident");
       joins[passive == 0 ? 0 : 1] = sim.counts().minus(before);
     }
-    assertEquals(joins[0].sentByType(), joins[1].sentByType(), "seed 14: the same messages, real or passive: "
-        + joins[0] + " vs " + joins[1]);
-    assertEquals(joins[0].notifications(), joins[1].notifications(), "seed 14: " + joins[0] + " vs " + joins[1]);
+    assertEquals(
+        joins[0].sentByType(),
+        joins[1].sentByType(),
+        "seed 14: the same messages, real or passive: " + joins[0] + " vs " + joins[1]);
+    assertEquals(
+        joins[0].notifications(),
+        joins[1].notifications(),
+        "seed 14: " + joins[0] + " vs " + joins[1]);
     // The same commits wake the same n listeners; only which signals coalesce is left to chance.
     long listeners = n;
     for (Simulation.Counts join : joins) {
-      assertTrue(join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
+      assertTrue(
+          join.wakeUps() >= 2 * listeners && join.wakeUps() <= join.notifications() * listeners,
           "seed 14: every commit wakes every listener, real or passive: " + join);
     }
   }
@@ -151,12 +180,16 @@ final class SimulationTest {
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 10, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     nodes.subList(1, 10).forEach(SimulatedNode::joined);
-    sim.run(Duration.ofSeconds(7)); // everybody's next heartbeat states the interval it announces at now
+    sim.run(
+        Duration.ofSeconds(
+            7)); // everybody's next heartbeat states the interval it announces at now
     sim.crash(nodes.get(0)); // announcing every 5 s: out within 15 s
     sim.crash(nodes.get(5)); // joined, every 30 s: out within 90 s
     sim.run(Duration.ofSeconds(16));
-    assertTrue(nodes.get(1).lookup().orElseThrow().stream()
-        .noneMatch(a -> a.sameContactPoint(nodes.get(0).self())), seed(sim) + "the 5 s node is gone after 16 s");
+    assertTrue(
+        nodes.get(1).lookup().orElseThrow().stream()
+            .noneMatch(a -> a.sameContactPoint(nodes.get(0).self())),
+        seed(sim) + "the 5 s node is gone after 16 s");
     sim.run(Duration.ofSeconds(80));
     assertConverges(sim, Duration.ofSeconds(1));
   }
@@ -164,8 +197,13 @@ final class SimulationTest {
   @Test
   void aJoinCostsAtMostTwoPlusTwoRostersOfFortyEntriesAPartAtTwoHundredNodes() {
     int n = 200;
-    Simulation sim = simulation("join of the " + n + "th node", 31, c -> c.joinAfterReady(Duration.ZERO)
-        .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+    Simulation sim =
+        simulation(
+            "join of the " + n + "th node",
+            31,
+            c ->
+                c.joinAfterReady(Duration.ZERO)
+                    .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
     sim.startMany(SERVICE, n - 1, Duration.ofSeconds(20));
     assertConverges(sim, Duration.ofSeconds(60));
     sim.run(Duration.ofSeconds(10));
@@ -176,13 +214,17 @@ final class SimulationTest {
 
     long bound = 2 + DiscoveryProtocol.RESPONDERS * ((n + 39) / 40);
     assertTrue(join.notifications() <= bound, seed(sim) + "at most " + bound + ": " + join);
-    assertEquals(1L, join.sentByType().get("Announce"), seed(sim) + "only the joiner announces: " + join);
+    assertEquals(
+        1L, join.sentByType().get("Announce"), seed(sim) + "only the joiner announces: " + join);
   }
 
   @Test
   void respondersThatCrashedUnnoticedAreSteppedPastAndTheNewcomerConvergesWithoutAskingEverybody() {
-    Simulation sim = simulation("the two first responders crash, then a newcomer probes", 32,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    Simulation sim =
+        simulation(
+            "the two first responders crash, then a newcomer probes",
+            32,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)));
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(3));
@@ -191,24 +233,40 @@ final class SimulationTest {
     sim.crash(nodes.get(1));
     SimulatedNode newcomer = sim.start(SERVICE);
 
-    assertTrue(sim.runUntil(newcomer::isReady, Duration.ofSeconds(5)), seed(sim) + "the newcomer never got ready");
+    assertTrue(
+        sim.runUntil(newcomer::isReady, Duration.ofSeconds(5)),
+        seed(sim) + "the newcomer never got ready");
     assertNoViolations(sim);
     Map<String, Long> sent = newcomer.protocol().snapshot(newcomer.now()).sentByType();
-    assertEquals(0L, sent.getOrDefault("probe-all", 0L), seed(sim) + "the next two in rank answered: " + sent);
-    assertEquals(2L, sent.get("probe"), seed(sim) + "the first probe and the one asked again: " + sent);
-    // The roster is the cluster's membership: the crashed members are in it until the cluster removes them, which
+    assertEquals(
+        0L,
+        sent.getOrDefault("probe-all", 0L),
+        seed(sim) + "the next two in rank answered: " + sent);
+    assertEquals(
+        2L, sent.get("probe"), seed(sim) + "the first probe and the one asked again: " + sent);
+    // The roster is the cluster's membership: the crashed members are in it until the cluster
+    // removes them, which
     // the convergence check below waits for.
-    assertTrue(newcomer.lookup().orElseThrow().containsAll(nodes.stream().map(SimulatedNode::self).toList()),
+    assertTrue(
+        newcomer
+            .lookup()
+            .orElseThrow()
+            .containsAll(nodes.stream().map(SimulatedNode::self).toList()),
         seed(sim) + "every member, the crashed ones too: " + newcomer.lookup());
     assertConverges(sim, Duration.ofSeconds(120));
   }
 
   @Test
   void whenEveryResponderItStepsToHasCrashedTheNewcomerAsksEverybodyAndStillConverges() {
-    Simulation sim = simulation("the four first responders crash, then a newcomer probes", 33,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)));
-    // The newcomer hears nobody before its probes (members are quiet), so it comes first in its own view.
-    int asked = DiscoveryProtocol.RESPONDERS * DiscoveryProtocol.PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY;
+    Simulation sim =
+        simulation(
+            "the four first responders crash, then a newcomer probes",
+            33,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    // The newcomer hears nobody before its probes (members are quiet), so it comes first in its own
+    // view.
+    int asked =
+        DiscoveryProtocol.RESPONDERS * DiscoveryProtocol.PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY;
     List<SimulatedNode> nodes = sim.startMany(SERVICE, asked + 2, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(3));
@@ -217,12 +275,18 @@ final class SimulationTest {
     }
     SimulatedNode newcomer = sim.start(SERVICE);
 
-    assertTrue(sim.runUntil(newcomer::isReady, Duration.ofSeconds(20)), seed(sim) + "the newcomer never got ready");
+    assertTrue(
+        sim.runUntil(newcomer::isReady, Duration.ofSeconds(20)),
+        seed(sim) + "the newcomer never got ready");
     assertNoViolations(sim);
     Map<String, Long> sent = newcomer.protocol().snapshot(newcomer.now()).sentByType();
     assertEquals(1L, sent.get("probe-all"), seed(sim) + sent);
-    assertTrue(newcomer.lookup().orElseThrow().containsAll(List.of(nodes.get(asked).self(),
-        nodes.get(asked + 1).self())), seed(sim) + "the live members answered: " + newcomer.lookup());
+    assertTrue(
+        newcomer
+            .lookup()
+            .orElseThrow()
+            .containsAll(List.of(nodes.get(asked).self(), nodes.get(asked + 1).self())),
+        seed(sim) + "the live members answered: " + newcomer.lookup());
     assertConverges(sim, Duration.ofSeconds(120));
   }
 
@@ -230,7 +294,9 @@ final class SimulationTest {
 
   @Test
   void aFormedClusterSendsNoNotificationsAtAllInSteadyState() {
-    Simulation sim = simulation("50 nodes join, then an hour passes", 41, c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    Simulation sim =
+        simulation(
+            "50 nodes join, then an hour passes", 41, c -> c.joinAfterReady(Duration.ofSeconds(1)));
     sim.startMany(SERVICE, 50, Duration.ofSeconds(5));
     assertConverges(sim, Duration.ofSeconds(20));
     sim.run(Duration.ofSeconds(5));
@@ -246,8 +312,11 @@ final class SimulationTest {
 
   @Test
   void aCrashedMemberWithoutADowningProviderStaysInEveryViewAndANewcomerIsToldOfIt() {
-    Simulation sim = simulation("a member crashes, nobody downs it, a newcomer comes", 42,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)).noDowning());
+    Simulation sim =
+        simulation(
+            "a member crashes, nobody downs it, a newcomer comes",
+            42,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)).noDowning());
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(3));
@@ -256,16 +325,22 @@ final class SimulationTest {
     sim.run(Duration.ofMinutes(10));
     SimulatedNode newcomer = sim.start(SERVICE);
 
-    // The cluster still has it as a member (unreachable), so discovery lists it: Bootstrap's probe of it fails
-    // and the other contact points answer. It leaves with the cluster's removal, whenever that comes.
+    // The cluster still has it as a member (unreachable), so discovery lists it: Bootstrap's probe
+    // of it fails
+    // and the other contact points answer. It leaves with the cluster's removal, whenever that
+    // comes.
     assertConverges(sim, Duration.ofSeconds(5));
-    assertTrue(newcomer.lookup().orElseThrow().contains(crashed.self()), seed(sim) + newcomer.lookup());
+    assertTrue(
+        newcomer.lookup().orElseThrow().contains(crashed.self()), seed(sim) + newcomer.lookup());
   }
 
   @Test
   void aMemberRemovedByTheClusterLeavesAWaitingNodeWithinTheWatchedStayAndFromNewcomersAtOnce() {
-    Simulation sim = simulation("a member crashes and is downed while a node waits outside the cluster", 43,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)).downAfter(Duration.ofSeconds(10)));
+    Simulation sim =
+        simulation(
+            "a member crashes and is downed while a node waits outside the cluster",
+            43,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)).downAfter(Duration.ofSeconds(10)));
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     SimulatedNode waiting = sim.create(SERVICE).staysOut();
@@ -275,19 +350,27 @@ final class SimulationTest {
     SimulatedNode crashed = nodes.get(0); // the first responder, too
     sim.crash(crashed);
 
-    // Simulation.crash checks every live node, the waiting one included, at down-after + the watched stay.
-    sim.run(Duration.ofSeconds(10).plus(Duration.ofNanos(sim.settings().timing().watchedPeerTtlNanos())));
+    // Simulation.crash checks every live node, the waiting one included, at down-after + the
+    // watched stay.
+    sim.run(
+        Duration.ofSeconds(10)
+            .plus(Duration.ofNanos(sim.settings().timing().watchedPeerTtlNanos())));
     assertConverges(sim, Duration.ofSeconds(5));
-    assertFalse(waiting.lookup().orElseThrow().contains(crashed.self()), seed(sim) + waiting.lookup());
+    assertFalse(
+        waiting.lookup().orElseThrow().contains(crashed.self()), seed(sim) + waiting.lookup());
     SimulatedNode newcomer = sim.start(SERVICE);
     assertConverges(sim, Duration.ofSeconds(2));
-    assertFalse(newcomer.lookup().orElseThrow().contains(crashed.self()), seed(sim) + newcomer.lookup());
+    assertFalse(
+        newcomer.lookup().orElseThrow().contains(crashed.self()), seed(sim) + newcomer.lookup());
   }
 
   @Test
   void aMemberWhoseConnectionDroppedCatchesUpOnAJoinItMissedThroughItsDigestProbe() {
-    Simulation sim = simulation("a member is away while another node joins", 44,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)).tcpTimeout(Duration.ofSeconds(20)));
+    Simulation sim =
+        simulation(
+            "a member is away while another node joins",
+            44,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)).tcpTimeout(Duration.ofSeconds(20)));
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(3));
@@ -296,7 +379,9 @@ final class SimulationTest {
     sim.stall(away);
     SimulatedNode joiner = sim.start(SERVICE);
     assertTrue(sim.runUntil(() -> joiner.hasJoined(), Duration.ofSeconds(5)), seed(sim) + "joined");
-    assertTrue(sim.runUntil(() -> away.connected() && away.connectedSince() != since, Duration.ofSeconds(120)),
+    assertTrue(
+        sim.runUntil(
+            () -> away.connected() && away.connectedSince() != since, Duration.ofSeconds(120)),
         seed(sim) + "back on a new connection");
 
     assertConverges(sim, Duration.ofSeconds(5));
@@ -305,8 +390,11 @@ final class SimulationTest {
 
   @Test
   void removalOfAPredecessorLeavesItsSuccessorOnTheSameAddressInEveryView() {
-    Simulation sim = simulation("a node restarts on its own host and ports; its predecessor's removal comes later", 28,
-        c -> c);
+    Simulation sim =
+        simulation(
+            "a node restarts on its own host and ports; its predecessor's removal comes later",
+            28,
+            c -> c);
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     nodes.forEach(SimulatedNode::joined);
@@ -320,42 +408,53 @@ final class SimulationTest {
     for (SimulatedNode member : sim.live()) {
       member.memberRemoved(predecessor.self().address(), predecessor.self().uid());
     }
-    // Heartbeats of the successor go on being taken: it stays in every view for longer than any expiry.
+    // Heartbeats of the successor go on being taken: it stays in every view for longer than any
+    // expiry.
     sim.run(Duration.ofSeconds(200));
 
     assertConverges(sim, Duration.ofSeconds(1));
     for (SimulatedNode member : sim.live()) {
-      assertTrue(member.lookup().orElseThrow().contains(successor.self()),
+      assertTrue(
+          member.lookup().orElseThrow().contains(successor.self()),
           seed(sim) + member.name() + " lost the successor: " + member.lookup());
     }
   }
 
   @Test
   void databaseRestartDropsEveryConnectionAndEveryoneReconverges() {
-    Simulation sim = simulation("PostgreSQL restarts under 15 joined nodes", 22,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    Simulation sim =
+        simulation(
+            "PostgreSQL restarts under 15 joined nodes",
+            22,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)));
     sim.startMany(SERVICE, 15, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(10));
     Simulation.Counts before = sim.counts();
     sim.restartDatabase(Duration.ofSeconds(3));
     sim.run(Duration.ofMillis(100));
-    assertTrue(sim.nodes().stream().noneMatch(SimulatedNode::isReady), seed(sim) + "nobody ready while down");
+    assertTrue(
+        sim.nodes().stream().noneMatch(SimulatedNode::isReady),
+        seed(sim) + "nobody ready while down");
     assertConverges(sim, Duration.ofSeconds(30));
     Simulation.Counts restart = sim.counts().minus(before);
     log.info("seed 22: one restart cost {}", restart);
     assertEquals(15, restart.connections(), seed(sim) + "one new connection each: " + restart);
-    // Members announce and probe with their view's digest once each; responders holding the same view answer
+    // Members announce and probe with their view's digest once each; responders holding the same
+    // view answer
     // with an empty roster: O(N), not N probes answered by N members, or a whole view per member.
-    assertEquals(15L, restart.sentByType().get("Announce"), seed(sim) + "one announcement each: " + restart);
+    assertEquals(
+        15L, restart.sentByType().get("Announce"), seed(sim) + "one announcement each: " + restart);
     assertEquals(15L, restart.sentByType().get("Probe"), seed(sim) + "one probe each: " + restart);
-    assertTrue(restart.sentByType().getOrDefault("Roster", 0L) <= 2 * 15,
+    assertTrue(
+        restart.sentByType().getOrDefault("Roster", 0L) <= 2 * 15,
         seed(sim) + "at most one empty roster per responder and member: " + restart);
   }
 
   @Test
   void stalledConnectionLeavesTheViewsAndTheNodeComesBackOnANewOne() {
-    Simulation sim = simulation("one joined node's connection stalls", 23, c -> c.joinAfterReady(Duration.ZERO));
+    Simulation sim =
+        simulation("one joined node's connection stalls", 23, c -> c.joinAfterReady(Duration.ZERO));
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 8, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(40));
@@ -363,7 +462,10 @@ final class SimulationTest {
     long since = stalled.connectedSince();
     long stalledAt = sim.loop().now();
     sim.stall(stalled);
-    assertTrue(sim.runUntil(() -> stalled.connected() && stalled.connectedSince() != since, Duration.ofSeconds(1000)),
+    assertTrue(
+        sim.runUntil(
+            () -> stalled.connected() && stalled.connectedSince() != since,
+            Duration.ofSeconds(1000)),
         seed(sim) + "reconnects");
     long recovery = sim.loop().now() - stalledAt;
     log.info("seed 23: stalled node back on a new connection after {} ms", recovery / 1_000_000);
@@ -372,7 +474,8 @@ final class SimulationTest {
 
   @Test
   void stalledNodeBlockedInASendWaitsForTcpAndIsDroppedByOthersMeanwhile() {
-    // Not joined: it announces every 5 s, about when the connection check would run, so it may block in a send.
+    // Not joined: it announces every 5 s, about when the connection check would run, so it may
+    // block in a send.
     Simulation sim = simulation("stalled connections of nodes announcing every 5 s", 24, c -> c);
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ZERO);
     assertConverges(sim, Duration.ofSeconds(5));
@@ -380,15 +483,21 @@ final class SimulationTest {
       sim.stall(node);
       sim.run(Duration.ofMillis(1700));
     }
-    assertTrue(sim.runUntil(() -> nodes.stream().allMatch(n -> n.connected() && !n.stalled()), Duration.ofSeconds(1000)),
+    assertTrue(
+        sim.runUntil(
+            () -> nodes.stream().allMatch(n -> n.connected() && !n.stalled()),
+            Duration.ofSeconds(1000)),
         seed(sim) + "all back");
     assertConverges(sim, Duration.ofSeconds(5));
   }
 
   @Test
   void clockSkewBeyondReplayWindowKeepsNewcomersWaitingAndTheSkewedNodeOut() {
-    Simulation sim = simulation("a node 60 s ahead joins a signed cluster", 25,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
+    Simulation sim =
+        simulation(
+            "a node 60 s ahead joins a signed cluster",
+            25,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
     sim.startMany(SERVICE, 5, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     SimulatedNode skewed = sim.create(SERVICE).exclude("clock 60 s ahead");
@@ -396,18 +505,24 @@ final class SimulationTest {
     sim.start(skewed);
     sim.run(Duration.ofSeconds(20));
     assertFalse(skewed.isReady(), seed(sim) + "the skewed node never answers lookups");
-    assertTrue(sim.convergenceViolations().isEmpty(), () -> sim.describe(sim.convergenceViolations()));
+    assertTrue(
+        sim.convergenceViolations().isEmpty(), () -> sim.describe(sim.convergenceViolations()));
     SimulatedNode newcomer = sim.start(SERVICE);
     sim.run(Duration.ofSeconds(20));
-    // The first responders' rosters vouch for the cluster of five, without the skewed node, which none of them
+    // The first responders' rosters vouch for the cluster of five, without the skewed node, which
+    // none of them
     // takes in; the newcomer joins them, and the skewed node stays out and unready.
-    assertTrue(newcomer.isReady(), seed(sim) + "a newcomer answered by the cluster's responders joins it");
-    assertTrue(newcomer.lookup().orElseThrow().stream().noneMatch(a -> a.sameContactPoint(skewed.self())),
+    assertTrue(
+        newcomer.isReady(), seed(sim) + "a newcomer answered by the cluster's responders joins it");
+    assertTrue(
+        newcomer.lookup().orElseThrow().stream().noneMatch(a -> a.sameContactPoint(skewed.self())),
         seed(sim) + "without the skewed node: " + newcomer.lookup());
     assertFalse(skewed.isReady(), seed(sim) + "the skewed node still never answers lookups");
     sim.crash(skewed);
     assertConverges(sim, Duration.ofSeconds(30));
-    assertTrue(sim.errors().stream().anyMatch(e -> e.contains("replay-window")), seed(sim) + "the skew was logged");
+    assertTrue(
+        sim.errors().stream().anyMatch(e -> e.contains("replay-window")),
+        seed(sim) + "the skew was logged");
   }
 
   @Test
@@ -425,10 +540,14 @@ final class SimulationTest {
     for (SimulatedNode other : nodes.subList(1, 5)) {
       List<Announcement> view = other.lookup().orElseThrow();
       assertEquals(5, view.size(), seed(sim) + other + " lists the shared endpoint once: " + view);
-      assertEquals(first.stream().map(Announcement::endpoint).toList(), view.stream().map(Announcement::endpoint).toList(),
+      assertEquals(
+          first.stream().map(Announcement::endpoint).toList(),
+          view.stream().map(Announcement::endpoint).toList(),
           seed(sim) + "same endpoints everywhere");
     }
-    assertTrue(sim.errors().stream().anyMatch(e -> e.contains("Two live nodes announce the same contact point")),
+    assertTrue(
+        sim.errors().stream()
+            .anyMatch(e -> e.contains("Two live nodes announce the same contact point")),
         seed(sim) + "the clash was logged");
     sim.shutdown(twin);
     sim.run(Duration.ofSeconds(20));
@@ -437,8 +556,11 @@ final class SimulationTest {
 
   @Test
   void signedForgeriesAndReplaysChangeNoView() {
-    Simulation sim = simulation("forged and replayed signed payloads", 27,
-        c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
+    Simulation sim =
+        simulation(
+            "forged and replayed signed payloads",
+            27,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)).settings(s -> s.sharedSecret(SECRET)));
     List<SimulatedPostgres.Notification> recorded = sim.record();
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
@@ -451,8 +573,11 @@ final class SimulationTest {
     SimulatedNode victim = nodes.get(0);
     long wall = victim.wall();
     sim.inject(channel, wrongKey.encode(new Message.Goodbye(victim.self()), 1_000_000, wall));
-    sim.inject(channel, wrongKey.encode(new Message.Announce(nodes.get(4).self(), 5000), 1_000_000, wall));
-    sim.inject(channel, new MessageCodec().encode(new Message.Goodbye(nodes.get(1).self()), 1_000_000, wall));
+    sim.inject(
+        channel, wrongKey.encode(new Message.Announce(nodes.get(4).self(), 5000), 1_000_000, wall));
+    sim.inject(
+        channel,
+        new MessageCodec().encode(new Message.Goodbye(nodes.get(1).self()), 1_000_000, wall));
     sim.inject(channel, "{\"v\":1,\"type\":\"announce\"");
     for (SimulatedPostgres.Notification n : List.copyOf(recorded)) {
       sim.inject(n.channel(), n.payload());
@@ -460,19 +585,32 @@ final class SimulationTest {
     sim.run(Duration.ofSeconds(2));
     assertConverges(sim, Duration.ofSeconds(1));
     var rejected = nodes.get(1).protocol().snapshot(nodes.get(1).now()).rejected();
-    assertTrue(rejected.get(Reason.BAD_SIGNATURE) >= 2 && rejected.get(Reason.MISSING_SIGNATURE) >= 1
-        && rejected.get(Reason.STALE) + rejected.get(Reason.REPLAYED) > 0, seed(sim) + rejected);
+    assertTrue(
+        rejected.get(Reason.BAD_SIGNATURE) >= 2
+            && rejected.get(Reason.MISSING_SIGNATURE) >= 1
+            && rejected.get(Reason.STALE) + rejected.get(Reason.REPLAYED) > 0,
+        seed(sim) + rejected);
   }
 
   @Test
   void unsignedMalformedPayloadsAreDroppedAndAProbeFloodCostsOneRosterPerResponderPerSecond() {
-    Simulation sim = simulation("garbage and a flood of one recorded probe, unsigned", 28,
-        c -> c.joinAfterReady(Duration.ZERO).settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
+    Simulation sim =
+        simulation(
+            "garbage and a flood of one recorded probe, unsigned",
+            28,
+            c ->
+                c.joinAfterReady(Duration.ZERO)
+                    .settings(s -> s.joinedHeartbeatInterval(Duration.ofHours(1))));
     List<SimulatedPostgres.Notification> recorded = sim.record();
     List<SimulatedNode> nodes = sim.startMany(SERVICE, 6, Duration.ofSeconds(1));
     assertConverges(sim, Duration.ofSeconds(5));
     sim.run(Duration.ofSeconds(10));
-    String probe = recorded.stream().filter(n -> n.payload().contains("\"probe\"")).findFirst().orElseThrow().payload();
+    String probe =
+        recorded.stream()
+            .filter(n -> n.payload().contains("\"probe\""))
+            .findFirst()
+            .orElseThrow()
+            .payload();
     Simulation.Counts before = sim.counts();
     for (int i = 0; i < 200; i++) {
       sim.inject(sim.settings().channel(), probe);
@@ -481,8 +619,12 @@ final class SimulationTest {
     }
     sim.run(Duration.ofMillis(500));
     Simulation.Counts flood = sim.counts().minus(before);
-    assertEquals(0L, flood.sentByType().getOrDefault("Announce", 0L), seed(sim) + "nobody else replies: " + flood);
-    assertTrue(flood.sentByType().getOrDefault("Roster", 0L) <= DiscoveryProtocol.RESPONDERS,
+    assertEquals(
+        0L,
+        flood.sentByType().getOrDefault("Announce", 0L),
+        seed(sim) + "nobody else replies: " + flood);
+    assertTrue(
+        flood.sentByType().getOrDefault("Roster", 0L) <= DiscoveryProtocol.RESPONDERS,
         seed(sim) + "each responder answers once within the second, not 200 times: " + flood);
     assertConverges(sim, Duration.ofSeconds(1));
   }
@@ -498,19 +640,30 @@ final class SimulationTest {
     sim.crash(dead);
     sim.run(Duration.ofSeconds(20));
     assertConverges(sim, Duration.ofSeconds(1));
-    String announce = recorded.stream().filter(n -> n.payload().contains("\"announce\"")
-        && n.payload().contains(dead.self().incarnation())).findFirst().orElseThrow().payload();
+    String announce =
+        recorded.stream()
+            .filter(
+                n ->
+                    n.payload().contains("\"announce\"")
+                        && n.payload().contains(dead.self().incarnation()))
+            .findFirst()
+            .orElseThrow()
+            .payload();
     sim.inject(sim.settings().channel(), announce);
     sim.run(Duration.ofMillis(100));
-    assertTrue(nodes.get(0).lookup().orElseThrow().contains(dead.self()), seed(sim) + "resurrected");
+    assertTrue(
+        nodes.get(0).lookup().orElseThrow().contains(dead.self()), seed(sim) + "resurrected");
     sim.run(Duration.ofSeconds(16));
     assertConverges(sim, Duration.ofSeconds(1));
   }
 
   @Test
   void nextDeadlineStaysWithinASecondWhenTheMonotonicClockReadsNegative() {
-    // System.nanoTime may be negative. A lone node has nothing to expire; its deadline must still be near.
-    Simulation sim = simulation("a lone node whose monotonic clock reads negative", 31, c -> c.negativeClocks(true));
+    // System.nanoTime may be negative. A lone node has nothing to expire; its deadline must still
+    // be near.
+    Simulation sim =
+        simulation(
+            "a lone node whose monotonic clock reads negative", 31, c -> c.negativeClocks(true));
     SimulatedNode candidate = sim.create(SERVICE);
     while (candidate.now() >= 0) {
       candidate = sim.create(SERVICE); // never started: not part of any view
@@ -519,18 +672,20 @@ final class SimulationTest {
     sim.start(lone);
     assertConverges(sim, Duration.ofSeconds(2));
     long ahead = lone.protocol().nextDeadline(lone.now()) - lone.now();
-    assertTrue(ahead >= 0 && ahead <= 1_000_000_000L, seed(sim) + "deadline " + ahead + " ns ahead");
+    assertTrue(
+        ahead >= 0 && ahead <= 1_000_000_000L, seed(sim) + "deadline " + ahead + " ns ahead");
   }
 
   // ------------------------------------------------------------------------------------------------ property
 
   /**
-   * Crashes (with or without a downing provider), orderly shutdowns, database restarts, stalls, newcomers and nodes
-   * that never join, in random order. The seeds are ones that each found a hole while joined nodes became silent:
-   * a member away while another left (1049) or joined (1244, 1109), a reconnected member vouching before it had
-   * heard the non-members again (1188), waiting nodes keeping one another's stale member alive (1299), crashed
-   * responders never removed (1051), and a reconnected member vouching after one heartbeat interval while a waiting
-   * node's jittered heartbeat was still to come (7058, 7342); 7,999 seeds pass in SimulationStressTest.
+   * Crashes (with or without a downing provider), orderly shutdowns, database restarts, stalls,
+   * newcomers and nodes that never join, in random order. The seeds are ones that each found a hole
+   * while joined nodes became silent: a member away while another left (1049) or joined (1244,
+   * 1109), a reconnected member vouching before it had heard the non-members again (1188), waiting
+   * nodes keeping one another's stale member alive (1299), crashed responders never removed (1051),
+   * and a reconnected member vouching after one heartbeat interval while a waiting node's jittered
+   * heartbeat was still to come (7058, 7342); 7,999 seeds pass in SimulationStressTest.
    */
   @ParameterizedTest(name = "seed {0}")
   @ValueSource(longs = {1049, 1051, 1109, 1188, 1244, 1299, 1004, 1297, 7058, 7342})
@@ -540,21 +695,29 @@ final class SimulationTest {
   }
 
   /**
-   * The fault mixes above, for one seed: null when the nodes converged without a violation, else what went wrong.
-   * {@link SimulationStressTest} runs it over many seeds.
+   * The fault mixes above, for one seed: null when the nodes converged without a violation, else
+   * what went wrong. {@link SimulationStressTest} runs it over many seeds.
    */
   static String faultMix(long seed, boolean extended) {
     SplittableRandom choose = new SplittableRandom(seed);
     boolean signed = choose.nextBoolean();
-    SimulatedPostgres.Wakeups wakeups = choose.nextBoolean() ? SimulatedPostgres.Wakeups.EVERY_LISTENER
-        : SimulatedPostgres.Wakeups.CHANNEL_LISTENERS;
-    // The extended mix adds the choice of a downing provider, nodes that never join, and more of everything.
+    SimulatedPostgres.Wakeups wakeups =
+        choose.nextBoolean()
+            ? SimulatedPostgres.Wakeups.EVERY_LISTENER
+            : SimulatedPostgres.Wakeups.CHANNEL_LISTENERS;
+    // The extended mix adds the choice of a downing provider, nodes that never join, and more of
+    // everything.
     boolean downing = extended && choose.nextBoolean();
-    Simulation sim = new Simulation(new Simulation.Config(seed).wakeups(wakeups)
-        .joinAfterReady(Duration.ofSeconds(1)).tcpTimeout(Duration.ofSeconds(30))
-        .downAfter(downing || !extended ? Duration.ofSeconds(10) : Duration.ofSeconds(-1))
-        .settings(s -> signed ? s.sharedSecret(SECRET) : s));
-    sim.startMany(SERVICE, 3 + choose.nextInt(extended ? 20 : 10), Duration.ofMillis(choose.nextInt(3000)));
+    Simulation sim =
+        new Simulation(
+            new Simulation.Config(seed)
+                .wakeups(wakeups)
+                .joinAfterReady(Duration.ofSeconds(1))
+                .tcpTimeout(Duration.ofSeconds(30))
+                .downAfter(downing || !extended ? Duration.ofSeconds(10) : Duration.ofSeconds(-1))
+                .settings(s -> signed ? s.sharedSecret(SECRET) : s));
+    sim.startMany(
+        SERVICE, 3 + choose.nextInt(extended ? 20 : 10), Duration.ofMillis(choose.nextInt(3000)));
     StringBuilder log = new StringBuilder();
     for (int step = 0; step < (extended ? 8 : 6); step++) {
       sim.run(Duration.ofMillis(500 + choose.nextInt(20_000)));
@@ -563,16 +726,30 @@ final class SimulationTest {
       int fault = choose.nextInt(extended ? 7 : 6);
       log.append(" ").append(fault);
       switch (fault) {
-        case 0 -> { if (victim != null && live.size() > 1) sim.crash(victim); }
-        case 1 -> { if (victim != null && live.size() > 1) sim.shutdown(victim); }
+        case 0 -> {
+          if (victim != null && live.size() > 1) sim.crash(victim);
+        }
+        case 1 -> {
+          if (victim != null && live.size() > 1) sim.shutdown(victim);
+        }
         case 2 -> sim.restartDatabase(Duration.ofMillis(100 + choose.nextInt(5000)));
-        case 3 -> { if (victim != null) sim.stall(victim); }
-        case 4 -> sim.startMany(SERVICE, 1 + choose.nextInt(extended ? 5 : 3), Duration.ofMillis(choose.nextInt(200)));
-        case 5 -> { if (extended) sim.start(sim.create(SERVICE).staysOut()); else sim.start(SERVICE); }
+        case 3 -> {
+          if (victim != null) sim.stall(victim);
+        }
+        case 4 ->
+            sim.startMany(
+                SERVICE,
+                1 + choose.nextInt(extended ? 5 : 3),
+                Duration.ofMillis(choose.nextInt(200)));
+        case 5 -> {
+          if (extended) sim.start(sim.create(SERVICE).staysOut());
+          else sim.start(SERVICE);
+        }
         default -> sim.start(SERVICE);
       }
     }
-    String setup = "signed=" + signed + ", " + wakeups + ", downing=" + downing + ", faults" + log + ": ";
+    String setup =
+        "signed=" + signed + ", " + wakeups + ", downing=" + downing + ", faults" + log + ": ";
     if (!sim.runUntilConverged(Duration.ofSeconds(300))) {
       return setup + sim.describe(sim.convergenceViolations());
     }

@@ -10,9 +10,9 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * A logback appender that keeps what the tests log in memory instead of printing it, for {@link LogCapturing} to
- * print when a test fails and to drop when it passes. Keeps the last {@value #MAX_LINES} events; configured in
- * logback-test.xml with an encoder for the layout.
+ * A logback appender that keeps what the tests log in memory instead of printing it, for {@link
+ * LogCapturing} to print when a test fails and to drop when it passes. Keeps the last {@value
+ * #MAX_LINES} events; configured in logback-test.xml with an encoder for the layout.
  */
 public final class CapturedLog extends AppenderBase<ILoggingEvent> {
 
@@ -49,12 +49,18 @@ public final class CapturedLog extends AppenderBase<ILoggingEvent> {
     }
   }
 
-  /** What was logged since the last call, oldest first, preceded by a note if older lines were dropped. */
+  /**
+   * What was logged since the last call, oldest first, preceded by a note if older lines were
+   * dropped.
+   */
   static List<String> drain() {
     synchronized (LINES) {
       List<String> lines = new ArrayList<>(LINES.size() + 1);
       if (dropped > 0) {
-        lines.add("(" + dropped + " earlier log lines dropped; the full log is in target/test-logs/tests.log)\n");
+        lines.add(
+            "("
+                + dropped
+                + " earlier log lines dropped; the full log is in target/test-logs/tests.log)\n");
       }
       lines.addAll(LINES);
       LINES.clear();

@@ -9,7 +9,10 @@ import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
-/** A plain JDBC session on a test channel: records what is said there, and says anything, as an attacker could. */
+/**
+ * A plain JDBC session on a test channel: records what is said there, and says anything, as an
+ * attacker could.
+ */
 public final class ChannelTap implements AutoCloseable {
 
   private static final int BATCH = 500;
@@ -28,7 +31,8 @@ public final class ChannelTap implements AutoCloseable {
 
   /** Everything heard so far, in order, after waiting up to {@code timeoutMillis} for more. */
   public List<String> heard(int timeoutMillis) throws SQLException {
-    PGNotification[] notifications = connection.unwrap(PGConnection.class).getNotifications(timeoutMillis);
+    PGNotification[] notifications =
+        connection.unwrap(PGConnection.class).getNotifications(timeoutMillis);
     if (notifications != null) {
       for (PGNotification notification : notifications) {
         heard.add(notification.getParameter());
@@ -37,10 +41,14 @@ public final class ChannelTap implements AutoCloseable {
     return List.copyOf(heard);
   }
 
-  /** Sends each payload as its own notification, with bind parameters, in batches of one statement each. */
+  /**
+   * Sends each payload as its own notification, with bind parameters, in batches of one statement
+   * each.
+   */
   public void send(List<String> payloads) throws SQLException {
     try (PreparedStatement statement =
-        connection.prepareStatement("SELECT pg_notify(?, payload) FROM unnest(?::text[]) AS payload")) {
+        connection.prepareStatement(
+            "SELECT pg_notify(?, payload) FROM unnest(?::text[]) AS payload")) {
       for (int from = 0; from < payloads.size(); from += BATCH) {
         List<String> batch = payloads.subList(from, Math.min(payloads.size(), from + BATCH));
         statement.setString(1, channel);

@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A test class that needs a PostgreSQL server: {@link PostgresExtension} provides a {@link TestDatabase}, and the
- * tag "database" lets {@code ./mvnw verify -Dquick} leave the class out of a developer's quick run.
+ * A test class that needs a PostgreSQL server: {@link PostgresExtension} provides a {@link
+ * TestDatabase}, and the tag "database" lets {@code ./mvnw verify -Dquick} leave the class out of a
+ * developer's quick run.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

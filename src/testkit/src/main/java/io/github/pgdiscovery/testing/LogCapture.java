@@ -9,7 +9,10 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.LoggerFactory;
 
-/** Records what one logger logs while it is open, to count warnings per outage and check rate limits. */
+/**
+ * Records what one logger logs while it is open, to count warnings per outage and check rate
+ * limits.
+ */
 public final class LogCapture implements AutoCloseable {
 
   private final Logger logger;
@@ -32,7 +35,10 @@ public final class LogCapture implements AutoCloseable {
     return new LogCapture(source.getName());
   }
 
-  /** By name, for a logger whose class is not ours to name (Akka logs under the class of the actor that logs). */
+  /**
+   * By name, for a logger whose class is not ours to name (Akka logs under the class of the actor
+   * that logs).
+   */
   public static LogCapture of(String loggerName) {
     return new LogCapture(loggerName);
   }
@@ -51,12 +57,14 @@ public final class LogCapture implements AutoCloseable {
   }
 
   /**
-   * Events at {@code level} containing {@code messagePart} whose MDC maps {@code key} to {@code value}; Akka's SLF4J
-   * logger puts the address of the actor system that logged under {@code akkaAddress}.
+   * Events at {@code level} containing {@code messagePart} whose MDC maps {@code key} to {@code
+   * value}; Akka's SLF4J logger puts the address of the actor system that logged under {@code
+   * akkaAddress}.
    */
   public long countWithMdc(Level level, String key, String value, String messagePart) {
     return recorded.stream()
-        .filter(event -> event.getLevel() == level && value.equals(event.getMDCPropertyMap().get(key)))
+        .filter(
+            event -> event.getLevel() == level && value.equals(event.getMDCPropertyMap().get(key)))
         .filter(event -> event.getFormattedMessage().contains(messagePart))
         .count();
   }

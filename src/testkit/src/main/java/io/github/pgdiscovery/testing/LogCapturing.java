@@ -10,11 +10,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * Log capturing for JUnit 5, registered for every test by autodetection (META-INF/services): a passing test prints
- * nothing; a failing one prints what was logged since the test before it ended, its class's set-up included, so the
- * failure comes with its own story and nobody else's. Class-level failures (set-up, tear-down) print theirs too.
+ * Log capturing for JUnit 5, registered for every test by autodetection (META-INF/services): a
+ * passing test prints nothing; a failing one prints what was logged since the test before it ended,
+ * its class's set-up included, so the failure comes with its own story and nobody else's.
+ * Class-level failures (set-up, tear-down) print theirs too.
  */
-public final class LogCapturing implements BeforeAllCallback, AfterTestExecutionCallback, AfterAllCallback {
+public final class LogCapturing
+    implements BeforeAllCallback, AfterTestExecutionCallback, AfterAllCallback {
 
   static {
     // pgjdbc logs through java.util.logging, whose console handler would print past the capture.
@@ -44,8 +46,14 @@ public final class LogCapturing implements BeforeAllCallback, AfterTestExecution
     }
     PrintStream out = System.out;
     synchronized (out) {
-      out.println("---- log of " + context.getDisplayName() + " in " + context.getRequiredTestClass().getName()
-          + " (failed: " + failure.get() + ") ----");
+      out.println(
+          "---- log of "
+              + context.getDisplayName()
+              + " in "
+              + context.getRequiredTestClass().getName()
+              + " (failed: "
+              + failure.get()
+              + ") ----");
       lines.forEach(out::print);
       out.println("---- end of log of " + context.getDisplayName() + " ----");
     }

@@ -9,12 +9,17 @@ public final class Poll {
 
   private Poll() {}
 
-  /** Polls {@code condition} every 20 ms until it holds; fails with {@code what} and the last state at the deadline. */
-  public static void until(Duration deadline, String what, BooleanSupplier condition, Supplier<?> state) {
+  /**
+   * Polls {@code condition} every 20 ms until it holds; fails with {@code what} and the last state
+   * at the deadline.
+   */
+  public static void until(
+      Duration deadline, String what, BooleanSupplier condition, Supplier<?> state) {
     long end = System.nanoTime() + deadline.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - end > 0) {
-        throw new AssertionError("Not within " + deadline + ": " + what + "; last state: " + state.get());
+        throw new AssertionError(
+            "Not within " + deadline + ": " + what + "; last state: " + state.get());
       }
       try {
         Thread.sleep(20);

@@ -3,7 +3,10 @@ package io.github.pgdiscovery.testing;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What a test opened (proxies, servers, log captures, taps), closed after it in the order it was opened. */
+/**
+ * What a test opened (proxies, servers, log captures, taps), closed after it in the order it was
+ * opened.
+ */
 public final class Resources implements AutoCloseable {
 
   private final List<AutoCloseable> opened = new ArrayList<>();

@@ -5,8 +5,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A dedicated embedded PostgreSQL (io.zonky) that can be stopped and started again on the same port and data
- * directory, as a real server restart: clients lose their connections and find the server at the same address.
+ * A dedicated embedded PostgreSQL (io.zonky) that can be stopped and started again on the same port
+ * and data directory, as a real server restart: clients lose their connections and find the server
+ * at the same address.
  */
 public final class RestartablePostgres implements AutoCloseable {
 
@@ -29,7 +30,10 @@ public final class RestartablePostgres implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
   }
 
-  /** Stops the server (fast shutdown: connections are terminated) and starts it again on the same data. */
+  /**
+   * Stops the server (fast shutdown: connections are terminated) and starts it again on the same
+   * data.
+   */
   public void restart() throws IOException {
     postgres.close();
     startServer();
@@ -44,11 +48,12 @@ public final class RestartablePostgres implements AutoCloseable {
   }
 
   private void startServer() throws IOException {
-    postgres = EmbeddedPostgres.builder()
-        .setDataDirectory(dataDirectory)
-        .setCleanDataDirectory(false)
-        .setPort(port)
-        .start();
+    postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dataDirectory)
+            .setCleanDataDirectory(false)
+            .setPort(port)
+            .start();
   }
 
   @Override

@@ -18,12 +18,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A TCP forwarder on 127.0.0.1 between a client under test and the test database, to make the network misbehave:
- * {@link #stop()} refuses and cuts connections as a database that went away does; {@link #silence()} keeps the
- * open connections open but forwards nothing on them any more, as a dead network path does; a proxy made with
- * {@link #droppingNotifications} passes everything but the server's asynchronous notifications, as a
- * transaction-mode pooler does; one made with {@link #delaying} holds everything for a while, as a database far
- * away does.
+ * A TCP forwarder on 127.0.0.1 between a client under test and the test database, to make the
+ * network misbehave: {@link #stop()} refuses and cuts connections as a database that went away
+ * does; {@link #silence()} keeps the open connections open but forwards nothing on them any more,
+ * as a dead network path does; a proxy made with {@link #droppingNotifications} passes everything
+ * but the server's asynchronous notifications, as a transaction-mode pooler does; one made with
+ * {@link #delaying} holds everything for a while, as a database far away does.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -43,7 +43,8 @@ public final class TcpProxy implements AutoCloseable {
     this(targetHost, targetPort, port, false, Duration.ZERO);
   }
 
-  private TcpProxy(String targetHost, int targetPort, int port, boolean dropNotifications, Duration latency) {
+  private TcpProxy(
+      String targetHost, int targetPort, int port, boolean dropNotifications, Duration latency) {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.port = port;
@@ -52,16 +53,18 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
-   * A proxy that drops every NotificationResponse the server sends. It parses the server's message framing, so the
-   * client must not negotiate TLS or GSS encryption ({@code sslmode=disable&gssEncMode=disable}).
+   * A proxy that drops every NotificationResponse the server sends. It parses the server's message
+   * framing, so the client must not negotiate TLS or GSS encryption ({@code
+   * sslmode=disable&gssEncMode=disable}).
    */
   public static TcpProxy droppingNotifications(String targetHost, int targetPort, int port) {
     return new TcpProxy(targetHost, targetPort, port, true, Duration.ZERO);
   }
 
   /**
-   * A proxy that forwards every byte, either way, {@code latency} after it arrived, in order: a round trip through
-   * it takes twice that longer. A connection closed on one side is closed on the other after the delay too.
+   * A proxy that forwards every byte, either way, {@code latency} after it arrived, in order: a
+   * round trip through it takes twice that longer. A connection closed on one side is closed on the
+   * other after the delay too.
    */
   public static TcpProxy delaying(String targetHost, int targetPort, int port, Duration latency) {
     return new TcpProxy(targetHost, targetPort, port, false, latency);
@@ -72,12 +75,15 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
-   * This proxy's end of each connection it opened to the target, one per client connection accepted since it was
-   * started, closed ones included (until {@link #stop()}). The server sees these as the client address and port of
-   * the sessions opened through the proxy (pg_stat_activity.client_addr and client_port).
+   * This proxy's end of each connection it opened to the target, one per client connection accepted
+   * since it was started, closed ones included (until {@link #stop()}). The server sees these as
+   * the client address and port of the sessions opened through the proxy
+   * (pg_stat_activity.client_addr and client_port).
    */
   public List<InetSocketAddress> upstreamLocalAddresses() {
-    return links.stream().map(link -> (InetSocketAddress) link.upstream.getLocalSocketAddress()).toList();
+    return links.stream()
+        .map(link -> (InetSocketAddress) link.upstream.getLocalSocketAddress())
+        .toList();
   }
 
   public static int freePort() {
@@ -109,7 +115,10 @@ public final class TcpProxy implements AutoCloseable {
     links.clear();
   }
 
-  /** The connections open now stay open but carry nothing more, either way; new connections work normally. */
+  /**
+   * The connections open now stay open but carry nothing more, either way; new connections work
+   * normally.
+   */
   public void silence() {
     for (Link link : links) {
       link.silent = true;
@@ -134,13 +143,15 @@ public final class TcpProxy implements AutoCloseable {
           continue;
         }
         start(() -> link.copy(client, upstream), "up");
-        start(() -> {
-          if (dropNotifications) {
-            link.copyMessagesExceptNotifications(upstream, client);
-          } else {
-            link.copy(upstream, client);
-          }
-        }, "down");
+        start(
+            () -> {
+              if (dropNotifications) {
+                link.copyMessagesExceptNotifications(upstream, client);
+              } else {
+                link.copy(upstream, client);
+              }
+            },
+            "down");
       } catch (IOException e) {
         // Listener closed by stop(), or the target refused: the client sees its connection closed.
       }
@@ -182,7 +193,10 @@ public final class TcpProxy implements AutoCloseable {
       }
     }
 
-    /** Forwards whole backend messages (type byte, then a length that counts itself), dropping notifications. */
+    /**
+     * Forwards whole backend messages (type byte, then a length that counts itself), dropping
+     * notifications.
+     */
     void copyMessagesExceptNotifications(Socket from, Socket to) {
       try (DataInputStream in = new DataInputStream(from.getInputStream())) {
         OutputStream out = to.getOutputStream();
@@ -196,8 +210,13 @@ public final class TcpProxy implements AutoCloseable {
           in.readFully(body);
           if (type != NOTIFICATION_RESPONSE && !silent) {
             out.write(type);
-            out.write(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8),
-                (byte) length});
+            out.write(
+                new byte[] {
+                  (byte) (length >>> 24),
+                  (byte) (length >>> 16),
+                  (byte) (length >>> 8),
+                  (byte) length
+                });
             out.write(body);
             out.flush();
           }
@@ -210,12 +229,14 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /**
-     * Forwards what {@code from} sends to {@code to}, each chunk {@code delayNanos} after it was read; a second
-     * thread writes, so that reading goes on meanwhile and the delay does not add up.
+     * Forwards what {@code from} sends to {@code to}, each chunk {@code delayNanos} after it was
+     * read; a second thread writes, so that reading goes on meanwhile and the delay does not add
+     * up.
      */
     void copyDelayed(Socket from, Socket to, long delayNanos) {
       BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
-      Thread writer = new Thread(() -> deliver(queue, to), Thread.currentThread().getName() + "-writer");
+      Thread writer =
+          new Thread(() -> deliver(queue, to), Thread.currentThread().getName() + "-writer");
       writer.setDaemon(true);
       writer.start();
       byte[] buffer = new byte[8192];
@@ -227,7 +248,8 @@ public final class TcpProxy implements AutoCloseable {
       } catch (IOException e) {
         // One side closed.
       } finally {
-        // The writer closes the link once it has delivered what came before, so the close is delayed as well.
+        // The writer closes the link once it has delivered what came before, so the close is
+        // delayed as well.
         queue.add(new Chunk(System.nanoTime() + delayNanos, null));
       }
     }

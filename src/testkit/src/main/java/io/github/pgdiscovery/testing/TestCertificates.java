@@ -44,45 +44,59 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemGenerationException;
 import org.bouncycastle.util.io.pem.PemObjectGenerator;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Certificates made at test time, so that no key material lives in the repository and nothing expires: certificate
- * authorities and server certificates they sign, written as PEM files that both OpenSSL (the server) and pgjdbc's
- * {@code sslrootcert} read.
+ * Certificates made at test time, so that no key material lives in the repository and nothing
+ * expires: certificate authorities and server certificates they sign, written as PEM files that
+ * both OpenSSL (the server) and pgjdbc's {@code sslrootcert} read.
  *
  * <p>Keys are EC P-256: generating them is quick, and every TLS stack involved accepts them.
  */
 public final class TestCertificates {
 
   private static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
-  /** Backdated, so that a server or client clock slightly behind ours still accepts the certificate. */
+
+  /**
+   * Backdated, so that a server or client clock slightly behind ours still accepts the certificate.
+   */
   private static final Duration BACKDATE = Duration.ofHours(1);
+
   private static final Duration VALIDITY = Duration.ofDays(2);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private TestCertificates() {}
 
-  /** A new certificate authority with a self-signed certificate whose common name is {@code commonName}. */
+  /**
+   * A new certificate authority with a self-signed certificate whose common name is {@code
+   * commonName}.
+   */
   public static Authority newAuthority(String commonName) {
     KeyPair keys = newKeyPair();
     X500Name name = commonName(commonName);
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = builder(name, name, keys.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              extensions.createSubjectKeyIdentifier(keys.getPublic()));
+      X509v3CertificateBuilder builder =
+          builder(name, name, keys.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+              .addExtension(
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  extensions.createSubjectKeyIdentifier(keys.getPublic()));
       return new Authority(keys, sign(builder, keys.getPrivate()));
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("could not make the certificate authority " + commonName, e);
     }
   }
 
-  /** A certificate authority: its key signs server certificates, its certificate is what clients trust. */
+  /**
+   * A certificate authority: its key signs server certificates, its certificate is what clients
+   * trust.
+   */
   public static final class Authority {
 
     private final KeyPair keys;
@@ -98,9 +112,9 @@ public final class TestCertificates {
     }
 
     /**
-     * A server certificate signed by this authority, for TLS server authentication, naming {@code commonName} as
-     * subject and {@code dnsNames} and {@code ipAddresses} as subject alternative names (which is what clients
-     * check the host they dialled against).
+     * A server certificate signed by this authority, for TLS server authentication, naming {@code
+     * commonName} as subject and {@code dnsNames} and {@code ipAddresses} as subject alternative
+     * names (which is what clients check the host they dialled against).
      */
     public ServerCertificate issueServerCertificate(
         String commonName, List<String> dnsNames, List<String> ipAddresses) {
@@ -110,26 +124,40 @@ public final class TestCertificates {
       ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
       try {
         JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-        X509v3CertificateBuilder builder = builder(
-                X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
-                commonName(commonName),
-                serverKeys.getPublic())
-            .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-            .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-            .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-            .addExtension(Extension.subjectAlternativeName, false,
-                new GeneralNames(names.toArray(GeneralName[]::new)))
-            .addExtension(Extension.subjectKeyIdentifier, false,
-                extensions.createSubjectKeyIdentifier(serverKeys.getPublic()))
-            .addExtension(Extension.authorityKeyIdentifier, false,
-                extensions.createAuthorityKeyIdentifier(keys.getPublic()));
+        X509v3CertificateBuilder builder =
+            builder(
+                    X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
+                    commonName(commonName),
+                    serverKeys.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+                .addExtension(
+                    Extension.extendedKeyUsage,
+                    false,
+                    new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+                .addExtension(
+                    Extension.subjectAlternativeName,
+                    false,
+                    new GeneralNames(names.toArray(GeneralName[]::new)))
+                .addExtension(
+                    Extension.subjectKeyIdentifier,
+                    false,
+                    extensions.createSubjectKeyIdentifier(serverKeys.getPublic()))
+                .addExtension(
+                    Extension.authorityKeyIdentifier,
+                    false,
+                    extensions.createAuthorityKeyIdentifier(keys.getPublic()));
         return new ServerCertificate(serverKeys, sign(builder, keys.getPrivate()));
       } catch (GeneralSecurityException | CertIOException e) {
-        throw new IllegalStateException("could not issue a server certificate for " + commonName, e);
+        throw new IllegalStateException(
+            "could not issue a server certificate for " + commonName, e);
       }
     }
 
-    /** Writes this authority's certificate as PEM, e.g. for {@code sslrootcert}; returns {@code file}. */
+    /**
+     * Writes this authority's certificate as PEM, e.g. for {@code sslrootcert}; returns {@code
+     * file}.
+     */
     public Path writeCertificate(Path file) {
       return writePem(file, certificate, false);
     }
@@ -161,13 +189,14 @@ public final class TestCertificates {
     }
 
     /**
-     * Writes the private key as PEM, e.g. for {@code ssl_key_file}, into a file that only its owner (the user
-     * running this JVM) can read or write: the file is created with mode 0600 before the key goes in. Returns
-     * {@code file}.
+     * Writes the private key as PEM, e.g. for {@code ssl_key_file}, into a file that only its owner
+     * (the user running this JVM) can read or write: the file is created with mode 0600 before the
+     * key goes in. Returns {@code file}.
      */
     public Path writePrivateKey(Path file) {
       try {
-        // PKCS#8 ("PRIVATE KEY"): it names the curve, which OpenSSL needs and a bare SEC1 key from a JCA key lacks.
+        // PKCS#8 ("PRIVATE KEY"): it names the curve, which OpenSSL needs and a bare SEC1 key from
+        // a JCA key lacks.
         return writePem(file, new JcaPKCS8Generator(keys.getPrivate(), null), true);
       } catch (PemGenerationException e) {
         throw new IllegalStateException("could not encode the private key", e);
@@ -197,12 +226,18 @@ public final class TestCertificates {
         .build();
   }
 
-  private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, PublicKey subjectKey) {
+  private static X509v3CertificateBuilder builder(
+      X500Name issuer, X500Name subject, PublicKey subjectKey) {
     Instant now = Instant.now();
     // Positive and unique enough: 64 random bits.
     BigInteger serial = new BigInteger(64, RANDOM).add(BigInteger.ONE);
     return new JcaX509v3CertificateBuilder(
-        issuer, serial, Date.from(now.minus(BACKDATE)), Date.from(now.plus(VALIDITY)), subject, subjectKey);
+        issuer,
+        serial,
+        Date.from(now.minus(BACKDATE)),
+        Date.from(now.plus(VALIDITY)),
+        subject,
+        subjectKey);
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey issuerKey)
@@ -211,7 +246,8 @@ public final class TestCertificates {
       ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(issuerKey);
       return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     } catch (OperatorCreationException e) {
-      throw new GeneralSecurityException("could not create a " + SIGNATURE_ALGORITHM + " signer", e);
+      throw new GeneralSecurityException(
+          "could not create a " + SIGNATURE_ALGORITHM + " signer", e);
     }
   }
 

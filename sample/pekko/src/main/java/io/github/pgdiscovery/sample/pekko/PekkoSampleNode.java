@@ -11,10 +11,10 @@ import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
- * One Apache Pekko cluster node: an actor system named {@value NodeStart#SYSTEM_NAME} with Pekko Management and
- * Cluster Bootstrap using the {@code postgres} discovery method of pekko-discovery-postgres. Configured by
- * {@code pekko-node.conf} and the environment variables it names; the Akka node's {@code application.conf}, on the
- * same class path, is not read.
+ * One Apache Pekko cluster node: an actor system named {@value NodeStart#SYSTEM_NAME} with Pekko
+ * Management and Cluster Bootstrap using the {@code postgres} discovery method of
+ * pekko-discovery-postgres. Configured by {@code pekko-node.conf} and the environment variables it
+ * names; the Akka node's {@code application.conf}, on the same class path, is not read.
  */
 public final class PekkoSampleNode extends NodeStart<ActorSystem> {
 
@@ -28,7 +28,10 @@ public final class PekkoSampleNode extends NodeStart<ActorSystem> {
     new PekkoSampleNode().run(() -> config(System.getenv()));
   }
 
-  /** The node's configuration, from {@code pekko-node.conf} with {@code ${?VAR}} taken from {@code env}. */
+  /**
+   * The node's configuration, from {@code pekko-node.conf} with {@code ${?VAR}} taken from {@code
+   * env}.
+   */
   static Config config(Map<String, String> env) {
     return NodeConfig.load(PekkoSampleNode.class.getClassLoader(), CONFIG_RESOURCE, env);
   }
@@ -59,8 +62,8 @@ public final class PekkoSampleNode extends NodeStart<ActorSystem> {
   }
 
   /**
-   * Coordinated shutdown reason of a node that did not start; pekko-node.conf maps it to exit code 1, so whoever
-   * started the node sees that it failed.
+   * Coordinated shutdown reason of a node that did not start; pekko-node.conf maps it to exit code
+   * 1, so whoever started the node sees that it failed.
    */
   static final class StartFailed implements CoordinatedShutdown.Reason {
     static final StartFailed INSTANCE = new StartFailed();

@@ -24,22 +24,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
 /**
- * The discovery protocol of one node as a state machine: it is told what happened (connected, a payload arrived,
- * time passed, the node joined its cluster, a member was removed) and answers with {@link Effect}s (payloads to
- * send, readiness changes, peers added and removed, notices for the log). It has no thread, reads no clock and does
- * no I/O: every input carries the time, on the node's monotonic clock in nanoseconds and its wall clock in
- * milliseconds, so the same inputs always give the same outputs. Not thread-safe: one owner at a time.
+ * The discovery protocol of one node as a state machine: it is told what happened (connected, a
+ * payload arrived, time passed, the node joined its cluster, a member was removed) and answers with
+ * {@link Effect}s (payloads to send, readiness changes, peers added and removed, notices for the
+ * log). It has no thread, reads no clock and does no I/O: every input carries the time, on the
+ * node's monotonic clock in nanoseconds and its wall clock in milliseconds, so the same inputs
+ * always give the same outputs. Not thread-safe: one owner at a time.
  *
- * <p>The rules. On connect: announce, then probe (the runtime LISTENs on {@link #channels()} first). Every node that
- * announces the probed service replies at once, on the prober's reply channel; so a newcomer knows everyone within a
- * round trip. Lookups are answered once the node has heard its own probe come back and {@code probe-reply-window}
- * has passed, and while nothing makes its view suspect (another live node on its own endpoint; signed peers it
- * cannot hear because their clocks are off). A node re-announces every heartbeat interval, the joined interval once
- * it has joined its cluster; every announcement states that interval and receivers scale its expiry to it.
+ * <p>The rules. On connect: announce, then probe (the runtime LISTENs on {@link #channels()}
+ * first). Every node that announces the probed service replies at once, on the prober's reply
+ * channel; so a newcomer knows everyone within a round trip. Lookups are answered once the node has
+ * heard its own probe come back and {@code probe-reply-window} has passed, and while nothing makes
+ * its view suspect (another live node on its own endpoint; signed peers it cannot hear because
+ * their clocks are off). A node re-announces every heartbeat interval, the joined interval once it
+ * has joined its cluster; every announcement states that interval and receivers scale its expiry to
+ * it.
  *
- * <p>Replies go to the prober alone, on a channel derived from the main channel and the prober's incarnation, which
- * every node computes the same way: a broadcast reply would be delivered to every node, so that one join of a
- * cluster of N would cost N x N deliveries instead of N.
+ * <p>Replies go to the prober alone, on a channel derived from the main channel and the prober's
+ * incarnation, which every node computes the same way: a broadcast reply would be delivered to
+ * every node, so that one join of a cluster of N would cost N x N deliveries instead of N.
  */
 public final class DiscoveryProtocol {
 
@@ -47,47 +50,61 @@ public final class DiscoveryProtocol {
   public enum Mode {
     /** The protocol: probe on connect, and answer probes at once. */
     PROBE_AND_REPLY,
-    /** Heartbeats only, as libcluster_postgres does: for comparison benchmarks, never for production. */
+    /**
+     * Heartbeats only, as libcluster_postgres does: for comparison benchmarks, never for
+     * production.
+     */
     HEARTBEAT_ONLY
   }
 
   /** At most one warning about rejected payloads per this interval; the rest are counted. */
   private static final long REJECT_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** At most one error about skewed clocks, or about nodes of another toolkit, per this interval. */
-  private static final long SKEW_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
   /**
-   * A node replies at most once per prober incarnation within this time: a forged or replayed probe repeated in a
-   * loop then costs each member one reply, not one per copy.
+   * At most one error about skewed clocks, or about nodes of another toolkit, per this interval.
+   */
+  private static final long SKEW_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  /**
+   * A node replies at most once per prober incarnation within this time: a forged or replayed probe
+   * repeated in a loop then costs each member one reply, not one per copy.
    */
   static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private static final int MAX_REMEMBERED_PROBERS = 4096;
   private static final int MAX_REMEMBERED_SKEWED = 256;
+
   /**
-   * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs nothing. A probe
-   * asked again (attempt a) is answered by the first two and by the two ranked 2a and 2a + 1: at most four rosters,
-   * and responders that crashed or are reconnecting are stepped past instead of everybody being asked.
+   * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs
+   * nothing. A probe asked again (attempt a) is answered by the first two and by the two ranked 2a
+   * and 2a + 1: at most four rosters, and responders that crashed or are reconnecting are stepped
+   * past instead of everybody being asked.
    */
   public static final int RESPONDERS = 2;
+
   /**
-   * Probes a node sends for its own service without a roster coming back before it asks everybody, unless it comes
-   * first among the nodes it knows (see {@code probesBeforeAskingEverybody}). In a cold start nobody is ready to
-   * send rosters, so the first node by host and port asks everybody and is answered by all, and the others are
-   * answered by its roster when they ask again; asking everybody at once, all of them would be answered by all, N x N
-   * notifications. The same count bounds the watched re-probe and the catch-up: each asks the next responders
-   * before everybody.
+   * Probes a node sends for its own service without a roster coming back before it asks everybody,
+   * unless it comes first among the nodes it knows (see {@code probesBeforeAskingEverybody}). In a
+   * cold start nobody is ready to send rosters, so the first node by host and port asks everybody
+   * and is answered by all, and the others are answered by its roster when they ask again; asking
+   * everybody at once, all of them would be answered by all, N x N notifications. The same count
+   * bounds the watched re-probe and the catch-up: each asks the next responders before everybody.
    */
   public static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
+
   /**
-   * The same for a node that knows no other node: an empty channel, or a newcomer to a formed cluster, whose members
-   * are quiet. It cannot tell them apart, so it asks once more, of the next two responders as well, before asking
-   * everybody: in a formed cluster whose first responders crashed or are slow, that costs two rosters instead of an
-   * announcement from every member. A node that knows others and comes first among them (a cold start) asks
-   * everybody after one.
+   * The same for a node that knows no other node: an empty channel, or a newcomer to a formed
+   * cluster, whose members are quiet. It cannot tell them apart, so it asks once more, of the next
+   * two responders as well, before asking everybody: in a formed cluster whose first responders
+   * crashed or are slow, that costs two rosters instead of an announcement from every member. A
+   * node that knows others and comes first among them (a cold start) asks everybody after one.
    */
   public static final int PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY = 2;
+
   /**
-   * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty years). Only
-   * the cluster (a removal), the peer (its goodbye) or a successor on its endpoint take it out.
+   * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty
+   * years). Only the cluster (a removal), the peer (its goodbye) or a successor on its endpoint
+   * take it out.
    */
   static final long WATCHED_BY_THE_CLUSTER_NANOS = TimeUnit.DAYS.toNanos(365L * 50);
 
@@ -105,44 +122,72 @@ public final class DiscoveryProtocol {
   private boolean connected;
   private long connectedAt;
   private boolean selfCheckReported;
-  /** On this connection, readiness comes from this node's own announcement coming back, not from its probe. */
+
+  /**
+   * On this connection, readiness comes from this node's own announcement coming back, not from its
+   * probe.
+   */
   private boolean echoOfAnnouncement;
+
   /** Roster parts heard on this connection, per responder incarnation. */
   private final Map<String, Set<Integer>> rosterParts = new HashMap<>();
+
   /** One responder's whole view of this node's service is in: lookups need not wait any longer. */
   private boolean rosterComplete;
+
   /**
-   * No roster came within the reply window, so this node asked everybody (see {@link Message.Probe#all()}), or it
-   * heard another node of its service ask everybody: either way it waits out the answers.
+   * No roster came within the reply window, so this node asked everybody (see {@link
+   * Message.Probe#all()}), or it heard another node of its service ask everybody: either way it
+   * waits out the answers.
    */
   private boolean fallbackProbed;
+
   private Long fallbackEchoAt;
+
   /**
-   * How many messages this node had received when it heard that probe of everybody: a probe it heard before was
-   * committed before it, so its sender, listening since before its own probe, hears the probe of everybody and
-   * every answer too, and needs no roster (see {@link #answerPendingProbes}).
+   * How many messages this node had received when it heard that probe of everybody: a probe it
+   * heard before was committed before it, so its sender, listening since before its own probe,
+   * hears the probe of everybody and every answer too, and needs no roster (see {@link
+   * #answerPendingProbes}).
    */
   private long fallbackHeardAfter = -1;
+
   /** Probes for this node's own service sent on this connection that no roster answered so far. */
   private int unansweredProbes;
+
   /** Per kept service: when this node heard its own probe for it come back on this connection. */
   private final Map<String, Long> probeEchoAt = new HashMap<>();
+
   private final Set<String> probesToSend = new LinkedHashSet<>();
+
   /**
-   * A node that has not joined and holds watched peers asks again now and then, so that a watched peer the cluster
-   * removed unheard leaves its view (see {@link Timing#watchedPeerTtlNanos()}): when it last asked, and whether a
-   * whole roster (or, failing that, everybody) answered.
+   * A node that has not joined and holds watched peers asks again now and then, so that a watched
+   * peer the cluster removed unheard leaves its view (see {@link Timing#watchedPeerTtlNanos()}):
+   * when it last asked, and whether a whole roster (or, failing that, everybody) answered.
    */
   private long reprobedAt;
+
   private boolean reprobeAnswered = true;
   private Long reprobeEchoAt;
+
   /** Re-probes sent since the last answered one: the attempt of the next. */
   private int reprobeAttempt;
-  /** The attempt the next probe for this node's own service states (see {@link Message.Probe#attempt()}). */
+
+  /**
+   * The attempt the next probe for this node's own service states (see {@link
+   * Message.Probe#attempt()}).
+   */
   private int ownProbeAttempt;
-  /** When this node last sent a probe of its own service that it has not yet heard back, or null. */
+
+  /**
+   * When this node last sent a probe of its own service that it has not yet heard back, or null.
+   */
   private Long ownProbeSentAt;
-  /** How long this node's last such probe took from sending to its echo: the server's delay right now. */
+
+  /**
+   * How long this node's last such probe took from sending to its echo: the server's delay right
+   * now.
+   */
   private long echoLatency;
 
   // Announcing.
@@ -150,15 +195,22 @@ public final class DiscoveryProtocol {
   private boolean announcing;
   private boolean joined;
   private long nextHeartbeat;
-  /** Announce at the next tick, whatever the schedule: this node just joined and tells that its cluster watches it. */
-  private boolean announceNow;
+
   /**
-   * The cluster told of a member this node holds no contact point for: it joined while this node was away from the
-   * channel, and members are quiet. This node asks (a probe with its view digest) up to this many more times, a
-   * couple of heartbeat intervals apart, until a roster brings it; a member that never announces on the channel
-   * (one that found its cluster some other way) costs no more than that.
+   * Announce at the next tick, whatever the schedule: this node just joined and tells that its
+   * cluster watches it.
+   */
+  private boolean announceNow;
+
+  /**
+   * The cluster told of a member this node holds no contact point for: it joined while this node
+   * was away from the channel, and members are quiet. This node asks (a probe with its view digest)
+   * up to this many more times, a couple of heartbeat intervals apart, until a roster brings it; a
+   * member that never announces on the channel (one that found its cluster some other way) costs no
+   * more than that.
    */
   private int catchUpProbes;
+
   private boolean catchUpArmed;
   private long nextCatchUp;
   static final int CATCH_UP_PROBES = 4;
@@ -169,31 +221,44 @@ public final class DiscoveryProtocol {
   private Announcement selfClash;
   private long selfClashLastHeard;
   private long selfClashExpireAfter;
+
   private record Skew(long seq, long lastHeard, long expireAfter, long skewMillis, String sender) {}
+
   private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
   private long lastSkewError = Long.MIN_VALUE;
   private long lastToolkitError = Long.MIN_VALUE;
 
   private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
+
   /**
-   * Probes for this node's service heard while it was not yet answering lookups, by prober: when it becomes ready
-   * it answers those it is a responder for at once. In a cold start the others wait for the first node's roster,
-   * and would otherwise hear it only at their next probe, later each time.
+   * Probes for this node's service heard while it was not yet answering lookups, by prober: when it
+   * becomes ready it answers those it is a responder for at once. In a cold start the others wait
+   * for the first node's roster, and would otherwise hear it only at their next probe, later each
+   * time.
    */
   private record Pending(Message.Probe probe, long heardAt, long since) {}
+
   private final Map<String, Pending> pendingProbes;
+
   /**
-   * Probers whose first probe on their connection this node heard before the probe of everybody it waited out:
-   * they hear that probe and its answers too, so their probes asked again on the same connection (attempt above 0)
-   * get no roster. A first attempt (a new connection) takes a prober off.
+   * Probers whose first probe on their connection this node heard before the probe of everybody it
+   * waited out: they hear that probe and its answers too, so their probes asked again on the same
+   * connection (attempt above 0) get no roster. A first attempt (a new connection) takes a prober
+   * off.
    */
   private final Map<String, Boolean> coveredProbers;
-  /** Both maps above hold one entry per prober: as many as the contact points kept per service, at least this. */
-  private static final int MAX_PENDING_PROBES = 1024;
+
   /**
-   * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link #memberUp}. Only the
-   * cluster adds to it, so it is bounded for memory's sake only, by twice the contact points kept per service: a
-   * member forgotten here would no longer be vouched for in rosters.
+   * Both maps above hold one entry per prober: as many as the contact points kept per service, at
+   * least this.
+   */
+  private static final int MAX_PENDING_PROBES = 1024;
+
+  /**
+   * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link
+   * #memberUp}. Only the cluster adds to it, so it is bounded for memory's sake only, by twice the
+   * contact points kept per service: a member forgotten here would no longer be vouched for in
+   * rosters.
    */
   private final Map<String, Boolean> members;
 
@@ -208,19 +273,25 @@ public final class DiscoveryProtocol {
   private long lastRejectWarning = Long.MIN_VALUE;
   private long rejectsSinceWarning;
 
-  public DiscoveryProtocol(DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
+  public DiscoveryProtocol(
+      DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
     this.settings = settings;
     this.timing = settings.timing();
     this.self = self;
     this.mode = mode;
     this.random = random;
     this.codec = new MessageCodec(settings.security().sharedSecret());
-    this.replayGuard = codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
-    this.peers = new PeerTable(settings.security().maxPeersPerService(), DiscoverySettings.Security.MAX_SERVICES);
+    this.replayGuard =
+        codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
+    this.peers =
+        new PeerTable(
+            settings.security().maxPeersPerService(), DiscoverySettings.Security.MAX_SERVICES);
     this.replyChannel = replyChannel(settings.channel(), self.incarnation());
-    this.members = new BoundedMap<>(Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()),
-        false);
-    // In a cold start of N every node hears N - 1 probes before it is ready: a prober forgotten here would be sent
+    this.members =
+        new BoundedMap<>(
+            Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()), false);
+    // In a cold start of N every node hears N - 1 probes before it is ready: a prober forgotten
+    // here would be sent
     // a roster it does not need.
     int probers = Math.max(MAX_PENDING_PROBES, settings.security().maxPeersPerService());
     this.pendingProbes = new BoundedMap<>(probers, false);
@@ -229,7 +300,8 @@ public final class DiscoveryProtocol {
     for (Reason reason : Reason.values()) {
       rejected.put(reason, 0L);
     }
-    // Encoding our own announcement here fails fast, at start, on a name too long for a notification.
+    // Encoding our own announcement here fails fast, at start, on a name too long for a
+    // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
   }
 
@@ -241,7 +313,10 @@ public final class DiscoveryProtocol {
     return settings;
   }
 
-  /** The channels to LISTEN on before {@link #connected}: the main one, and this node's reply channel. */
+  /**
+   * The channels to LISTEN on before {@link #connected}: the main one, and this node's reply
+   * channel.
+   */
   public List<String> channels() {
     return List.of(settings.channel(), replyChannel);
   }
@@ -275,15 +350,21 @@ public final class DiscoveryProtocol {
       send(out, settings.channel(), announcement(), wallMillis);
       nextHeartbeat = now + heartbeatDelayNanos(heartbeatInterval());
     }
-    // A member of its cluster does not probe for its own service on reconnect: the cluster watches its peers, it
-    // looks nobody up, and it still has its table. So a database restart under a formed cluster of N costs N
-    // announcements, not N probes answered by N members each. Its own announcement coming back shows that
+    // A member of its cluster does not probe for its own service on reconnect: the cluster watches
+    // its peers, it
+    // looks nobody up, and it still has its table. So a database restart under a formed cluster of
+    // N costs N
+    // announcements, not N probes answered by N members each. Its own announcement coming back
+    // shows that
     // notifications are delivered, as a probe would.
     echoOfAnnouncement = mode == Mode.HEARTBEAT_ONLY || joined && announcing;
     if (mode == Mode.PROBE_AND_REPLY) {
-      // A member probes too, with the digest of its view: it may have missed what was said while it was away, and
-      // members are quiet once joined. Responders whose view has the same digest answer with an empty roster, so a
-      // database restart under a formed cluster costs a few notifications per member, not a view per member.
+      // A member probes too, with the digest of its view: it may have missed what was said while it
+      // was away, and
+      // members are quiet once joined. Responders whose view has the same digest answer with an
+      // empty roster, so a
+      // database restart under a formed cluster costs a few notifications per member, not a view
+      // per member.
       probesToSend.addAll(peers.keptServices());
       sendProbes(out, now, wallMillis);
     }
@@ -291,7 +372,10 @@ public final class DiscoveryProtocol {
     return out;
   }
 
-  /** The connection is gone: nothing undelivered will arrive, and lookups stop until connected again. */
+  /**
+   * The connection is gone: nothing undelivered will arrive, and lookups stop until connected
+   * again.
+   */
   public List<Effect> disconnected(long now) {
     List<Effect> out = new ArrayList<>();
     connected = false;
@@ -322,17 +406,25 @@ public final class DiscoveryProtocol {
       if (announcing && !announceRequested) {
         announcing = false;
         send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
-        out.add(new Effect.Notice(Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
+        out.add(
+            new Effect.Notice(
+                Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
       }
       if (announcing && (announceNow || !silent() && now - nextHeartbeat >= 0)) {
         announceNow = false;
-        // One read of the interval for both the stated interval and the next delay: they must agree.
+        // One read of the interval for both the stated interval and the next delay: they must
+        // agree.
         Duration interval = heartbeatInterval();
         send(out, settings.channel(), announcement(), wallMillis);
         nextHeartbeat = now + heartbeatDelayNanos(interval);
       }
-      if (!ready && !skewed.isEmpty() && !skewActive(now) && mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement) {
-        // The stale messages that kept this node waiting have aged out. Members are quiet once joined, so their
+      if (!ready
+          && !skewed.isEmpty()
+          && !skewActive(now)
+          && mode == Mode.PROBE_AND_REPLY
+          && !echoOfAnnouncement) {
+        // The stale messages that kept this node waiting have aged out. Members are quiet once
+        // joined, so their
         // silence says nothing: ask again, and take a view only from answers heard from now on.
         skewed.clear();
         probeEchoAt.remove(self.service());
@@ -346,14 +438,18 @@ public final class DiscoveryProtocol {
       if (catchUpArmed) {
         catchUpArmed = false;
         nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
-      } else if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY && now - nextCatchUp >= 0) {
+      } else if (catchUpProbes > 0
+          && ready
+          && mode == Mode.PROBE_AND_REPLY
+          && now - nextCatchUp >= 0) {
         if (!membersUnknown()) {
           catchUpProbes = 0;
         } else if (--catchUpProbes > 0) {
           nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
           probeOwnService(CATCH_UP_PROBES - 1 - catchUpProbes);
         } else {
-          // No roster brought them (the responders may have crashed unremoved): everybody answers instead.
+          // No roster brought them (the responders may have crashed unremoved): everybody answers
+          // instead.
           askEverybody(out, now, wallMillis);
         }
       }
@@ -364,7 +460,8 @@ public final class DiscoveryProtocol {
         reprobeAttempt = 0;
         rosterParts.clear();
         probeOwnService(0);
-      } else if (!reprobeAnswered && reprobeEchoAt != null
+      } else if (!reprobeAnswered
+          && reprobeEchoAt != null
           && now - reprobeEchoAt >= replyWait() << Math.min(reprobeAttempt, 3)) {
         if (++reprobeAttempt < PROBES_BEFORE_ASKING_EVERYBODY) {
           // Nobody sent a whole roster in time: ask again, and the next responders answer too.
@@ -377,14 +474,20 @@ public final class DiscoveryProtocol {
         }
       }
       Long echo = probeEchoAt.get(self.service());
-      if (mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && !rosterComplete && !fallbackProbed && echo != null
+      if (mode == Mode.PROBE_AND_REPLY
+          && !echoOfAnnouncement
+          && !rosterComplete
+          && !fallbackProbed
+          && echo != null
           && noRosterComing(now, echo)) {
         if (unansweredProbes >= probesBeforeAskingEverybody(now)) {
-          // No responder answered in time (an empty channel, a cold start, responders that crashed): ask everybody.
+          // No responder answered in time (an empty channel, a cold start, responders that
+          // crashed): ask everybody.
           fallbackProbed = true;
           askEverybody(out, now, wallMillis);
         } else {
-          // Somebody before this node is likely becoming ready (a cold start), or the first responders crashed or
+          // Somebody before this node is likely becoming ready (a cold start), or the first
+          // responders crashed or
           // are reconnecting: ask again, of them and of the next two.
           unansweredProbes++;
           probeEchoAt.remove(self.service());
@@ -392,16 +495,26 @@ public final class DiscoveryProtocol {
         }
       }
       sendProbes(out, now, wallMillis);
-      if (!selfCheckReported && !probeEchoAt.containsKey(self.service())
+      if (!selfCheckReported
+          && !probeEchoAt.containsKey(self.service())
           && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
         selfCheckReported = true;
-        out.add(new Effect.Notice(Level.ERROR, "Connected to channel " + settings.channel() + " but did not hear"
-            + " this node's own " + (echoOfAnnouncement ? "announcement" : "probe") + " within "
-            + DiscoverySettings.readable(settings.database().connectTimeout()) + ": notifications are not delivered"
-            + " on this connection. Likely causes: a pooler in transaction mode (PgBouncer, Supavisor), a read"
-            + " replica or hot standby, or a proxy that drops asynchronous messages. Point "
-            + settings.naming().key("url") + " at the primary directly. Lookups keep failing until this is"
-            + " fixed."));
+        out.add(
+            new Effect.Notice(
+                Level.ERROR,
+                "Connected to channel "
+                    + settings.channel()
+                    + " but did not hear"
+                    + " this node's own "
+                    + (echoOfAnnouncement ? "announcement" : "probe")
+                    + " within "
+                    + DiscoverySettings.readable(settings.database().connectTimeout())
+                    + ": notifications are not delivered"
+                    + " on this connection. Likely causes: a pooler in transaction mode (PgBouncer, Supavisor), a read"
+                    + " replica or hot standby, or a proxy that drops asynchronous messages. Point "
+                    + settings.naming().key("url")
+                    + " at the primary directly. Lookups keep failing until this is"
+                    + " fixed."));
       }
     }
     expire(out, now);
@@ -411,8 +524,9 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * This node has joined its cluster: from its next heartbeat on it announces at the joined interval, stating it.
-   * The cluster itself now watches the node; discovery only keeps it findable. Idempotent.
+   * This node has joined its cluster: from its next heartbeat on it announces at the joined
+   * interval, stating it. The cluster itself now watches the node; discovery only keeps it
+   * findable. Idempotent.
    */
   public List<Effect> joined() {
     if (joined) {
@@ -420,22 +534,35 @@ public final class DiscoveryProtocol {
     }
     joined = true;
     if (silent()) {
-      // Tell everybody at once, then say nothing more: its peers keep it until the cluster removes it.
+      // Tell everybody at once, then say nothing more: its peers keep it until the cluster removes
+      // it.
       announceNow = announcing;
-      return List.of(new Effect.Notice(Level.DEBUG, "Joined the cluster: announcing once that the cluster watches"
-          + " this node, then no more heartbeats"));
+      return List.of(
+          new Effect.Notice(
+              Level.DEBUG,
+              "Joined the cluster: announcing once that the cluster watches"
+                  + " this node, then no more heartbeats"));
     }
-    return List.of(new Effect.Notice(Level.DEBUG, "Joined the cluster: announcing every "
-        + DiscoverySettings.readable(timing.joinedHeartbeatInterval()) + " from the next heartbeat on"));
+    return List.of(
+        new Effect.Notice(
+            Level.DEBUG,
+            "Joined the cluster: announcing every "
+                + DiscoverySettings.readable(timing.joinedHeartbeatInterval())
+                + " from the next heartbeat on"));
   }
 
-  /** Stop heartbeats and say goodbye at the next tick; the node keeps listening and answering lookups. */
+  /**
+   * Stop heartbeats and say goodbye at the next tick; the node keeps listening and answering
+   * lookups.
+   */
   public List<Effect> stopAnnouncing() {
     announceRequested = false;
     return List.of();
   }
 
-  /** The cluster says the member with this address and uid is Up: if it is this node, it has joined. */
+  /**
+   * The cluster says the member with this address and uid is Up: if it is this node, it has joined.
+   */
   public List<Effect> memberUp(String address, long uid) {
     if (isSelf(address, uid)) {
       return joined();
@@ -444,7 +571,8 @@ public final class DiscoveryProtocol {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
       members.put(PeerTable.memberKey(address, uid), Boolean.TRUE);
       if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS) && catchUpProbes == 0) {
-        // Its announcement is usually just on its way (a node announces before it is Up): give it time first.
+        // Its announcement is usually just on its way (a node announces before it is Up): give it
+        // time first.
         catchUpProbes = CATCH_UP_PROBES;
         catchUpArmed = true;
       }
@@ -453,9 +581,10 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * The cluster removed the member with this address and uid: if it is this node, stop announcing and say goodbye;
-   * otherwise drop and retire that member's contact points. Address and uid: a node restarted on the same host and
-   * port is a new member with another uid, and the removal of its predecessor must leave it alone.
+   * The cluster removed the member with this address and uid: if it is this node, stop announcing
+   * and say goodbye; otherwise drop and retire that member's contact points. Address and uid: a
+   * node restarted on the same host and port is a new member with another uid, and the removal of
+   * its predecessor must leave it alone.
    */
   public List<Effect> memberRemoved(String address, long uid) {
     List<Effect> out = new ArrayList<>();
@@ -466,16 +595,25 @@ public final class DiscoveryProtocol {
     members.remove(PeerTable.memberKey(address, uid));
     for (Announcement gone : peers.memberRemoved(address, uid)) {
       out.add(new Effect.PeerRemoved(gone, "removed from the cluster"));
-      out.add(new Effect.Notice(Level.DEBUG, "Forgot " + gone.endpoint() + " of " + gone.service()
-          + ": " + address + " was removed from the cluster"));
+      out.add(
+          new Effect.Notice(
+              Level.DEBUG,
+              "Forgot "
+                  + gone.endpoint()
+                  + " of "
+                  + gone.service()
+                  + ": "
+                  + address
+                  + " was removed from the cluster"));
     }
     return out;
   }
 
   /**
-   * The contact points of {@code service}, this node included when it belongs to it; empty while lookups of that
-   * service are not answered (see {@link #notReadyReason}). A service this node has not kept so far is kept from
-   * now on and probed at the next tick, so that its first lookup waits for the replies instead of seeing nobody.
+   * The contact points of {@code service}, this node included when it belongs to it; empty while
+   * lookups of that service are not answered (see {@link #notReadyReason}). A service this node has
+   * not kept so far is kept from now on and probed at the next tick, so that its first lookup waits
+   * for the replies instead of seeing nobody.
    */
   public Optional<List<Announcement>> lookup(String service, long now) {
     if (!peers.keeps(service) && peers.keep(service) && connected && mode == Mode.PROBE_AND_REPLY) {
@@ -487,7 +625,10 @@ public final class DiscoveryProtocol {
     return Optional.of(peers.contactPoints(service, self, now));
   }
 
-  /** When this protocol next needs a {@link #tick}, on the monotonic clock; at most a second ahead of now. */
+  /**
+   * When this protocol next needs a {@link #tick}, on the monotonic clock; at most a second ahead
+   * of now.
+   */
   public long nextDeadline(long now) {
     long next = now + TimeUnit.SECONDS.toNanos(1);
     if (connected) {
@@ -497,8 +638,10 @@ public final class DiscoveryProtocol {
       if (announcing && !silent()) {
         next = earlier(next, nextHeartbeat);
       }
-      // Timers for a state change only while it is still ahead: one already past that did not change the state is
-      // held back by something with a timer of its own, and asking for a tick now would spin the engine's loop.
+      // Timers for a state change only while it is still ahead: one already past that did not
+      // change the state is
+      // held back by something with a timer of its own, and asking for a tick now would spin the
+      // engine's loop.
       if (!ready) {
         for (Skew skew : skewed.values()) {
           next = ahead(next, skew.lastHeard() + skew.expireAfter() + 1, now);
@@ -532,7 +675,8 @@ public final class DiscoveryProtocol {
       }
     }
     long expiry = peers.nextExpiryNanos();
-    // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be, it would wrap
+    // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be,
+    // it would wrap
     // and come out earlier than any negative reading (System.nanoTime may be negative).
     return expiry == Long.MAX_VALUE ? next : earlier(next, expiry);
   }
@@ -541,7 +685,10 @@ public final class DiscoveryProtocol {
     return address.equals(self.address()) && uid == self.uid();
   }
 
-  /** {@code deadline} if it is earlier than {@code next} and still ahead of {@code now}, else {@code next}. */
+  /**
+   * {@code deadline} if it is earlier than {@code next} and still ahead of {@code now}, else {@code
+   * next}.
+   */
   private static long ahead(long next, long deadline, long now) {
     return deadline - now > 0 ? earlier(next, deadline) : next;
   }
@@ -567,19 +714,28 @@ public final class DiscoveryProtocol {
       return "PostgreSQL discovery channel " + channel + " is not connected";
     }
     if (selfClashActive(now)) {
-      return "another live node announces this node's own contact point " + self.endpoint() + " ("
-          + selfClash.address() + "); see the error logged";
+      return "another live node announces this node's own contact point "
+          + self.endpoint()
+          + " ("
+          + selfClash.address()
+          + "); see the error logged";
     }
     if (!probeEchoAt.containsKey(self.service())) {
-      return "PostgreSQL discovery channel " + channel + " was connected too recently, or has not heard this"
+      return "PostgreSQL discovery channel "
+          + channel
+          + " was connected too recently, or has not heard this"
           + " node's own probe";
     }
     if (skewActive(now)) {
-      return "signed messages from peers are outside " + settings.naming().key("replay-window")
+      return "signed messages from peers are outside "
+          + settings.naming().key("replay-window")
           + " of this node's clock (clock skew); see the error logged";
     }
-    return "PostgreSQL discovery channel " + channel + " is waiting " + DiscoverySettings.readable(
-        timing.probeReplyWindow()) + " for replies to its probe";
+    return "PostgreSQL discovery channel "
+        + channel
+        + " is waiting "
+        + DiscoverySettings.readable(timing.probeReplyWindow())
+        + " for replies to its probe";
   }
 
   /** What an operator sees of the protocol; see {@code EngineStatus}. */
@@ -590,29 +746,54 @@ public final class DiscoveryProtocol {
     }
     long maxSkew = 0;
     for (Skew skew : skewed.values()) {
-      if (now - skew.lastHeard() <= skew.expireAfter() && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
+      if (now - skew.lastHeard() <= skew.expireAfter()
+          && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
         maxSkew = skew.skewMillis();
       }
     }
-    // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it sent.
-    return new Snapshot(ready, announceRequested, silent() && !announceNow ? Duration.ZERO : heartbeatInterval(), peers.snapshot(now), clashList, maxSkew,
-        sent, Collections.unmodifiableMap(new TreeMap<>(sentByType)), received, accepted, new EnumMap<>(rejected), clashes, repliesSuppressed);
+    // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it
+    // sent.
+    return new Snapshot(
+        ready,
+        announceRequested,
+        silent() && !announceNow ? Duration.ZERO : heartbeatInterval(),
+        peers.snapshot(now),
+        clashList,
+        maxSkew,
+        sent,
+        Collections.unmodifiableMap(new TreeMap<>(sentByType)),
+        received,
+        accepted,
+        new EnumMap<>(rejected),
+        clashes,
+        repliesSuppressed);
   }
 
   /**
    * The protocol's part of the operator view.
    *
    * @param clashes live incarnations announcing one contact point now, this node's own included
-   * @param clockSkewMillis the largest clock difference measured recently in a validly signed but stale message,
-   *     0 if none
+   * @param clockSkewMillis the largest clock difference measured recently in a validly signed but
+   *     stale message, 0 if none
    * @param clashesDetected clashes detected since start
    * @param repliesSuppressed probes not answered because the same prober was answered just before
-   * @param sentByType what was sent, by kind, sorted by name: announce, announce-watched, goodbye, probe, probe-all, roster-part,
-   *     roster-empty
+   * @param sentByType what was sent, by kind, sorted by name: announce, announce-watched, goodbye,
+   *     probe, probe-all, roster-part, roster-empty
    */
-  public record Snapshot(boolean ready, boolean announcing, Duration heartbeatInterval,
-      List<PeerTable.HeardPeer> peers, List<PeerTable.Clash> clashes, long clockSkewMillis, long sent,
-      Map<String, Long> sentByType, long received, long accepted, Map<Reason, Long> rejected, long clashesDetected, long repliesSuppressed) {}
+  public record Snapshot(
+      boolean ready,
+      boolean announcing,
+      Duration heartbeatInterval,
+      List<PeerTable.HeardPeer> peers,
+      List<PeerTable.Clash> clashes,
+      long clockSkewMillis,
+      long sent,
+      Map<String, Long> sentByType,
+      long received,
+      long accepted,
+      Map<Reason, Long> rejected,
+      long clashesDetected,
+      long repliesSuppressed) {}
 
   // ---------------------------------------------------------------------------------------------------- rules
 
@@ -631,8 +812,10 @@ public final class DiscoveryProtocol {
         if (e.reason() == Reason.STALE) {
           clockSkew(envelope, now, wallMillis, out);
           if (envelope.message() instanceof Message.Probe probe) {
-            // Answered all the same: the reply is stale at the skewed prober, which then waits instead of taking
-            // a view without us for complete. It adds or removes nobody, and is rate-limited per prober.
+            // Answered all the same: the reply is stale at the skewed prober, which then waits
+            // instead of taking
+            // a view without us for complete. It adds or removes nobody, and is rate-limited per
+            // prober.
             reply(probe, now, wallMillis, out);
           }
         }
@@ -644,11 +827,13 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * A message signed with our secret, so from this cluster, but outside the replay window: the sender's clock or
-   * ours is off. Until it is fixed this node must not take its view for complete, or two skewed nodes could each
-   * form a cluster of their own. A repeated copy (no newer sequence number) is a replay, not news of the skew.
+   * A message signed with our secret, so from this cluster, but outside the replay window: the
+   * sender's clock or ours is off. Until it is fixed this node must not take its view for complete,
+   * or two skewed nodes could each form a cluster of their own. A repeated copy (no newer sequence
+   * number) is a replay, not news of the skew.
    */
-  private void clockSkew(MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
+  private void clockSkew(
+      MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
     String incarnation = envelope.message().incarnation();
     Skew before = skewed.get(incarnation);
     if (before != null && envelope.seq() <= before.seq()) {
@@ -662,23 +847,39 @@ public final class DiscoveryProtocol {
     } else if (stale instanceof Message.Goodbye goodbye) {
       sender = goodbye.node().address() + " at " + goodbye.node().endpoint();
     } else {
-      sender = "the node with incarnation " + incarnation
-          + (stale instanceof Message.Probe ? " (probing)" : " (answering a probe)");
+      sender =
+          "the node with incarnation "
+              + incarnation
+              + (stale instanceof Message.Probe ? " (probing)" : " (answering a probe)");
     }
-    // Remembered as long as the sender's stated interval would keep it as a peer: a joined member announces
-    // seldom, and a newcomer must not take the quiet between two of its stale heartbeats for the end of the skew.
-    long expireAfter = envelope.message() instanceof Message.Announce announce
-        ? timing.expireAfterNanos(announce.intervalMillis()) : timing.expireAfter().toNanos();
+    // Remembered as long as the sender's stated interval would keep it as a peer: a joined member
+    // announces
+    // seldom, and a newcomer must not take the quiet between two of its stale heartbeats for the
+    // end of the skew.
+    long expireAfter =
+        envelope.message() instanceof Message.Announce announce
+            ? timing.expireAfterNanos(announce.intervalMillis())
+            : timing.expireAfter().toNanos();
     skewed.put(incarnation, new Skew(envelope.seq(), now, expireAfter, skewMillis, sender));
     if (lastSkewError == Long.MIN_VALUE || now - lastSkewError >= SKEW_ERROR_INTERVAL_NANOS) {
       lastSkewError = now;
-      out.add(new Effect.Notice(Level.ERROR, "Messages correctly signed by " + sender + " carry a clock "
-          + Math.abs(skewMillis) + " ms " + (skewMillis > 0 ? "ahead of" : "behind") + " this node's, beyond "
-          + settings.naming().key("replay-window") + " ("
-          + DiscoverySettings.readable(settings.security().replayWindow()) + "), so they are dropped. While it"
-          + " hears such messages a node that is not yet answering lookups keeps waiting, so that it cannot form a"
-          + " cluster of its own. Synchronise the nodes' clocks (NTP), or widen the replay window beyond the"
-          + " skew. Logged at most once a minute."));
+      out.add(
+          new Effect.Notice(
+              Level.ERROR,
+              "Messages correctly signed by "
+                  + sender
+                  + " carry a clock "
+                  + Math.abs(skewMillis)
+                  + " ms "
+                  + (skewMillis > 0 ? "ahead of" : "behind")
+                  + " this node's, beyond "
+                  + settings.naming().key("replay-window")
+                  + " ("
+                  + DiscoverySettings.readable(settings.security().replayWindow())
+                  + "), so they are dropped. While it"
+                  + " hears such messages a node that is not yet answering lookups keeps waiting, so that it cannot form a"
+                  + " cluster of its own. Synchronise the nodes' clocks (NTP), or widen the replay window beyond the"
+                  + " skew. Logged at most once a minute."));
     }
   }
 
@@ -702,10 +903,15 @@ public final class DiscoveryProtocol {
         }
         return;
       }
-      if (mode == Mode.PROBE_AND_REPLY && probe.all() && probe.service().equals(self.service()) && !ready
+      if (mode == Mode.PROBE_AND_REPLY
+          && probe.all()
+          && probe.service().equals(self.service())
+          && !ready
           && !echoOfAnnouncement) {
-        // Everybody answers it on the channel, where this node hears the answers too: it serves this node as well
-        // as a probe of everybody of its own would (it committed after this node's LISTEN, or it would be unheard).
+        // Everybody answers it on the channel, where this node hears the answers too: it serves
+        // this node as well
+        // as a probe of everybody of its own would (it committed after this node's LISTEN, or it
+        // would be unheard).
         fallbackProbed = true;
         waitOutProbeOfEverybody(now);
       }
@@ -722,19 +928,27 @@ public final class DiscoveryProtocol {
       }
       if (peers.goodbye(node)) {
         out.add(new Effect.PeerRemoved(node, "said goodbye"));
-        out.add(new Effect.Notice(Level.DEBUG, "Goodbye from " + node.service() + " at " + node.endpoint()));
+        out.add(
+            new Effect.Notice(
+                Level.DEBUG, "Goodbye from " + node.service() + " at " + node.endpoint()));
       }
     }
   }
 
-  /** Answers another node's probe for our service on its reply channel, once per prober within a second. */
+  /**
+   * Answers another node's probe for our service on its reply channel, once per prober within a
+   * second.
+   */
   private void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
-    if (!announcing || mode != Mode.PROBE_AND_REPLY || !probe.service().equals(self.service())
+    if (!announcing
+        || mode != Mode.PROBE_AND_REPLY
+        || !probe.service().equals(self.service())
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;
     }
     if (!probe.all() && !ready) {
-      // A probe asked again keeps when the prober's first one was heard: that tells when it started listening.
+      // A probe asked again keeps when the prober's first one was heard: that tells when it started
+      // listening.
       Pending earlier = pendingProbes.get(probe.senderIncarnation());
       long since = earlier != null && probe.attempt() > 0 ? earlier.since() : received;
       pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, since));
@@ -750,7 +964,8 @@ public final class DiscoveryProtocol {
     if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
     }
-    // Kept apart: a roster to the prober, moments ago, must not hold back the answer to its probe of everybody,
+    // Kept apart: a roster to the prober, moments ago, must not hold back the answer to its probe
+    // of everybody,
     // which the other nodes waiting for a view take as theirs too.
     String prober = (probe.all() ? "all:" : "") + probe.senderIncarnation();
     Long last = repliedTo.get(prober);
@@ -760,42 +975,71 @@ public final class DiscoveryProtocol {
     }
     repliedTo.put(prober, now);
     if (probe.all()) {
-      // On the channel, not to the prober alone: every other node waiting for a view hears the answers as well, so
-      // a probe of everybody in a cold start replaces the rosters each of them would otherwise need. The commit
+      // On the channel, not to the prober alone: every other node waiting for a view hears the
+      // answers as well, so
+      // a probe of everybody in a cold start replaces the rosters each of them would otherwise
+      // need. The commit
       // wakes every listening backend either way (PostgreSQL 14 to 18).
       send(out, settings.channel(), announcement(), wallMillis);
       return;
     }
     String to = replyChannel(settings.channel(), probe.senderIncarnation());
-    if (probe.view() != null && probe.view().equals(viewDigest(self.service(), now)) && vouchesForItsWatched(now)) {
-      // The prober knows what this node knows: say so in one empty roster rather than repeat the whole view.
-      send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1,
-          List.of()), wallMillis);
+    if (probe.view() != null
+        && probe.view().equals(viewDigest(self.service(), now))
+        && vouchesForItsWatched(now)) {
+      // The prober knows what this node knows: say so in one empty roster rather than repeat the
+      // whole view.
+      send(
+          out,
+          to,
+          new Message.Roster(
+              self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1, List.of()),
+          wallMillis);
       return;
     }
     List<Message.Roster.Entry> entries = new ArrayList<>();
     for (PeerTable.Live live : peers.live(self.service(), now)) {
       if (!live.node().incarnation().equals(probe.senderIncarnation())) {
-        // Only the cluster vouches for a watched peer: a responder that is not told of it by its cluster passes on
-        // how long it would still keep it, so that waiting nodes cannot keep one another's stale entries alive.
+        // Only the cluster vouches for a watched peer: a responder that is not told of it by its
+        // cluster passes on
+        // how long it would still keep it, so that waiting nodes cannot keep one another's stale
+        // entries alive.
         boolean vouched = live.watched() && isMember(live.node());
-        entries.add(new Message.Roster.Entry(live.node(), vouched ? Message.Roster.Entry.WATCHED
-            : Math.min(ceilMillis(live.remainingNanos()), MessageCodec.MAX_TTL_MILLIS)));
+        entries.add(
+            new Message.Roster.Entry(
+                live.node(),
+                vouched
+                    ? Message.Roster.Entry.WATCHED
+                    : Math.min(ceilMillis(live.remainingNanos()), MessageCodec.MAX_TTL_MILLIS)));
       }
     }
-    entries.add(new Message.Roster.Entry(self, silent() ? Message.Roster.Entry.WATCHED
-        : ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
+    entries.add(
+        new Message.Roster.Entry(
+            self,
+            silent()
+                ? Message.Roster.Entry.WATCHED
+                : ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
     List<List<Message.Roster.Entry>> parts = codec.partition(entries);
     for (int i = 0; i < parts.size(); i++) {
-      send(out, to, new Message.Roster(self.service(), self.incarnation(), probe.senderIncarnation(), i,
-          parts.size(), parts.get(i)), wallMillis);
+      send(
+          out,
+          to,
+          new Message.Roster(
+              self.service(),
+              self.incarnation(),
+              probe.senderIncarnation(),
+              i,
+              parts.size(),
+              parts.get(i)),
+          wallMillis);
     }
   }
 
   /**
-   * Once ready, answers the probes heard while not, those of the last expiry only (an older prober has asked again
-   * or is gone), by the same rules as a probe heard now; except those heard before the probe of everybody this node
-   * waited out: their senders heard that probe and its answers too.
+   * Once ready, answers the probes heard while not, those of the last expiry only (an older prober
+   * has asked again or is gone), by the same rules as a probe heard now; except those heard before
+   * the probe of everybody this node waited out: their senders heard that probe and its answers
+   * too.
    */
   private void answerPendingProbes(List<Effect> out, long now, long wallMillis) {
     if (!ready || pendingProbes.isEmpty()) {
@@ -813,7 +1057,10 @@ public final class DiscoveryProtocol {
     }
   }
 
-  /** The first probe of everybody heard on this connection, this node's own or another's, is the one waited out. */
+  /**
+   * The first probe of everybody heard on this connection, this node's own or another's, is the one
+   * waited out.
+   */
   private void waitOutProbeOfEverybody(long now) {
     if (fallbackEchoAt == null) {
       fallbackEchoAt = now;
@@ -822,8 +1069,9 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * Whether the cluster has every watched peer this node holds Up: an empty roster keeps the prober's watched peers
-   * for a whole watched stay, so it is sent only when this node's cluster vouches for each of them.
+   * Whether the cluster has every watched peer this node holds Up: an empty roster keeps the
+   * prober's watched peers for a whole watched stay, so it is sent only when this node's cluster
+   * vouches for each of them.
    */
   private boolean vouchesForItsWatched(long now) {
     for (PeerTable.Live live : peers.live(self.service(), now)) {
@@ -852,24 +1100,29 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * Whether this node's latest probe for its own service has gone unanswered for long enough to ask again: the
-   * reply window, doubled with every probe already sent (a loaded server delays rosters, and asking again, or
-   * everybody, would load it more); not while parts of a roster are arriving, unless they stop for 16 windows.
+   * Whether this node's latest probe for its own service has gone unanswered for long enough to ask
+   * again: the reply window, doubled with every probe already sent (a loaded server delays rosters,
+   * and asking again, or everybody, would load it more); not while parts of a roster are arriving,
+   * unless they stop for 16 windows.
    */
   private boolean noRosterComing(long now, long echo) {
     return now - echo >= rosterWait();
   }
 
-  /** How long after its probe's echo this node waits for a roster before it asks again (see noRosterComing). */
+  /**
+   * How long after its probe's echo this node waits for a roster before it asks again (see
+   * noRosterComing).
+   */
   private long rosterWait() {
     long window = replyWait();
     return rosterParts.isEmpty() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
   }
 
   /**
-   * How many of its probes go unanswered before this node asks everybody. One, if it comes first, by host and port,
-   * among the contact points of its service it knows, and knows some: a cold start, where nobody else will be ready
-   * before it. {@value #PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY} if it knows none: an empty channel, or a formed
+   * How many of its probes go unanswered before this node asks everybody. One, if it comes first,
+   * by host and port, among the contact points of its service it knows, and knows some: a cold
+   * start, where nobody else will be ready before it. {@value
+   * #PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY} if it knows none: an empty channel, or a formed
    * cluster, whose members are quiet. Otherwise {@value #PROBES_BEFORE_ASKING_EVERYBODY}.
    */
   private int probesBeforeAskingEverybody(long now) {
@@ -881,41 +1134,55 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view: it answers
-   * lookups (so its view is complete: its own probe was answered, and it has heard everything committed since it
-   * listened), it has been connected long enough to have heard what came while it was away if it did not probe,
-   * it is not catching up on a member it missed, and it comes first, by host and port, among the contact points it
-   * knows besides the prober; once members are known (peers their cluster watches), among the members only, and
-   * only if it is one. A probe asked again (its {@code attempt} a > 0) is answered by the two ranked 2a and 2a + 1 as
-   * well. Every node computes the same from much the same view; if views differ for a moment, a probe gets one
-   * roster more or fewer, and without any the prober asks again and at last asks everybody.
+   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view:
+   * it answers lookups (so its view is complete: its own probe was answered, and it has heard
+   * everything committed since it listened), it has been connected long enough to have heard what
+   * came while it was away if it did not probe, it is not catching up on a member it missed, and it
+   * comes first, by host and port, among the contact points it knows besides the prober; once
+   * members are known (peers their cluster watches), among the members only, and only if it is one.
+   * A probe asked again (its {@code attempt} a > 0) is answered by the two ranked 2a and 2a + 1 as
+   * well. Every node computes the same from much the same view; if views differ for a moment, a
+   * probe gets one roster more or fewer, and without any the prober asks again and at last asks
+   * everybody.
    */
   private boolean firstResponder(String prober, int attempt, long now) {
-    // A member that reconnected answers lookups at once, but may have missed what was said while it was away: a
-    // node not yet joined is heard again at its next heartbeat, so it waits the longest delay to that heartbeat
-    // (the interval and its jitter) and one reply window for its delivery, before it vouches for anybody. (A node
+    // A member that reconnected answers lookups at once, but may have missed what was said while it
+    // was away: a
+    // node not yet joined is heard again at its next heartbeat, so it waits the longest delay to
+    // that heartbeat
+    // (the interval and its jitter) and one reply window for its delivery, before it vouches for
+    // anybody. (A node
     // that joined while it was away is in others' rosters, answering its own probe.)
-    if (!ready || echoOfAnnouncement && now - connectedAt < longestHeartbeatDelayNanos(timing.heartbeatInterval())
-        + timing.probeReplyWindow().toNanos()) {
+    if (!ready
+        || echoOfAnnouncement
+            && now - connectedAt
+                < longestHeartbeatDelayNanos(timing.heartbeatInterval())
+                    + timing.probeReplyWindow().toNanos()) {
       return false;
     }
-    // Nor while the cluster has told it of members it holds no contact point for: it is catching up.
+    // Nor while the cluster has told it of members it holds no contact point for: it is catching
+    // up.
     if (catchUpProbes > 0 && membersUnknown()) {
       return false;
     }
-    // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for this attempt.
+    // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for
+    // this attempt.
     int enough = RESPONDERS * (attempt + 1);
-    // Once there are members (peers that said their cluster watches them), only members answer, ranked among
-    // members: a node that has not joined cannot vouch for them, as only the cluster knows when one leaves.
-    int rank = silent() ? peers.rankAmongWatched(self, prober, now, enough)
-        : peers.rankUnlessWatched(self, prober, now, enough);
+    // Once there are members (peers that said their cluster watches them), only members answer,
+    // ranked among
+    // members: a node that has not joined cannot vouch for them, as only the cluster knows when one
+    // leaves.
+    int rank =
+        silent()
+            ? peers.rankAmongWatched(self, prober, now, enough)
+            : peers.rankUnlessWatched(self, prober, now, enough);
     return rank >= 0 && (rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt);
   }
 
   /**
-   * A responder's view, or one part of it, for this node's probe. Entries keep the responder's remaining expiry,
-   * so that a crashed node leaves this view no later than the responder's; an incarnation that said goodbye, even
-   * after the roster was sent, stays out.
+   * A responder's view, or one part of it, for this node's probe. Entries keep the responder's
+   * remaining expiry, so that a crashed node leaves this view no later than the responder's; an
+   * incarnation that said goodbye, even after the roster was sent, stays out.
    */
   private void rostered(Message.Roster roster, long now, List<Effect> out) {
     if (!roster.to().equals(self.incarnation())) {
@@ -923,37 +1190,51 @@ public final class DiscoveryProtocol {
       return;
     }
     if (!peers.keeps(roster.service())) {
-      reject(Reason.OTHER_SERVICE, "roster of service " + roster.service() + ", which is not looked up here", now,
+      reject(
+          Reason.OTHER_SERVICE,
+          "roster of service " + roster.service() + ", which is not looked up here",
+          now,
           out);
       return;
     }
     accepted++;
-    long longest = Math.max(timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis()),
-        timing.watchedPeerTtlNanos());
+    long longest =
+        Math.max(
+            timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis()),
+            timing.watchedPeerTtlNanos());
     for (Message.Roster.Entry entry : roster.entries()) {
       Announcement node = entry.node();
-      if (node.sameContactPoint(self) || node.incarnation().equals(self.incarnation())
+      if (node.sameContactPoint(self)
+          || node.incarnation().equals(self.incarnation())
           || !scheme(node.address()).equals(scheme(self.address()))) {
         continue;
       }
-      long ttl = entry.watched() ? watchedTtlNanos(node)
-          : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
+      long ttl =
+          entry.watched()
+              ? watchedTtlNanos(node)
+              : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
       PeerTable.Admission admission = peers.vouch(node, now, ttl, connectedAt);
       if (admission == PeerTable.Admission.NEW) {
         out.add(new Effect.PeerAdded(node));
       }
-      if (entry.watched() && (admission == PeerTable.Admission.NEW || admission == PeerTable.Admission.REFRESHED)) {
+      if (entry.watched()
+          && (admission == PeerTable.Admission.NEW || admission == PeerTable.Admission.REFRESHED)) {
         peers.watched(node, true);
       }
     }
-    Set<Integer> parts = rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new HashSet<>());
+    Set<Integer> parts =
+        rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new HashSet<>());
     parts.add(roster.part());
     if (parts.size() == roster.parts() && roster.service().equals(self.service())) {
       rosterComplete = true;
       reprobeAnswered = true;
       if (roster.entries().isEmpty()) {
-        // "Nothing you do not know": the responder holds the same view, watched peers included, so they stay.
-        peers.prolongWatched(self.service(), now, joined ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
+        // "Nothing you do not know": the responder holds the same view, watched peers included, so
+        // they stay.
+        peers.prolongWatched(
+            self.service(),
+            now,
+            joined ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
       }
     }
   }
@@ -964,7 +1245,10 @@ public final class DiscoveryProtocol {
 
   private void announced(Message.Announce announce, long now, List<Effect> out) {
     Announcement node = announce.node();
-    long expireAfter = announce.watched() ? watchedTtlNanos(node) : timing.expireAfterNanos(announce.intervalMillis());
+    long expireAfter =
+        announce.watched()
+            ? watchedTtlNanos(node)
+            : timing.expireAfterNanos(announce.intervalMillis());
     if (node.incarnation().equals(self.incarnation())) {
       accepted++;
       if (echoOfAnnouncement) {
@@ -985,8 +1269,12 @@ public final class DiscoveryProtocol {
       selfClashExpireAfter = expireAfter;
       if (isNew) {
         clashes++;
-        out.add(new Effect.Notice(Level.ERROR, clashText(self, node) + " This node stops answering lookups"
-            + " until the other one stops announcing (it is then dropped after its expiry)."));
+        out.add(
+            new Effect.Notice(
+                Level.ERROR,
+                clashText(self, node)
+                    + " This node stops answering lookups"
+                    + " until the other one stops announcing (it is then dropped after its expiry)."));
       }
       return;
     }
@@ -996,7 +1284,8 @@ public final class DiscoveryProtocol {
       case NEW -> {
         accepted++;
         out.add(new Effect.PeerAdded(node));
-        out.add(new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
+        out.add(
+            new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
       }
       case REFRESHED, STALE -> accepted++;
       case CLASH -> {
@@ -1004,61 +1293,124 @@ public final class DiscoveryProtocol {
         clashes++;
         out.add(new Effect.Notice(Level.ERROR, clashText(peers.holder(node), node)));
       }
-      case RETIRED -> reject(Reason.RETIRED, "announcement of " + node.endpoint() + " from incarnation "
-          + node.incarnation() + ", which said goodbye or was removed from the cluster", now, out);
-      case FULL -> reject(Reason.TABLE_FULL, "no room for " + node.endpoint() + " in service " + node.service(),
-          now, out);
-      case OTHER_SERVICE -> reject(Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here",
-          now, out);
+      case RETIRED ->
+          reject(
+              Reason.RETIRED,
+              "announcement of "
+                  + node.endpoint()
+                  + " from incarnation "
+                  + node.incarnation()
+                  + ", which said goodbye or was removed from the cluster",
+              now,
+              out);
+      case FULL ->
+          reject(
+              Reason.TABLE_FULL,
+              "no room for " + node.endpoint() + " in service " + node.service(),
+              now,
+              out);
+      case OTHER_SERVICE ->
+          reject(
+              Reason.OTHER_SERVICE,
+              "service " + node.service() + " is not looked up here",
+              now,
+              out);
     }
   }
 
   /**
-   * A node of the same service whose address has another scheme ({@code pekko://} heard by an Akka node, say): the
-   * two toolkits' remoting cannot talk, so Bootstrap would probe it for ever. Dropped, counted and logged.
+   * A node of the same service whose address has another scheme ({@code pekko://} heard by an Akka
+   * node, say): the two toolkits' remoting cannot talk, so Bootstrap would probe it for ever.
+   * Dropped, counted and logged.
    */
   private void otherToolkit(Announcement node, long now, List<Effect> out) {
     if (!node.service().equals(self.service())) {
-      reject(Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here", now, out);
+      reject(
+          Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here", now, out);
       return;
     }
     reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
     if (lastToolkitError == Long.MIN_VALUE || now - lastToolkitError >= SKEW_ERROR_INTERVAL_NANOS) {
       lastToolkitError = now;
-      out.add(new Effect.Notice(Level.ERROR, "A node with address " + node.address() + " at " + node.endpoint()
-          + " announces service " + self.service() + " on channel " + settings.channel() + ", but this node's"
-          + " address is " + self.address() + ": nodes of different toolkits (" + scheme(node.address()) + " and "
-          + scheme(self.address()) + ") cannot form one cluster, so this node ignores it. Give them different"
-          + " channels (" + settings.naming().key("channel") + ") or service names. Logged at most once a"
-          + " minute."));
+      out.add(
+          new Effect.Notice(
+              Level.ERROR,
+              "A node with address "
+                  + node.address()
+                  + " at "
+                  + node.endpoint()
+                  + " announces service "
+                  + self.service()
+                  + " on channel "
+                  + settings.channel()
+                  + ", but this node's"
+                  + " address is "
+                  + self.address()
+                  + ": nodes of different toolkits ("
+                  + scheme(node.address())
+                  + " and "
+                  + scheme(self.address())
+                  + ") cannot form one cluster, so this node ignores it. Give them different"
+                  + " channels ("
+                  + settings.naming().key("channel")
+                  + ") or service names. Logged at most once a"
+                  + " minute."));
     }
   }
 
-  /** The scheme of a remoting address, such as the part before "://"; the whole address if it has none. */
+  /**
+   * The scheme of a remoting address, such as the part before "://"; the whole address if it has
+   * none.
+   */
   private static String scheme(String address) {
     int end = address.indexOf("://");
     return end < 0 ? address : address.substring(0, end);
   }
 
   private String clashText(Announcement a, Announcement b) {
-    return "Two live nodes announce the same contact point " + a.endpoint() + " for service " + a.service() + ": "
-        + a.address() + " (incarnation " + a.incarnation() + ") and " + b.address() + " (incarnation "
-        + b.incarnation() + "). Cluster Bootstrap can reach only one of them there. Give every node its own"
+    return "Two live nodes announce the same contact point "
+        + a.endpoint()
+        + " for service "
+        + a.service()
+        + ": "
+        + a.address()
+        + " (incarnation "
+        + a.incarnation()
+        + ") and "
+        + b.address()
+        + " (incarnation "
+        + b.incarnation()
+        + "). Cluster Bootstrap can reach only one of them there. Give every node its own"
         + " management hostname and port; a common cause is a hostname that resolves to 127.0.1.1 through"
         + " /etc/hosts on every machine.";
   }
 
-  /** Counts a dropped payload and warns about drops at most every 10 s, with a hint at the likely cause. */
+  /**
+   * Counts a dropped payload and warns about drops at most every 10 s, with a hint at the likely
+   * cause.
+   */
   private void reject(Reason reason, String detail, long now, List<Effect> out) {
     rejected.merge(reason, 1L, Long::sum);
     if (!reason.warns()) {
       return;
     }
     rejectsSinceWarning++;
-    if (lastRejectWarning == Long.MIN_VALUE || now - lastRejectWarning >= REJECT_WARNING_INTERVAL_NANOS) {
-      out.add(new Effect.Notice(Level.WARN, "Dropped " + rejectsSinceWarning + " notification(s) on channel "
-          + settings.channel() + ", latest: " + detail + " (" + reason + "). " + hint(reason)
-          + " Further drops are logged at most every 10 s."));
+    if (lastRejectWarning == Long.MIN_VALUE
+        || now - lastRejectWarning >= REJECT_WARNING_INTERVAL_NANOS) {
+      out.add(
+          new Effect.Notice(
+              Level.WARN,
+              "Dropped "
+                  + rejectsSinceWarning
+                  + " notification(s) on channel "
+                  + settings.channel()
+                  + ", latest: "
+                  + detail
+                  + " ("
+                  + reason
+                  + "). "
+                  + hint(reason)
+                  + " Further drops are logged at most every 10 s."));
       lastRejectWarning = now;
       rejectsSinceWarning = 0;
     }
@@ -1066,13 +1418,20 @@ public final class DiscoveryProtocol {
 
   private String hint(Reason reason) {
     return switch (reason) {
-      case MISSING_SIGNATURE, BAD_SIGNATURE -> "Nodes with another shared secret, or none, use this channel: a"
-          + " separate cluster, or a node of this one with the wrong " + settings.naming().key("shared-secret") + ".";
-      case STALE -> "Are the nodes' clocks synchronised? Otherwise widen " + settings.naming().key("replay-window")
-          + ".";
+      case MISSING_SIGNATURE, BAD_SIGNATURE ->
+          "Nodes with another shared secret, or none, use this channel: a"
+              + " separate cluster, or a node of this one with the wrong "
+              + settings.naming().key("shared-secret")
+              + ".";
+      case STALE ->
+          "Are the nodes' clocks synchronised? Otherwise widen "
+              + settings.naming().key("replay-window")
+              + ".";
       case REPLAYED -> "Somebody with access to the database may be replaying recorded messages.";
-      case TABLE_FULL -> "More contact points announce this service than "
-          + settings.naming().key("max-peers-per-service") + " allows; raise it if that many nodes are real.";
+      case TABLE_FULL ->
+          "More contact points announce this service than "
+              + settings.naming().key("max-peers-per-service")
+              + " allows; raise it if that many nodes are real.";
       default -> "Is another application, or another version of this library, using this channel?";
     };
   }
@@ -1080,8 +1439,14 @@ public final class DiscoveryProtocol {
   private void expire(List<Effect> out, long now) {
     for (PeerTable.Departure gone : peers.expire(now)) {
       out.add(new Effect.PeerRemoved(gone.node(), gone.why()));
-      out.add(new Effect.Notice(Level.DEBUG, "Contact point " + gone.node().endpoint() + " of "
-          + gone.node().service() + " expired: not heard within its expiry"));
+      out.add(
+          new Effect.Notice(
+              Level.DEBUG,
+              "Contact point "
+                  + gone.node().endpoint()
+                  + " of "
+                  + gone.node().service()
+                  + " expired: not heard within its expiry"));
     }
   }
 
@@ -1098,20 +1463,23 @@ public final class DiscoveryProtocol {
     if (!connected || selfClashActive(now)) {
       return false;
     }
-    boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && service.equals(self.service());
+    boolean rosterRule =
+        mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && service.equals(self.service());
     Long echo = probeEchoAt.get(mode == Mode.HEARTBEAT_ONLY ? self.service() : service);
     if (echo == null) {
       return false;
     }
     if (rosterRule) {
-      // Ready once one responder's whole view is in; with nobody answering, once everybody had time to.
+      // Ready once one responder's whole view is in; with nobody answering, once everybody had time
+      // to.
       if (!rosterComplete && (fallbackEchoAt == null || now - fallbackEchoAt < replyWait())) {
         return false;
       }
     } else if (now - echo < timing.probeReplyWindow().toNanos()) {
       return false;
     }
-    // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of service.
+    // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of
+    // service.
     return ready || !skewActive(now);
   }
 
@@ -1128,7 +1496,10 @@ public final class DiscoveryProtocol {
     return false;
   }
 
-  /** Probe this node's own service at this tick, stating how many probes before this one went unanswered. */
+  /**
+   * Probe this node's own service at this tick, stating how many probes before this one went
+   * unanswered.
+   */
   private void probeOwnService(int attempt) {
     ownProbeAttempt = attempt;
     probesToSend.add(self.service());
@@ -1142,35 +1513,47 @@ public final class DiscoveryProtocol {
         attempt = ownProbeAttempt;
         ownProbeAttempt = 0;
       }
-      send(out, settings.channel(),
-          new Message.Probe(service, self.incarnation(), false, viewDigest(service, now), attempt), wallMillis);
+      send(
+          out,
+          settings.channel(),
+          new Message.Probe(service, self.incarnation(), false, viewDigest(service, now), attempt),
+          wallMillis);
     }
     probesToSend.clear();
   }
 
   /**
-   * A probe that every node answers, not only the responders: the fallback when no roster comes. This node's own
-   * announcement goes with it, in the same commit: other nodes waiting for a view take the answers to it as theirs
-   * (see {@link #handle}), and this node answers nobody's probe of everybody but it hears them all.
+   * A probe that every node answers, not only the responders: the fallback when no roster comes.
+   * This node's own announcement goes with it, in the same commit: other nodes waiting for a view
+   * take the answers to it as theirs (see {@link #handle}), and this node answers nobody's probe of
+   * everybody but it hears them all.
    */
   private void askEverybody(List<Effect> out, long now, long wallMillis) {
     ownProbeSentAt = now;
     if (announcing) {
       send(out, settings.channel(), announcement(), wallMillis);
     }
-    send(out, settings.channel(), new Message.Probe(self.service(), self.incarnation(), true), wallMillis);
+    send(
+        out,
+        settings.channel(),
+        new Message.Probe(self.service(), self.incarnation(), true),
+        wallMillis);
   }
 
   /**
-   * How long after hearing its own probe back this node waits for the answers: the reply window plus twice the
-   * time that probe took to come back. On a loaded server an answer takes as long as the probe did, and the
-   * responders hear the probe when this node does; asking again too soon would only load the server more.
+   * How long after hearing its own probe back this node waits for the answers: the reply window
+   * plus twice the time that probe took to come back. On a loaded server an answer takes as long as
+   * the probe did, and the responders hear the probe when this node does; asking again too soon
+   * would only load the server more.
    */
   private long replyWait() {
     return timing.probeReplyWindow().toNanos() + 2 * echoLatency;
   }
 
-  /** The digest of the incarnations this node knows for {@code service}, itself included if it is its own. */
+  /**
+   * The digest of the incarnations this node knows for {@code service}, itself included if it is
+   * its own.
+   */
   private String viewDigest(String service, long now) {
     List<String> incarnations = new ArrayList<>();
     for (PeerTable.Live live : peers.live(service, now)) {
@@ -1183,17 +1566,20 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * A digest of a set of incarnations, independent of their order: the first 128 bits of SHA-256 over them sorted
-   * and comma-separated, base64url without padding (22 characters). Equal views give equal digests; a different
-   * view gives another digest except with a chance of 2^-128.
+   * A digest of a set of incarnations, independent of their order: the first 128 bits of SHA-256
+   * over them sorted and comma-separated, base64url without padding (22 characters). Equal views
+   * give equal digests; a different view gives another digest except with a chance of 2^-128.
    */
   public static String viewDigest(java.util.Collection<String> incarnations) {
     List<String> sorted = new ArrayList<>(incarnations);
     Collections.sort(sorted);
     try {
-      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(String.join(",", sorted).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 16));
+      byte[] hash =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(String.join(",", sorted).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(java.util.Arrays.copyOf(hash, 16));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every Java platform", e);
     }
@@ -1205,7 +1591,10 @@ public final class DiscoveryProtocol {
     sentByType.merge(kind(message), 1L, Long::sum);
   }
 
-  /** What a message is, for the counters: its type, with the variant that costs the server differently. */
+  /**
+   * What a message is, for the counters: its type, with the variant that costs the server
+   * differently.
+   */
   private static String kind(Message message) {
     if (message instanceof Message.Announce announce) {
       return announce.watched() ? "announce-watched" : "announce";
@@ -1220,28 +1609,37 @@ public final class DiscoveryProtocol {
   }
 
   private Message.Announce announcement() {
-    return silent() ? Message.Announce.watched(self) : new Message.Announce(self, heartbeatInterval().toMillis());
+    return silent()
+        ? Message.Announce.watched(self)
+        : new Message.Announce(self, heartbeatInterval().toMillis());
   }
 
-  /** Joined, with joined heartbeats off: this node announced that its cluster watches it, and is quiet. */
+  /**
+   * Joined, with joined heartbeats off: this node announced that its cluster watches it, and is
+   * quiet.
+   */
   private boolean silent() {
     return joined && timing.silentOnceJoined() && mode == Mode.PROBE_AND_REPLY;
   }
 
   /**
-   * How long a peer that says its cluster watches it stays here unheard: until the cluster removes it, if the
-   * cluster told this node that the peer is Up (see {@link #memberUp}); else until a roster or the peer confirms it
-   * again, within {@link Timing#watchedPeerTtlNanos()}. The cluster is the authority: neither a peer removed while
-   * this node was not in the cluster to hear it nor a forged announcement can stay for good.
+   * How long a peer that says its cluster watches it stays here unheard: until the cluster removes
+   * it, if the cluster told this node that the peer is Up (see {@link #memberUp}); else until a
+   * roster or the peer confirms it again, within {@link Timing#watchedPeerTtlNanos()}. The cluster
+   * is the authority: neither a peer removed while this node was not in the cluster to hear it nor
+   * a forged announcement can stay for good.
    */
   private long watchedTtlNanos(Announcement node) {
-    return isMember(node) ? WATCHED_BY_THE_CLUSTER_NANOS
-        : timing.watchedPeerTtlNanos();
+    return isMember(node) ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos();
   }
 
   /** A node waiting to join asks again, every half of a watched peer's stay, while it holds any. */
   private boolean reprobeWanted(long now) {
-    return mode == Mode.PROBE_AND_REPLY && !joined && ready && reprobeAnswered && !echoOfAnnouncement
+    return mode == Mode.PROBE_AND_REPLY
+        && !joined
+        && ready
+        && reprobeAnswered
+        && !echoOfAnnouncement
         && peers.holdsWatched(self.service(), now);
   }
 
@@ -1250,12 +1648,14 @@ public final class DiscoveryProtocol {
   }
 
   private Duration heartbeatInterval() {
-    return joined && !timing.silentOnceJoined() ? timing.joinedHeartbeatInterval() : timing.heartbeatInterval();
+    return joined && !timing.silentOnceJoined()
+        ? timing.joinedHeartbeatInterval()
+        : timing.heartbeatInterval();
   }
 
   /**
-   * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the mean stays the
-   * interval, so N nodes send N / interval notifications a second.
+   * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the
+   * mean stays the interval, so N nodes send N / interval notifications a second.
    */
   private long heartbeatDelayNanos(Duration interval) {
     return (long) (interval.toNanos() * (0.9 + 0.2 * random.nextDouble()));
@@ -1267,18 +1667,21 @@ public final class DiscoveryProtocol {
   }
 
   private static Announcement nodeOf(Message message) {
-    return message instanceof Message.Announce announce ? announce.node() : ((Message.Goodbye) message).node();
+    return message instanceof Message.Announce announce
+        ? announce.node()
+        : ((Message.Goodbye) message).node();
   }
 
   /**
-   * The channel on which the node with {@code incarnation} hears replies to its probes: "pgd_" and 32 hex digits
-   * of a hash of the main channel and the incarnation, so it is always a valid identifier, differs per channel,
-   * and is not a name the sender of a probe can choose.
+   * The channel on which the node with {@code incarnation} hears replies to its probes: "pgd_" and
+   * 32 hex digits of a hash of the main channel and the incarnation, so it is always a valid
+   * identifier, differs per channel, and is not a name the sender of a probe can choose.
    */
   public static String replyChannel(String channel, String incarnation) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256")
-          .digest((channel + "/" + incarnation).getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256")
+              .digest((channel + "/" + incarnation).getBytes(StandardCharsets.UTF_8));
       return "pgd_" + HexFormat.of().formatHex(hash, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available in this JVM", e);

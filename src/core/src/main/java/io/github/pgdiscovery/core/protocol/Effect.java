@@ -1,8 +1,14 @@
 package io.github.pgdiscovery.core.protocol;
 
-/** What the protocol asks its runtime to do, or tells it, after an input: it does nothing itself. */
+/**
+ * What the protocol asks its runtime to do, or tells it, after an input: it does nothing itself.
+ */
 public sealed interface Effect
-    permits Effect.Send, Effect.ReadinessChanged, Effect.PeerAdded, Effect.PeerRemoved, Effect.Notice {
+    permits Effect.Send,
+        Effect.ReadinessChanged,
+        Effect.PeerAdded,
+        Effect.PeerRemoved,
+        Effect.Notice {
 
   /** Notify {@code channel} with {@code payload}, the encoded {@code message}. */
   record Send(String channel, String payload, Message message) implements Effect {}
@@ -17,11 +23,16 @@ public sealed interface Effect
   record PeerRemoved(Announcement peer, String why) implements Effect {}
 
   /**
-   * Something for the operator's log, already rate-limited where it could repeat: the protocol decides what is
-   * worth saying, the runtime only writes it.
+   * Something for the operator's log, already rate-limited where it could repeat: the protocol
+   * decides what is worth saying, the runtime only writes it.
    */
   record Notice(Level level, String text) implements Effect {}
 
   /** Log levels, as SLF4J has them. */
-  enum Level { DEBUG, INFO, WARN, ERROR }
+  enum Level {
+    DEBUG,
+    INFO,
+    WARN,
+    ERROR
+  }
 }

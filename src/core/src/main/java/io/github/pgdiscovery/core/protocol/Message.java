@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /** What nodes say to each other on the channel. */
-public sealed interface Message permits Message.Announce, Message.Probe, Message.Goodbye, Message.Roster {
+public sealed interface Message
+    permits Message.Announce, Message.Probe, Message.Goodbye, Message.Roster {
 
   /** The service the message is about. */
   String service();
@@ -13,16 +14,18 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   String incarnation();
 
   /**
-   * "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's service.
-   * {@code intervalMillis} is how often the sender announces itself now, so that receivers can scale its expiry;
-   * 0 when not stated. {@code watched}: the sender is Up in its cluster and announces no more (joined heartbeats
-   * off); its cluster watches it, and removes it from the receivers' views (see {@link DiscoveryProtocol}).
+   * "I am here": sent on connect, on every heartbeat, and in reply to a probe for the sender's
+   * service. {@code intervalMillis} is how often the sender announces itself now, so that receivers
+   * can scale its expiry; 0 when not stated. {@code watched}: the sender is Up in its cluster and
+   * announces no more (joined heartbeats off); its cluster watches it, and removes it from the
+   * receivers' views (see {@link DiscoveryProtocol}).
    */
   record Announce(Announcement node, long intervalMillis, boolean watched) implements Message {
     public Announce {
       Objects.requireNonNull(node, "node");
       if (intervalMillis < 0 || intervalMillis > MessageCodec.MAX_INTERVAL_MILLIS) {
-        throw new IllegalArgumentException("intervalMillis must be from 0 to " + MessageCodec.MAX_INTERVAL_MILLIS);
+        throw new IllegalArgumentException(
+            "intervalMillis must be from 0 to " + MessageCodec.MAX_INTERVAL_MILLIS);
       }
       if (watched && intervalMillis != 0) {
         throw new IllegalArgumentException("a watched node states no interval");
@@ -56,18 +59,21 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
   }
 
   /**
-   * "Who is there?": the first responders of {@code service} (see {@link DiscoveryProtocol}) answer with a
-   * {@link Roster} of their whole view; with {@code all}, every node announcing {@code service} answers with its
-   * own {@link Announce} instead, the fallback when no roster came, on the channel, so that every node waiting
-   * for a view (a cold start) takes those answers as its own and needs no roster. The sender's incarnation lets
-   * it recognise its own probe when Postgres echoes it back. {@code view}, when present, is the digest of the
-   * incarnations the sender already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder
-   * whose own view has the same digest answers with an empty roster ("nothing you do not know") instead of its
-   * whole view. {@code attempt} counts the sender's probes that no roster answered before this one (0 for the
-   * first): the first responders answer every attempt, and from the second on the next two in rank answer too,
-   * so a probe whose first responders crashed or are reconnecting still gets a roster without asking everybody.
+   * "Who is there?": the first responders of {@code service} (see {@link DiscoveryProtocol}) answer
+   * with a {@link Roster} of their whole view; with {@code all}, every node announcing {@code
+   * service} answers with its own {@link Announce} instead, the fallback when no roster came, on
+   * the channel, so that every node waiting for a view (a cold start) takes those answers as its
+   * own and needs no roster. The sender's incarnation lets it recognise its own probe when Postgres
+   * echoes it back. {@code view}, when present, is the digest of the incarnations the sender
+   * already knows for the service ({@link DiscoveryProtocol#viewDigest}): a responder whose own
+   * view has the same digest answers with an empty roster ("nothing you do not know") instead of
+   * its whole view. {@code attempt} counts the sender's probes that no roster answered before this
+   * one (0 for the first): the first responders answer every attempt, and from the second on the
+   * next two in rank answer too, so a probe whose first responders crashed or are reconnecting
+   * still gets a roster without asking everybody.
    */
-  record Probe(String service, String senderIncarnation, boolean all, String view, int attempt) implements Message {
+  record Probe(String service, String senderIncarnation, boolean all, String view, int attempt)
+      implements Message {
     public Probe {
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(senderIncarnation, "senderIncarnation");
@@ -82,10 +88,16 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
       }
     }
 
-    /** The largest attempt a probe may state; a sender gives up on rosters and asks everybody long before. */
+    /**
+     * The largest attempt a probe may state; a sender gives up on rosters and asks everybody long
+     * before.
+     */
     public static final int MAX_ATTEMPT = 1000;
 
-    /** A first attempt, answered by the first responders' rosters or, with {@code all}, by everybody. */
+    /**
+     * A first attempt, answered by the first responders' rosters or, with {@code all}, by
+     * everybody.
+     */
     public Probe(String service, String senderIncarnation, boolean all, String view) {
       this(service, senderIncarnation, all, view, 0);
     }
@@ -125,10 +137,12 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
 
   /**
    * "Everybody I know of": one part of a responder's view of {@code service}, sent to the prober
-   * {@code to} alone, each entry with how long the responder would still keep it. Parts are numbered from 0; the
-   * prober knows the view is complete once it has all {@code parts} of one responder.
+   * {@code to} alone, each entry with how long the responder would still keep it. Parts are
+   * numbered from 0; the prober knows the view is complete once it has all {@code parts} of one
+   * responder.
    */
-  record Roster(String service, String senderIncarnation, String to, int part, int parts, List<Entry> entries)
+  record Roster(
+      String service, String senderIncarnation, String to, int part, int parts, List<Entry> entries)
       implements Message {
     public Roster {
       Objects.requireNonNull(service, "service");
@@ -146,8 +160,8 @@ public sealed interface Message permits Message.Announce, Message.Probe, Message
     }
 
     /**
-     * A contact point the responder keeps, and for how long it would still keep it unheard; {@link #WATCHED} (0)
-     * for a node that announced its cluster watches it.
+     * A contact point the responder keeps, and for how long it would still keep it unheard; {@link
+     * #WATCHED} (0) for a node that announced its cluster watches it.
      */
     public record Entry(Announcement node, long ttlMillis) {
       public static final long WATCHED = 0;

@@ -5,9 +5,9 @@ import static io.github.pgdiscovery.core.protocol.RejectedMessageException.Reaso
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,13 +23,15 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Turns messages into the JSON payloads sent with {@code pg_notify} and back. Decoding is strict: anything but a
- * well-formed message of a known version and type, with every field present, of the right type and within bounds,
- * is rejected with the reason; so are a key given twice and anything after the JSON object.
+ * Turns messages into the JSON payloads sent with {@code pg_notify} and back. Decoding is strict:
+ * anything but a well-formed message of a known version and type, with every field present, of the
+ * right type and within bounds, is rejected with the reason; so are a key given twice and anything
+ * after the JSON object.
  *
- * <p>With a shared secret every message carries an HMAC-SHA256 signature over its canonical content (all fields
- * but the signature, in a fixed order), and messages without a valid one are rejected. Whether a signed message
- * is fresh and not a replay is for {@link ReplayGuard} to say; the codec only reads {@code seq} and {@code ts}.
+ * <p>With a shared secret every message carries an HMAC-SHA256 signature over its canonical content
+ * (all fields but the signature, in a fixed order), and messages without a valid one are rejected.
+ * Whether a signed message is fresh and not a replay is for {@link ReplayGuard} to say; the codec
+ * only reads {@code seq} and {@code ts}.
  *
  * <p>Wire format, version 1:
  *
@@ -46,15 +48,17 @@ import javax.crypto.spec.SecretKeySpec;
  *  "entries":[["10.0.0.5",8558,"akka://orders@10.0.0.5:25520",-4226452422189680915,"3f1c...",90000],...],...}
  * </pre>
  *
- * <p>How later versions stay readable: within version 1 a release may add message types and fields, never change
- * or remove one. A receiver ignores fields it does not know (they are outside the signed content, so they can carry
- * nothing a receiver must trust) and drops, counts and does not warn about types it does not know. A change that
- * old receivers could misread takes a new version, which they reject as {@code UNSUPPORTED_VERSION}.
+ * <p>How later versions stay readable: within version 1 a release may add message types and fields,
+ * never change or remove one. A receiver ignores fields it does not know (they are outside the
+ * signed content, so they can carry nothing a receiver must trust) and drops, counts and does not
+ * warn about types it does not know. A change that old receivers could misread takes a new version,
+ * which they reject as {@code UNSUPPORTED_VERSION}.
  *
- * {@code seq} (per-incarnation sequence number) and {@code ts} (sender's clock, epoch milliseconds) are optional
- * without a secret; {@code sig} is present only with one. {@code ivl} (announce only, optional: how often the sender
- * announces itself now, 1 to {@value #MAX_INTERVAL_MILLIS} ms) lets receivers scale that sender's expiry; without
- * it a receiver applies its own {@code expire-after}. When present it is part of the signed content. Not
+ * <p>{@code seq} (per-incarnation sequence number) and {@code ts} (sender's clock, epoch
+ * milliseconds) are optional without a secret; {@code sig} is present only with one. {@code ivl}
+ * (announce only, optional: how often the sender announces itself now, 1 to {@value
+ * #MAX_INTERVAL_MILLIS} ms) lets receivers scale that sender's expiry; without it a receiver
+ * applies its own {@code expire-after}. When present it is part of the signed content. Not
  * thread-safe when signing: one codec per thread.
  */
 public final class MessageCodec {
@@ -64,7 +68,10 @@ public final class MessageCodec {
   /** Postgres refuses NOTIFY payloads of 8000 bytes or more; we stay below, rosters included. */
   public static final int MAX_PAYLOAD_BYTES = 7900;
 
-  /** Room left in a roster for its entries: the payload limit less its other fields and the signature. */
+  /**
+   * Room left in a roster for its entries: the payload limit less its other fields and the
+   * signature.
+   */
   private static final int ROSTER_ENTRY_BUDGET = MAX_PAYLOAD_BYTES - 800;
 
   public static final int MAX_SERVICE_LENGTH = 255;
@@ -73,6 +80,7 @@ public final class MessageCodec {
 
   /** The longest heartbeat interval an announcement may state: one hour. */
   public static final long MAX_INTERVAL_MILLIS = 3_600_000;
+
   /** The longest remaining expiry a roster entry may pass on: three of the longest intervals. */
   public static final long MAX_TTL_MILLIS = 3 * MAX_INTERVAL_MILLIS;
 
@@ -90,17 +98,23 @@ public final class MessageCodec {
     this(null);
   }
 
-  /** A codec that signs and checks with {@code sharedSecret}, or neither when it is null or empty. */
+  /**
+   * A codec that signs and checks with {@code sharedSecret}, or neither when it is null or empty.
+   */
   public MessageCodec(String sharedSecret) {
     // Strict as documented: one value per key, and nothing after the object.
-    mapper = JsonMapper.builder()
-        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .build();
+    mapper =
+        JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
     mapper
         .getFactory()
         .setStreamReadConstraints(
-            StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(MAX_PAYLOAD_BYTES).build());
+            StreamReadConstraints.builder()
+                .maxNestingDepth(8)
+                .maxStringLength(MAX_PAYLOAD_BYTES)
+                .build());
     if (sharedSecret == null || sharedSecret.isEmpty()) {
       mac = null;
     } else {
@@ -118,8 +132,9 @@ public final class MessageCodec {
   }
 
   /**
-   * Encodes with sequence number 0 and timestamp 0: for unsigned one-off messages (tests, tools), which nobody
-   * checks for freshness. The protocol always passes its own sequence number and the time it was given.
+   * Encodes with sequence number 0 and timestamp 0: for unsigned one-off messages (tests, tools),
+   * which nobody checks for freshness. The protocol always passes its own sequence number and the
+   * time it was given.
    */
   public String encode(Message message) {
     return encode(message, 0, 0);
@@ -172,7 +187,8 @@ public final class MessageCodec {
     String payload = json.toString();
     int bytes = payload.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_PAYLOAD_BYTES) {
-      throw new IllegalArgumentException("message of " + bytes + " bytes exceeds " + MAX_PAYLOAD_BYTES + " bytes");
+      throw new IllegalArgumentException(
+          "message of " + bytes + " bytes exceeds " + MAX_PAYLOAD_BYTES + " bytes");
     }
     return payload;
   }
@@ -184,9 +200,11 @@ public final class MessageCodec {
 
   /** Decodes and, with a shared secret, checks the signature. */
   public Envelope open(String payload) throws RejectedMessageException {
-    if (payload == null || payload.length() > MAX_PAYLOAD_BYTES
+    if (payload == null
+        || payload.length() > MAX_PAYLOAD_BYTES
         || payload.getBytes(StandardCharsets.UTF_8).length > MAX_PAYLOAD_BYTES) {
-      throw new RejectedMessageException(Reason.TOO_LARGE, "payload larger than " + MAX_PAYLOAD_BYTES + " bytes");
+      throw new RejectedMessageException(
+          Reason.TOO_LARGE, "payload larger than " + MAX_PAYLOAD_BYTES + " bytes");
     }
     JsonNode json;
     try {
@@ -194,7 +212,8 @@ public final class MessageCodec {
     } catch (JsonProcessingException e) {
       throw new RejectedMessageException(Reason.NOT_JSON, "not JSON: " + e.getOriginalMessage());
     } catch (RuntimeException e) {
-      throw new RejectedMessageException(Reason.NOT_JSON, "not JSON: " + e.getClass().getSimpleName());
+      throw new RejectedMessageException(
+          Reason.NOT_JSON, "not JSON: " + e.getClass().getSimpleName());
     }
     if (json == null || !json.isObject()) {
       throw new RejectedMessageException(Reason.NOT_JSON, "not a JSON object");
@@ -203,17 +222,23 @@ public final class MessageCodec {
     if (version == null) {
       throw new RejectedMessageException(MISSING_FIELD, "missing field 'v'");
     }
-    if (!version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
-      throw new RejectedMessageException(Reason.UNSUPPORTED_VERSION, "unsupported version " + version);
+    if (!version.isIntegralNumber()
+        || !version.canConvertToInt()
+        || version.intValue() != VERSION) {
+      throw new RejectedMessageException(
+          Reason.UNSUPPORTED_VERSION, "unsupported version " + version);
     }
     String type = text(json, "type", 16);
-    Message message = switch (type) {
-      case "announce" -> announce(json);
-      case "goodbye" -> new Message.Goodbye(node(json));
-      case "probe" -> probe(json);
-      case "roster" -> roster(json);
-      default -> throw new RejectedMessageException(Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
-    };
+    Message message =
+        switch (type) {
+          case "announce" -> announce(json);
+          case "goodbye" -> new Message.Goodbye(node(json));
+          case "probe" -> probe(json);
+          case "roster" -> roster(json);
+          default ->
+              throw new RejectedMessageException(
+                  Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
+        };
     boolean required = mac != null;
     long seq = counter(json, "seq", required);
     long timestamp = counter(json, "ts", required);
@@ -223,25 +248,30 @@ public final class MessageCodec {
     return new Envelope(message, seq, timestamp);
   }
 
-  private void verify(JsonNode json, Message message, long seq, long timestamp) throws RejectedMessageException {
+  private void verify(JsonNode json, Message message, long seq, long timestamp)
+      throws RejectedMessageException {
     JsonNode signature = json.get("sig");
     if (signature == null || signature.isNull()) {
-      throw new RejectedMessageException(Reason.MISSING_SIGNATURE, "unsigned message, but a shared secret is set");
+      throw new RejectedMessageException(
+          Reason.MISSING_SIGNATURE, "unsigned message, but a shared secret is set");
     }
     if (!signature.isTextual() || signature.textValue().length() != SIGNATURE_LENGTH) {
       throw new RejectedMessageException(Reason.BAD_SIGNATURE, "field 'sig' is not a signature");
     }
     byte[] expected = sign(message, seq, timestamp).getBytes(StandardCharsets.US_ASCII);
     // Constant time: the comparison must not tell a forger how much of a guess was right.
-    if (!MessageDigest.isEqual(expected, signature.textValue().getBytes(StandardCharsets.US_ASCII))) {
+    if (!MessageDigest.isEqual(
+        expected, signature.textValue().getBytes(StandardCharsets.US_ASCII))) {
       throw new RejectedMessageException(
-          Reason.BAD_SIGNATURE, "signature does not match (a different shared secret, or an altered message)");
+          Reason.BAD_SIGNATURE,
+          "signature does not match (a different shared secret, or an altered message)");
     }
   }
 
   /**
-   * HMAC over the canonical content: a JSON array of every field but the signature, in a fixed order, so that
-   * neither field order nor white space in the payload matters, and no two messages share a content.
+   * HMAC over the canonical content: a JSON array of every field but the signature, in a fixed
+   * order, so that neither field order nor white space in the payload matters, and no two messages
+   * share a content.
    */
   private String sign(Message message, long seq, long timestamp) {
     ArrayNode canonical = mapper.createArrayNode();
@@ -249,16 +279,26 @@ public final class MessageCodec {
     if (message instanceof Message.Probe probe) {
       canonical.add(probe.senderIncarnation());
     } else if (message instanceof Message.Roster roster) {
-      canonical.add(roster.senderIncarnation()).add(roster.to()).add(roster.part()).add(roster.parts())
+      canonical
+          .add(roster.senderIncarnation())
+          .add(roster.to())
+          .add(roster.part())
+          .add(roster.parts())
           .add(entries(roster));
     } else {
       Announcement node = nodeOf(message);
-      canonical.add(node.host()).add(node.port()).add(node.address()).add(node.uid()).add(node.incarnation());
+      canonical
+          .add(node.host())
+          .add(node.port())
+          .add(node.address())
+          .add(node.uid())
+          .add(node.incarnation());
     }
     canonical.add(seq).add(timestamp);
     long interval = intervalOf(message);
     if (interval > 0) {
-      // Appended only when stated, so that messages without it sign as they did before the field existed.
+      // Appended only when stated, so that messages without it sign as they did before the field
+      // existed.
       canonical.add(interval);
     }
     if (message instanceof Message.Probe probe && probe.all()) {
@@ -273,7 +313,8 @@ public final class MessageCodec {
     if (watched(message)) {
       canonical.add("watched");
     }
-    return BASE64.encodeToString(mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
+    return BASE64.encodeToString(
+        mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   private static String type(Message message) {
@@ -298,23 +339,36 @@ public final class MessageCodec {
     if (view == null || view.isNull()) {
       return new Message.Probe(service, incarnation, all, null, attempt);
     }
-    if (all || !view.isTextual() || view.textValue().length() != VIEW_DIGEST_LENGTH
-        || !view.textValue().chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '-' || c == '_')) {
+    if (all
+        || !view.isTextual()
+        || view.textValue().length() != VIEW_DIGEST_LENGTH
+        || !view.textValue()
+            .chars()
+            .allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '-' || c == '_')) {
       throw new RejectedMessageException(INVALID_FIELD, "field 'view' is not a view digest");
     }
     return new Message.Probe(service, incarnation, false, view.textValue(), attempt);
   }
 
-  /** A probe's optional {@code attempt}: an integer from 0 to {@link Message.Probe#MAX_ATTEMPT}, never with "all". */
+  /**
+   * A probe's optional {@code attempt}: an integer from 0 to {@link Message.Probe#MAX_ATTEMPT},
+   * never with "all".
+   */
   private static int attempt(JsonNode json, boolean all) throws RejectedMessageException {
     JsonNode attempt = json.get("attempt");
     if (attempt == null || attempt.isNull()) {
       return 0;
     }
-    if (all || !attempt.isIntegralNumber() || !attempt.canConvertToInt() || attempt.intValue() < 0
+    if (all
+        || !attempt.isIntegralNumber()
+        || !attempt.canConvertToInt()
+        || attempt.intValue() < 0
         || attempt.intValue() > Message.Probe.MAX_ATTEMPT) {
-      throw new RejectedMessageException(INVALID_FIELD, all ? "field 'attempt' on a probe of everybody"
-          : "field 'attempt' is not a number from 0 to " + Message.Probe.MAX_ATTEMPT);
+      throw new RejectedMessageException(
+          INVALID_FIELD,
+          all
+              ? "field 'attempt' on a probe of everybody"
+              : "field 'attempt' is not a number from 0 to " + Message.Probe.MAX_ATTEMPT);
     }
     return attempt.intValue();
   }
@@ -328,7 +382,8 @@ public final class MessageCodec {
     long interval = interval(json);
     boolean watched = flag(json, "watched");
     if (watched && interval != 0) {
-      throw new RejectedMessageException(INVALID_FIELD, "a watched node's announcement states an interval");
+      throw new RejectedMessageException(
+          INVALID_FIELD, "a watched node's announcement states an interval");
     }
     return new Message.Announce(node, interval, watched);
   }
@@ -337,23 +392,29 @@ public final class MessageCodec {
     return message instanceof Message.Announce announce ? announce.intervalMillis() : 0;
   }
 
-  /** The optional interval of an announcement: 0 when absent, else 1 to {@link #MAX_INTERVAL_MILLIS}. */
+  /**
+   * The optional interval of an announcement: 0 when absent, else 1 to {@link
+   * #MAX_INTERVAL_MILLIS}.
+   */
   private static long interval(JsonNode json) throws RejectedMessageException {
     JsonNode value = json.get("ivl");
     if (value == null || value.isNull()) {
       return 0;
     }
-    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 1
+    if (!value.isIntegralNumber()
+        || !value.canConvertToLong()
+        || value.longValue() < 1
         || value.longValue() > MAX_INTERVAL_MILLIS) {
       throw new RejectedMessageException(
-          INVALID_FIELD, "field 'ivl' is not an integer from 1 to " + MAX_INTERVAL_MILLIS + " (milliseconds)");
+          INVALID_FIELD,
+          "field 'ivl' is not an integer from 1 to " + MAX_INTERVAL_MILLIS + " (milliseconds)");
     }
     return value.longValue();
   }
 
   /**
-   * Splits a responder's view into roster parts that each fit in one notification, in the order given: about 40 to
-   * 50 entries a part for typical host names and addresses.
+   * Splits a responder's view into roster parts that each fit in one notification, in the order
+   * given: about 40 to 50 entries a part for typical host names and addresses.
    */
   public List<List<Message.Roster.Entry>> partition(List<Message.Roster.Entry> entries) {
     List<List<Message.Roster.Entry>> parts = new ArrayList<>();
@@ -381,11 +442,20 @@ public final class MessageCodec {
     return entries;
   }
 
-  /** One entry as [host, port, address, uid, incarnation, ttl (0: watched)]: compact, so that a part holds many. */
+  /**
+   * One entry as [host, port, address, uid, incarnation, ttl (0: watched)]: compact, so that a part
+   * holds many.
+   */
   private ArrayNode entry(Message.Roster.Entry entry) {
     Announcement node = entry.node();
-    return mapper.createArrayNode().add(node.host()).add(node.port()).add(node.address()).add(node.uid())
-        .add(node.incarnation()).add(entry.ttlMillis());
+    return mapper
+        .createArrayNode()
+        .add(node.host())
+        .add(node.port())
+        .add(node.address())
+        .add(node.uid())
+        .add(node.incarnation())
+        .add(entry.ttlMillis());
   }
 
   private static Message.Roster roster(JsonNode json) throws RejectedMessageException {
@@ -401,49 +471,73 @@ public final class MessageCodec {
     List<Message.Roster.Entry> result = new ArrayList<>(entries.size());
     for (JsonNode entry : entries) {
       if (!entry.isArray() || entry.size() != 6) {
-        throw new RejectedMessageException(INVALID_FIELD, "a roster entry is not [host, port, address, uid,"
-            + " incarnation, ttl]");
+        throw new RejectedMessageException(
+            INVALID_FIELD,
+            "a roster entry is not [host, port, address, uid," + " incarnation, ttl]");
       }
       String host = entryText(entry.get(0), HostNames.MAX_LENGTH);
       if (!HostNames.isValid(host)) {
-        throw new RejectedMessageException(INVALID_FIELD, "a roster entry's host is not an IP literal or DNS name");
+        throw new RejectedMessageException(
+            INVALID_FIELD, "a roster entry's host is not an IP literal or DNS name");
       }
       JsonNode port = entry.get(1);
       JsonNode uid = entry.get(3);
       JsonNode ttl = entry.get(5);
-      if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535
-          || !uid.isIntegralNumber() || !uid.canConvertToLong()
-          || !ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 0
+      if (!port.isIntegralNumber()
+          || !port.canConvertToInt()
+          || port.intValue() < 1
+          || port.intValue() > 65535
+          || !uid.isIntegralNumber()
+          || !uid.canConvertToLong()
+          || !ttl.isIntegralNumber()
+          || !ttl.canConvertToLong()
+          || ttl.longValue() < 0
           || ttl.longValue() > MAX_TTL_MILLIS) {
-        throw new RejectedMessageException(INVALID_FIELD, "a roster entry's port, uid or ttl is out of range");
+        throw new RejectedMessageException(
+            INVALID_FIELD, "a roster entry's port, uid or ttl is out of range");
       }
-      Announcement node = new Announcement(service, host, port.intValue(),
-          entryText(entry.get(2), MAX_ADDRESS_LENGTH), uid.longValue(), entryText(entry.get(4), MAX_INCARNATION_LENGTH));
+      Announcement node =
+          new Announcement(
+              service,
+              host,
+              port.intValue(),
+              entryText(entry.get(2), MAX_ADDRESS_LENGTH),
+              uid.longValue(),
+              entryText(entry.get(4), MAX_INCARNATION_LENGTH));
       result.add(new Message.Roster.Entry(node, ttl.longValue()));
     }
     return new Message.Roster(service, sender, to, part, parts, result);
   }
 
   private static String entryText(JsonNode value, int maxLength) throws RejectedMessageException {
-    if (value == null || !value.isTextual() || value.textValue().isEmpty() || value.textValue().length() > maxLength) {
-      throw new RejectedMessageException(INVALID_FIELD, "a roster entry has a text field missing or out of bounds");
+    if (value == null
+        || !value.isTextual()
+        || value.textValue().isEmpty()
+        || value.textValue().length() > maxLength) {
+      throw new RejectedMessageException(
+          INVALID_FIELD, "a roster entry has a text field missing or out of bounds");
     }
     for (int i = 0; i < value.textValue().length(); i++) {
       if (Character.isISOControl(value.textValue().charAt(i))) {
-        throw new RejectedMessageException(INVALID_FIELD, "a roster entry contains control characters");
+        throw new RejectedMessageException(
+            INVALID_FIELD, "a roster entry contains control characters");
       }
     }
     return value.textValue();
   }
 
-  private static int smallInt(JsonNode json, String field, int min, int max) throws RejectedMessageException {
+  private static int smallInt(JsonNode json, String field, int min, int max)
+      throws RejectedMessageException {
     JsonNode value = json.get(field);
     if (value == null || value.isNull()) {
       throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
     }
-    if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < min || value.intValue() > max) {
-      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not an integer from " + min
-          + " to " + max);
+    if (!value.isIntegralNumber()
+        || !value.canConvertToInt()
+        || value.intValue() < min
+        || value.intValue() > max) {
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field '" + field + "' is not an integer from " + min + " to " + max);
     }
     return value.intValue();
   }
@@ -455,27 +549,35 @@ public final class MessageCodec {
       return false;
     }
     if (!value.isBoolean()) {
-      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not true or false");
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field '" + field + "' is not true or false");
     }
     return value.booleanValue();
   }
 
   private static Announcement nodeOf(Message message) {
-    return message instanceof Message.Announce announce ? announce.node() : ((Message.Goodbye) message).node();
+    return message instanceof Message.Announce announce
+        ? announce.node()
+        : ((Message.Goodbye) message).node();
   }
 
   private static Announcement node(JsonNode json) throws RejectedMessageException {
     String service = service(json);
     String host = text(json, "host", HostNames.MAX_LENGTH);
     if (!HostNames.isValid(host)) {
-      throw new RejectedMessageException(INVALID_FIELD, "field 'host' is not an IP literal or DNS name");
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field 'host' is not an IP literal or DNS name");
     }
     JsonNode port = json.get("port");
     if (port == null || port.isNull()) {
       throw new RejectedMessageException(MISSING_FIELD, "missing field 'port'");
     }
-    if (!port.isIntegralNumber() || !port.canConvertToInt() || port.intValue() < 1 || port.intValue() > 65535) {
-      throw new RejectedMessageException(INVALID_FIELD, "field 'port' is not an integer from 1 to 65535");
+    if (!port.isIntegralNumber()
+        || !port.canConvertToInt()
+        || port.intValue() < 1
+        || port.intValue() > 65535) {
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field 'port' is not an integer from 1 to 65535");
     }
     String address = text(json, "address", MAX_ADDRESS_LENGTH);
     JsonNode uid = json.get("uid");
@@ -494,7 +596,8 @@ public final class MessageCodec {
   }
 
   /** A non-negative whole number that fits a long; 0 when absent and not required. */
-  private static long counter(JsonNode json, String field, boolean required) throws RejectedMessageException {
+  private static long counter(JsonNode json, String field, boolean required)
+      throws RejectedMessageException {
     JsonNode value = json.get(field);
     if (value == null || value.isNull()) {
       if (required) {
@@ -503,12 +606,14 @@ public final class MessageCodec {
       return 0;
     }
     if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
-      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not a non-negative integer");
+      throw new RejectedMessageException(
+          INVALID_FIELD, "field '" + field + "' is not a non-negative integer");
     }
     return value.longValue();
   }
 
-  private static String text(JsonNode json, String field, int maxLength) throws RejectedMessageException {
+  private static String text(JsonNode json, String field, int maxLength)
+      throws RejectedMessageException {
     JsonNode value = json.get(field);
     if (value == null || value.isNull()) {
       throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
@@ -523,7 +628,8 @@ public final class MessageCodec {
     }
     for (int i = 0; i < text.length(); i++) {
       if (Character.isISOControl(text.charAt(i))) {
-        throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' contains control characters");
+        throw new RejectedMessageException(
+            INVALID_FIELD, "field '" + field + "' contains control characters");
       }
     }
     return text;

@@ -12,18 +12,21 @@ import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
- * The contact points a node has heard, keyed by service and endpoint, each with the time it was last heard on the
- * receiver's monotonic clock. Receiver clock, not a sender timestamp: nodes' clocks may disagree.
+ * The contact points a node has heard, keyed by service and endpoint, each with the time it was
+ * last heard on the receiver's monotonic clock. Receiver clock, not a sender timestamp: nodes'
+ * clocks may disagree.
  *
- * <p>All times are nanosecond values passed in by the caller, so the table is a plain function of what it was told.
- * Its size is bounded whatever strangers send: it keeps only the services it was told to keep ({@link #keep}), at
- * most {@code maxPerService} contact points each. Admission is O(1) but for one heap insertion for the expiry
- * deadline; expiry costs O(log n) per entry that actually expires. Not thread-safe: one owner.
+ * <p>All times are nanosecond values passed in by the caller, so the table is a plain function of
+ * what it was told. Its size is bounded whatever strangers send: it keeps only the services it was
+ * told to keep ({@link #keep}), at most {@code maxPerService} contact points each. Admission is
+ * O(1) but for one heap insertion for the expiry deadline; expiry costs O(log n) per entry that
+ * actually expires. Not thread-safe: one owner.
  *
- * <p>Two live incarnations announcing one endpoint are a configuration error (typically two hosts announcing the
- * same 127.0.1.1). The first different incarnation on an endpoint is taken for a restart and replaces the one
- * before; if the replaced one is heard again, both are alive: the entry then holds both, as a clash, so that
- * neither flips the entry on every heartbeat nor removes the other with its goodbye.
+ * <p>Two live incarnations announcing one endpoint are a configuration error (typically two hosts
+ * announcing the same 127.0.1.1). The first different incarnation on an endpoint is taken for a
+ * restart and replaces the one before; if the replaced one is heard again, both are alive: the
+ * entry then holds both, as a clash, so that neither flips the entry on every heartbeat nor removes
+ * the other with its goodbye.
  */
 public final class PeerTable {
 
@@ -44,11 +47,14 @@ public final class PeerTable {
     Announcement node;
     long lastHeard;
     long expireAfter;
+
     /** The incarnation this one replaced, taken for a restart until it is heard again. */
     String superseded;
+
     Announcement clash;
     long clashLastHeard;
     long clashExpireAfter;
+
     /** The holder said its cluster watches it: it sends no more heartbeats. */
     boolean watched;
 
@@ -97,7 +103,9 @@ public final class PeerTable {
     FULL,
     /** For a service the table does not keep; ignored. */
     OTHER_SERVICE,
-    /** A vouched-for incarnation other than the one this node heard itself on the endpoint; ignored. */
+    /**
+     * A vouched-for incarnation other than the one this node heard itself on the endpoint; ignored.
+     */
     STALE
   }
 
@@ -160,9 +168,10 @@ public final class PeerTable {
   }
 
   /**
-   * Records an announcement heard at {@code now}, staying {@code expireAfterNanos} unless heard again, and says
-   * what became of it. A new contact point is refused when its service already has the maximum number; known
-   * ones are always refreshed. Call {@link #expire} first, so that expired entries do not count.
+   * Records an announcement heard at {@code now}, staying {@code expireAfterNanos} unless heard
+   * again, and says what became of it. A new contact point is refused when its service already has
+   * the maximum number; known ones are always refreshed. Call {@link #expire} first, so that
+   * expired entries do not count.
    */
   public Admission admit(Announcement node, long now, long expireAfterNanos) {
     if (expireAfterNanos <= 0) {
@@ -201,7 +210,8 @@ public final class PeerTable {
       entry.clashExpireAfter = expireAfterNanos;
       admission = Admission.REFRESHED;
     } else if (node.incarnation().equals(entry.superseded) && !entry.expired(now)) {
-      // The incarnation we took for restarted is still announcing: two live nodes claim this endpoint.
+      // The incarnation we took for restarted is still announcing: two live nodes claim this
+      // endpoint.
       entry.clash = node;
       entry.clashLastHeard = now;
       entry.clashExpireAfter = expireAfterNanos;
@@ -221,12 +231,14 @@ public final class PeerTable {
   }
 
   /**
-   * Records {@code node} as another node vouched for it (a roster entry), staying {@code remainingNanos} unless
-   * heard again. Second-hand news is never newer than what this node heard itself since {@code heardDirectlySince}
-   * (the start of its current connection): such an entry keeps its incarnation and is only ever prolonged, never
-   * shortened. An entry older than that is treated as {@link #admit} would.
+   * Records {@code node} as another node vouched for it (a roster entry), staying {@code
+   * remainingNanos} unless heard again. Second-hand news is never newer than what this node heard
+   * itself since {@code heardDirectlySince} (the start of its current connection): such an entry
+   * keeps its incarnation and is only ever prolonged, never shortened. An entry older than that is
+   * treated as {@link #admit} would.
    */
-  public Admission vouch(Announcement node, long now, long remainingNanos, long heardDirectlySince) {
+  public Admission vouch(
+      Announcement node, long now, long remainingNanos, long heardDirectlySince) {
     Entry entry = entries.get(Endpoint.of(node));
     if (entry == null || entry.expired(now) || entry.lastHeard - heardDirectlySince < 0) {
       return admit(node, now, remainingNanos);
@@ -246,8 +258,8 @@ public final class PeerTable {
   }
 
   /**
-   * Drops the incarnation that said goodbye, and retires it; a goodbye from an old incarnation leaves a newer one on
-   * the same endpoint alone, and one side of a clash leaves the other.
+   * Drops the incarnation that said goodbye, and retires it; a goodbye from an old incarnation
+   * leaves a newer one on the same endpoint alone, and one side of a clash leaves the other.
    *
    * @return true if the endpoint is no longer in the table because of it
    */
@@ -262,10 +274,10 @@ public final class PeerTable {
   }
 
   /**
-   * Drops and retires the incarnation the cluster removed: the entries whose address and uid are those of the
-   * removed member. A new incarnation on the same address has another uid and stays (a node restarted on the same
-   * host and ports, whose predecessor's removal the cluster publishes after it announced). An announcement without
-   * a uid (0) matches on the address alone.
+   * Drops and retires the incarnation the cluster removed: the entries whose address and uid are
+   * those of the removed member. A new incarnation on the same address has another uid and stays (a
+   * node restarted on the same host and ports, whose predecessor's removal the cluster publishes
+   * after it announced). An announcement without a uid (0) matches on the address alone.
    *
    * @return the entries that left the table
    */
@@ -309,7 +321,8 @@ public final class PeerTable {
   }
 
   /**
-   * Drops entries not heard for longer than their expiry, and ends clashes whose other side went quiet.
+   * Drops entries not heard for longer than their expiry, and ends clashes whose other side went
+   * quiet.
    *
    * @return the entries dropped
    */
@@ -345,14 +358,15 @@ public final class PeerTable {
   }
 
   /**
-   * The live contact points of {@code service} in a deterministic order (host, then port), with {@code self}
-   * included when it belongs to that service. Entries past their expiry are left out even before {@link #expire}
-   * removes them.
+   * The live contact points of {@code service} in a deterministic order (host, then port), with
+   * {@code self} included when it belongs to that service. Entries past their expiry are left out
+   * even before {@link #expire} removes them.
    */
   public List<Announcement> contactPoints(String service, Announcement self, long now) {
     List<Announcement> result = new ArrayList<>();
     for (Entry entry : entries.values()) {
-      if (entry.node.service().equals(service) && live(entry, now)
+      if (entry.node.service().equals(service)
+          && live(entry, now)
           && (self == null || !entry.node.sameContactPoint(self))) {
         result.add(entry.node);
       }
@@ -365,15 +379,16 @@ public final class PeerTable {
   }
 
   /**
-   * How many live contact points of {@code self}'s service that their cluster watches, {@code except} (an
-   * incarnation) left out, come before {@code self} by {@link #ORDER}; counting stops at {@code enough}. One pass
-   * that usually ends early, nothing built: every node ranks itself for every probe it hears, and most learn after
-   * a few entries that they are not among the first.
+   * How many live contact points of {@code self}'s service that their cluster watches, {@code
+   * except} (an incarnation) left out, come before {@code self} by {@link #ORDER}; counting stops
+   * at {@code enough}. One pass that usually ends early, nothing built: every node ranks itself for
+   * every probe it hears, and most learn after a few entries that they are not among the first.
    */
   public int rankAmongWatched(Announcement self, String except, long now, int enough) {
     int rank = 0;
     for (Entry entry : entries.values()) {
-      if (watchedOtherThan(entry, self.service(), except, now) && ORDER.compare(entry.node, self) < 0
+      if (watchedOtherThan(entry, self.service(), except, now)
+          && ORDER.compare(entry.node, self) < 0
           && ++rank >= enough) {
         break;
       }
@@ -382,14 +397,16 @@ public final class PeerTable {
   }
 
   /**
-   * How many live contact points of {@code self}'s service, {@code except} left out, come before {@code self}, as
-   * {@link #rankAmongWatched} counts them but among all; or -1 as soon as one of them is watched by its cluster
-   * (members are known, and a node that is not one answers nobody), unless counting reached {@code enough} first.
+   * How many live contact points of {@code self}'s service, {@code except} left out, come before
+   * {@code self}, as {@link #rankAmongWatched} counts them but among all; or -1 as soon as one of
+   * them is watched by its cluster (members are known, and a node that is not one answers nobody),
+   * unless counting reached {@code enough} first.
    */
   public int rankUnlessWatched(Announcement self, String except, long now, int enough) {
     int rank = 0;
     for (Entry entry : entries.values()) {
-      if (!entry.node.service().equals(self.service()) || !live(entry, now)
+      if (!entry.node.service().equals(self.service())
+          || !live(entry, now)
           || entry.node.incarnation().equals(except)) {
         continue;
       }
@@ -404,7 +421,9 @@ public final class PeerTable {
   }
 
   private static boolean watchedOtherThan(Entry entry, String service, String except, long now) {
-    return entry.watched && !entry.expired(now) && entry.node.service().equals(service)
+    return entry.watched
+        && !entry.expired(now)
+        && entry.node.service().equals(service)
         && !entry.node.incarnation().equals(except);
   }
 
@@ -435,8 +454,8 @@ public final class PeerTable {
 
   /**
    * The cluster says the member with this address and uid is Up: its entries are watched, and stay
-   * {@code expireAfterNanos} from when they were last heard. An announcement without a uid (0) matches on the
-   * address alone.
+   * {@code expireAfterNanos} from when they were last heard. An announcement without a uid (0)
+   * matches on the address alone.
    *
    * @return whether the table holds that member
    */
@@ -468,11 +487,16 @@ public final class PeerTable {
     return keys;
   }
 
-  /** Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from now. */
+  /**
+   * Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from
+   * now.
+   */
   public void prolongWatched(String service, long now, long expireAfterNanos) {
     for (var e : entries.entrySet()) {
       Entry entry = e.getValue();
-      if (entry.watched && entry.node.service().equals(service) && !entry.expired(now)
+      if (entry.watched
+          && entry.node.service().equals(service)
+          && !entry.expired(now)
           && now + expireAfterNanos - (entry.lastHeard + entry.expireAfter) > 0) {
         entry.lastHeard = now;
         entry.expireAfter = expireAfterNanos;
@@ -481,17 +505,26 @@ public final class PeerTable {
     }
   }
 
-  /** A live contact point, how much longer the table keeps it unheard, and whether its cluster watches it. */
+  /**
+   * A live contact point, how much longer the table keeps it unheard, and whether its cluster
+   * watches it.
+   */
   public record Live(Announcement node, long remainingNanos, boolean watched) {}
 
-  /** The live contact points of {@code service} (the holder of each endpoint), with their remaining expiry. */
+  /**
+   * The live contact points of {@code service} (the holder of each endpoint), with their remaining
+   * expiry.
+   */
   public List<Live> live(String service, long now) {
     List<Live> result = new ArrayList<>();
     for (Entry entry : entries.values()) {
       if (entry.node.service().equals(service) && live(entry, now)) {
-        long remaining = entry.expired(now) ? entry.clashLastHeard + entry.clashExpireAfter - now
-            : entry.lastHeard + entry.expireAfter - now;
-        result.add(new Live(entry.node, Math.max(1, remaining), entry.watched && !entry.expired(now)));
+        long remaining =
+            entry.expired(now)
+                ? entry.clashLastHeard + entry.clashExpireAfter - now
+                : entry.lastHeard + entry.expireAfter - now;
+        result.add(
+            new Live(entry.node, Math.max(1, remaining), entry.watched && !entry.expired(now)));
       }
     }
     result.sort(Comparator.comparing(Live::node, ORDER));
@@ -512,7 +545,9 @@ public final class PeerTable {
         result.add(new HeardPeer(entry.node, (now - entry.lastHeard) / 1_000_000));
       }
     }
-    result.sort(Comparator.comparing(HeardPeer::node, Comparator.comparing(Announcement::service).thenComparing(ORDER)));
+    result.sort(
+        Comparator.comparing(
+            HeardPeer::node, Comparator.comparing(Announcement::service).thenComparing(ORDER)));
     return result;
   }
 
@@ -541,7 +576,8 @@ public final class PeerTable {
 
   private void remove(Endpoint endpoint) {
     if (entries.remove(endpoint) != null) {
-      countByService.computeIfPresent(endpoint.service(), (service, count) -> count == 1 ? null : count - 1);
+      countByService.computeIfPresent(
+          endpoint.service(), (service, count) -> count == 1 ? null : count - 1);
     }
   }
 

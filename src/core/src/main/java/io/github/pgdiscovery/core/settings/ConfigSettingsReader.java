@@ -6,9 +6,10 @@ import io.github.pgdiscovery.core.settings.DiscoverySettings.InvalidSetting;
 import io.github.pgdiscovery.core.settings.DiscoverySettings.Naming;
 
 /**
- * Reads the discovery section of an actor system's configuration, for either adapter: the keys are the same and
- * live under {@link Naming#configPath()}. Every failure is a {@link ConfigException} that names the full key and the
- * value as written (never the password or the secret), so a user sees at start which line to fix.
+ * Reads the discovery section of an actor system's configuration, for either adapter: the keys are
+ * the same and live under {@link Naming#configPath()}. Every failure is a {@link ConfigException}
+ * that names the full key and the value as written (never the password or the secret), so a user
+ * sees at start which line to fix.
  */
 public final class ConfigSettingsReader {
 
@@ -27,7 +28,8 @@ public final class ConfigSettingsReader {
           .expireAfter(root.getDuration(prefix + "expire-after"))
           .connectTimeout(root.getDuration(prefix + "connect-timeout"))
           .connectionCheckInterval(root.getDuration(prefix + "connection-check-interval"))
-          .reconnectBackoff(root.getDuration(prefix + "reconnect-min-backoff"),
+          .reconnectBackoff(
+              root.getDuration(prefix + "reconnect-min-backoff"),
               root.getDuration(prefix + "reconnect-max-backoff"))
           .probeReplyWindow(root.getDuration(prefix + "probe-reply-window"))
           .sharedSecret(root.getString(prefix + "shared-secret"))
@@ -41,7 +43,10 @@ public final class ConfigSettingsReader {
     }
   }
 
-  /** {@code off} (or {@code false}, {@code no}: HOCON's other words for it) as zero, else a duration. */
+  /**
+   * {@code off} (or {@code false}, {@code no}: HOCON's other words for it) as zero, else a
+   * duration.
+   */
   private static java.time.Duration offOrDuration(Config root, String key) {
     if (root.getValue(key).valueType() == com.typesafe.config.ConfigValueType.BOOLEAN) {
       if (!root.getBoolean(key)) {

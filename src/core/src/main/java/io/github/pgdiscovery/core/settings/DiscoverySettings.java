@@ -9,11 +9,13 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Everything discovery needs to know, validated once, in one place ({@link Builder#build()}), whoever read it: the
- * adapters read it from configuration with {@link ConfigSettingsReader}, tests and benchmarks build it directly.
- * The values are grouped so that no two of the same type sit side by side in one constructor call.
+ * Everything discovery needs to know, validated once, in one place ({@link Builder#build()}),
+ * whoever read it: the adapters read it from configuration with {@link ConfigSettingsReader}, tests
+ * and benchmarks build it directly. The values are grouped so that no two of the same type sit side
+ * by side in one constructor call.
  *
- * <p>The defaults are the constants in {@link Defaults}; a test ties them to each adapter's reference.conf.
+ * <p>The defaults are the constants in {@link Defaults}; a test ties them to each adapter's
+ * reference.conf.
  *
  * @param database where to connect and how to keep the connection
  * @param channel the LISTEN/NOTIFY channel, a valid identifier ({@link #isValidChannel})
@@ -21,7 +23,8 @@ import java.util.regex.Pattern;
  * @param security message signing and the bounds on what a node keeps
  * @param naming names that differ between the Akka and the Pekko adapter
  */
-public record DiscoverySettings(Database database, String channel, Timing timing, Security security, Naming naming) {
+public record DiscoverySettings(
+    Database database, String channel, Timing timing, Security security, Naming naming) {
 
   /** The longest interval an announcement may state, and the longest heartbeat: one hour. */
   public static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofHours(1);
@@ -39,44 +42,68 @@ public record DiscoverySettings(Database database, String channel, Timing timing
    * @param user database user, or null to take it from the URL
    * @param password database password, or null to take it from the URL; never logged
    * @param connectTimeout bound on connecting and on every round trip to the server
-   * @param connectionCheckInterval how long the listener may hear nothing before it tests the connection
+   * @param connectionCheckInterval how long the listener may hear nothing before it tests the
+   *     connection
    * @param reconnectMinBackoff first delay before reconnecting after a failure
    * @param reconnectMaxBackoff the delay between reconnection attempts grows up to this
    */
-  public record Database(String url, String user, String password, Duration connectTimeout,
-      Duration connectionCheckInterval, Duration reconnectMinBackoff, Duration reconnectMaxBackoff) {
+  public record Database(
+      String url,
+      String user,
+      String password,
+      Duration connectTimeout,
+      Duration connectionCheckInterval,
+      Duration reconnectMinBackoff,
+      Duration reconnectMaxBackoff) {
 
     @Override
     public String toString() {
-      return "url=" + redactUrl(url) + ", user=" + user
-          + ", password=" + (password == null ? "<none>" : "<redacted>")
-          + ", connectTimeout=" + readable(connectTimeout)
-          + ", connectionCheckInterval=" + readable(connectionCheckInterval)
-          + ", reconnectBackoff=" + readable(reconnectMinBackoff) + ".." + readable(reconnectMaxBackoff);
+      return "url="
+          + redactUrl(url)
+          + ", user="
+          + user
+          + ", password="
+          + (password == null ? "<none>" : "<redacted>")
+          + ", connectTimeout="
+          + readable(connectTimeout)
+          + ", connectionCheckInterval="
+          + readable(connectionCheckInterval)
+          + ", reconnectBackoff="
+          + readable(reconnectMinBackoff)
+          + ".."
+          + readable(reconnectMaxBackoff);
     }
   }
 
   /**
    * @param heartbeatInterval how often a node re-announces itself until it has joined its cluster
-   * @param joinedHeartbeatInterval how often once it has joined; never shorter than {@code heartbeatInterval};
-   *     {@link Duration#ZERO} for off: a joined node announces once that its cluster watches it, then stays silent
-   * @param expireAfter how long a peer announcing at {@code heartbeatInterval} stays without being heard
-   * @param probeReplyWindow after hearing its own probe, how long a node waits for replies before answering
+   * @param joinedHeartbeatInterval how often once it has joined; never shorter than {@code
+   *     heartbeatInterval}; {@link Duration#ZERO} for off: a joined node announces once that its
+   *     cluster watches it, then stays silent
+   * @param expireAfter how long a peer announcing at {@code heartbeatInterval} stays without being
+   *     heard
+   * @param probeReplyWindow after hearing its own probe, how long a node waits for replies before
+   *     answering
    */
-  public record Timing(Duration heartbeatInterval, Duration joinedHeartbeatInterval, Duration expireAfter,
+  public record Timing(
+      Duration heartbeatInterval,
+      Duration joinedHeartbeatInterval,
+      Duration expireAfter,
       Duration probeReplyWindow) {
 
     /**
-     * How long a peer that announces every {@code senderIntervalMillis} stays without being heard: expire-after,
-     * scaled by how much longer than heartbeat-interval the sender's interval is, so that it may miss as many
-     * heartbeats as a peer at the normal rate; 0 (not stated) means expire-after. Clamped to what this node's own
-     * joined interval would give: an announcement cannot buy a longer stay than the cluster's own configuration
-     * grants, so a forged interval of an hour keeps nothing for three.
+     * How long a peer that announces every {@code senderIntervalMillis} stays without being heard:
+     * expire-after, scaled by how much longer than heartbeat-interval the sender's interval is, so
+     * that it may miss as many heartbeats as a peer at the normal rate; 0 (not stated) means
+     * expire-after. Clamped to what this node's own joined interval would give: an announcement
+     * cannot buy a longer stay than the cluster's own configuration grants, so a forged interval of
+     * an hour keeps nothing for three.
      */
     public long expireAfterNanos(long senderIntervalMillis) {
       long base = expireAfter.toNanos();
       long normal = heartbeatInterval.toMillis();
-      // With joined heartbeats off, nobody of this cluster states a longer interval than heartbeat-interval.
+      // With joined heartbeats off, nobody of this cluster states a longer interval than
+      // heartbeat-interval.
       long cap = silentOnceJoined() ? normal : joinedHeartbeatInterval.toMillis();
       long stated = Math.min(senderIntervalMillis, cap);
       if (stated <= normal) {
@@ -85,16 +112,20 @@ public record DiscoverySettings(Database database, String channel, Timing timing
       return (long) (base * ((double) stated / normal));
     }
 
-    /** Whether a node that has joined its cluster stops heartbeats (joined-heartbeat-interval = off). */
+    /**
+     * Whether a node that has joined its cluster stops heartbeats (joined-heartbeat-interval =
+     * off).
+     */
     public boolean silentOnceJoined() {
       return joinedHeartbeatInterval.isZero();
     }
 
     /**
-     * How long a node that has not joined keeps a peer that announced it is watched by its cluster, unless a
-     * roster or the peer itself confirms it again: four expire-afters (one minute by default). Such a node asks
-     * again (a probe) every half of that while it holds any, so a member that left the cluster while its goodbye
-     * or removal went unheard leaves the waiting node's view within this bound, and a live one stays.
+     * How long a node that has not joined keeps a peer that announced it is watched by its cluster,
+     * unless a roster or the peer itself confirms it again: four expire-afters (one minute by
+     * default). Such a node asks again (a probe) every half of that while it holds any, so a member
+     * that left the cluster while its goodbye or removal went unheard leaves the waiting node's
+     * view within this bound, and a live one stays.
      */
     public long watchedPeerTtlNanos() {
       return 4 * expireAfter.toNanos();
@@ -102,22 +133,30 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
     @Override
     public String toString() {
-      return "heartbeatInterval=" + readable(heartbeatInterval) + ", joinedHeartbeatInterval="
-          + readable(joinedHeartbeatInterval) + ", expireAfter=" + readable(expireAfter) + ", probeReplyWindow="
+      return "heartbeatInterval="
+          + readable(heartbeatInterval)
+          + ", joinedHeartbeatInterval="
+          + readable(joinedHeartbeatInterval)
+          + ", expireAfter="
+          + readable(expireAfter)
+          + ", probeReplyWindow="
           + readable(probeReplyWindow);
     }
   }
 
   /**
-   * @param sharedSecret HMAC-SHA256 key for signing and checking every message, or null; never logged
-   * @param replayWindow with a secret: messages further than this from the receiver's clock are dropped
+   * @param sharedSecret HMAC-SHA256 key for signing and checking every message, or null; never
+   *     logged
+   * @param replayWindow with a secret: messages further than this from the receiver's clock are
+   *     dropped
    * @param maxPeersPerService at most this many contact points are kept per service
    */
   public record Security(String sharedSecret, Duration replayWindow, int maxPeersPerService) {
 
     /**
-     * How many services a node keeps contact points for: its own, and those it is asked to look up. With
-     * {@link #maxPeersPerService} this bounds the whole table, whatever service names a stranger invents.
+     * How many services a node keeps contact points for: its own, and those it is asked to look up.
+     * With {@link #maxPeersPerService} this bounds the whole table, whatever service names a
+     * stranger invents.
      */
     public static final int MAX_SERVICES = 16;
 
@@ -127,21 +166,29 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
     @Override
     public String toString() {
-      return "sharedSecret=" + (sharedSecret == null ? "<none>" : "<redacted>") + ", replayWindow="
-          + readable(replayWindow) + ", maxPeersPerService=" + maxPeersPerService;
+      return "sharedSecret="
+          + (sharedSecret == null ? "<none>" : "<redacted>")
+          + ", replayWindow="
+          + readable(replayWindow)
+          + ", maxPeersPerService="
+          + maxPeersPerService;
     }
   }
 
   /**
    * Names that differ between the adapters, so that the core names neither Akka nor Pekko.
    *
-   * @param configPath where the keys live, e.g. {@code akka.discovery.postgres}; log messages name keys under it
-   * @param environmentPrefix prefix of the environment variables, e.g. {@code AKKA_DISCOVERY_POSTGRES}
-   * @param applicationName the database session's application_name, and the connection thread's name prefix
-   * @param defaultChannel the channel when none is configured: each toolkit has its own, as their nodes cannot form
-   *     one cluster
+   * @param configPath where the keys live, e.g. {@code akka.discovery.postgres}; log messages name
+   *     keys under it
+   * @param environmentPrefix prefix of the environment variables, e.g. {@code
+   *     AKKA_DISCOVERY_POSTGRES}
+   * @param applicationName the database session's application_name, and the connection thread's
+   *     name prefix
+   * @param defaultChannel the channel when none is configured: each toolkit has its own, as their
+   *     nodes cannot form one cluster
    */
-  public record Naming(String configPath, String environmentPrefix, String applicationName, String defaultChannel) {
+  public record Naming(
+      String configPath, String environmentPrefix, String applicationName, String defaultChannel) {
 
     public Naming {
       Objects.requireNonNull(configPath, "configPath");
@@ -150,7 +197,9 @@ public record DiscoverySettings(Database database, String channel, Timing timing
       Objects.requireNonNull(defaultChannel, "defaultChannel");
     }
 
-    /** Names for code that is neither adapter: tests of the core, the simulator and the benchmarks. */
+    /**
+     * Names for code that is neither adapter: tests of the core, the simulator and the benchmarks.
+     */
     public static final Naming NEUTRAL =
         new Naming("discovery.postgres", "DISCOVERY_POSTGRES", "pg-discovery", "pg_discovery");
 
@@ -161,13 +210,15 @@ public record DiscoverySettings(Database database, String channel, Timing timing
   }
 
   /**
-   * The library's defaults, the single source that each adapter's reference.conf must agree with (the default
-   * channel is the adapter's, {@link Naming#defaultChannel()}).
+   * The library's defaults, the single source that each adapter's reference.conf must agree with
+   * (the default channel is the adapter's, {@link Naming#defaultChannel()}).
    */
   public static final class Defaults {
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+
     /** Off: a joined node is silent, its cluster watches it. */
     public static final Duration JOINED_HEARTBEAT_INTERVAL = Duration.ZERO;
+
     public static final Duration EXPIRE_AFTER = Duration.ofSeconds(15);
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration CONNECTION_CHECK_INTERVAL = Duration.ofSeconds(5);
@@ -188,20 +239,28 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     Objects.requireNonNull(naming, "naming");
   }
 
-  /** Settings with the defaults for everything but the database; {@link Builder#build()} validates. */
+  /**
+   * Settings with the defaults for everything but the database; {@link Builder#build()} validates.
+   */
   public static Builder builder(String url) {
     return new Builder().url(url);
   }
 
   public Builder toBuilder() {
     return new Builder()
-        .url(database.url()).user(database.user()).password(database.password())
-        .connectTimeout(database.connectTimeout()).connectionCheckInterval(database.connectionCheckInterval())
+        .url(database.url())
+        .user(database.user())
+        .password(database.password())
+        .connectTimeout(database.connectTimeout())
+        .connectionCheckInterval(database.connectionCheckInterval())
         .reconnectBackoff(database.reconnectMinBackoff(), database.reconnectMaxBackoff())
         .channel(channel)
-        .heartbeatInterval(timing.heartbeatInterval()).joinedHeartbeatInterval(timing.joinedHeartbeatInterval())
-        .expireAfter(timing.expireAfter()).probeReplyWindow(timing.probeReplyWindow())
-        .sharedSecret(security.sharedSecret()).replayWindow(security.replayWindow())
+        .heartbeatInterval(timing.heartbeatInterval())
+        .joinedHeartbeatInterval(timing.joinedHeartbeatInterval())
+        .expireAfter(timing.expireAfter())
+        .probeReplyWindow(timing.probeReplyWindow())
+        .sharedSecret(security.sharedSecret())
+        .replayWindow(security.replayWindow())
         .maxPeersPerService(security.maxPeersPerService())
         .naming(naming);
   }
@@ -209,13 +268,21 @@ public record DiscoverySettings(Database database, String channel, Timing timing
   /** A one-line description for logs, with the password and the secret redacted. */
   @Override
   public String toString() {
-    return "DiscoverySettings[channel=" + channel + ", " + database + ", " + timing + ", " + security + "]";
+    return "DiscoverySettings[channel="
+        + channel
+        + ", "
+        + database
+        + ", "
+        + timing
+        + ", "
+        + security
+        + "]";
   }
 
   /**
-   * True for a channel name we accept: letters, digits and underscores, not starting with a digit, at most 63
-   * bytes. Postgres would silently truncate a longer identifier, so that LISTEN and pg_notify named different
-   * channels.
+   * True for a channel name we accept: letters, digits and underscores, not starting with a digit,
+   * at most 63 bytes. Postgres would silently truncate a longer identifier, so that LISTEN and
+   * pg_notify named different channels.
    */
   public static boolean isValidChannel(String channel) {
     return channel != null
@@ -228,17 +295,22 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     if (url == null) {
       return null;
     }
-    return URL_USERINFO.matcher(URL_PASSWORD.matcher(url).replaceAll("$1<redacted>")).replaceAll("$1<redacted>@");
+    return URL_USERINFO
+        .matcher(URL_PASSWORD.matcher(url).replaceAll("$1<redacted>"))
+        .replaceAll("$1<redacted>@");
   }
 
   /** "5s", "1m30s", "0.2s": ISO-8601 without its "PT" prefix, as HOCON users write durations. */
   public static String readable(Duration duration) {
-    return duration == null ? "null" : duration.isZero() ? "off" : duration.toString().substring(2).toLowerCase(Locale.ROOT);
+    return duration == null
+        ? "null"
+        : duration.isZero() ? "off" : duration.toString().substring(2).toLowerCase(Locale.ROOT);
   }
 
   /**
-   * Collects values and checks every rule at {@link #build()}. A rule that fails throws {@link InvalidSetting}
-   * naming the key as the configuration spells it (e.g. {@code expire-after}) and the bad value.
+   * Collects values and checks every rule at {@link #build()}. A rule that fails throws {@link
+   * InvalidSetting} naming the key as the configuration spells it (e.g. {@code expire-after}) and
+   * the bad value.
    */
   public static final class Builder {
     private String url;
@@ -261,20 +333,75 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
     private Builder() {}
 
-    public Builder url(String url) { this.url = url; return this; }
-    public Builder user(String user) { this.user = emptyToNull(user); return this; }
-    public Builder password(String password) { this.password = emptyToNull(password); return this; }
-    public Builder channel(String channel) { this.channel = channel; return this; }
-    public Builder heartbeatInterval(Duration value) { this.heartbeatInterval = value; return this; }
-    public Builder joinedHeartbeatInterval(Duration value) { this.joinedHeartbeatInterval = value; return this; }
-    public Builder expireAfter(Duration value) { this.expireAfter = value; return this; }
-    public Builder connectTimeout(Duration value) { this.connectTimeout = value; return this; }
-    public Builder connectionCheckInterval(Duration value) { this.connectionCheckInterval = value; return this; }
-    public Builder probeReplyWindow(Duration value) { this.probeReplyWindow = value; return this; }
-    public Builder sharedSecret(String secret) { this.sharedSecret = emptyToNull(secret); return this; }
-    public Builder replayWindow(Duration value) { this.replayWindow = value; return this; }
-    public Builder maxPeersPerService(int value) { this.maxPeersPerService = value; return this; }
-    public Builder naming(Naming naming) { this.naming = Objects.requireNonNull(naming, "naming"); return this; }
+    public Builder url(String url) {
+      this.url = url;
+      return this;
+    }
+
+    public Builder user(String user) {
+      this.user = emptyToNull(user);
+      return this;
+    }
+
+    public Builder password(String password) {
+      this.password = emptyToNull(password);
+      return this;
+    }
+
+    public Builder channel(String channel) {
+      this.channel = channel;
+      return this;
+    }
+
+    public Builder heartbeatInterval(Duration value) {
+      this.heartbeatInterval = value;
+      return this;
+    }
+
+    public Builder joinedHeartbeatInterval(Duration value) {
+      this.joinedHeartbeatInterval = value;
+      return this;
+    }
+
+    public Builder expireAfter(Duration value) {
+      this.expireAfter = value;
+      return this;
+    }
+
+    public Builder connectTimeout(Duration value) {
+      this.connectTimeout = value;
+      return this;
+    }
+
+    public Builder connectionCheckInterval(Duration value) {
+      this.connectionCheckInterval = value;
+      return this;
+    }
+
+    public Builder probeReplyWindow(Duration value) {
+      this.probeReplyWindow = value;
+      return this;
+    }
+
+    public Builder sharedSecret(String secret) {
+      this.sharedSecret = emptyToNull(secret);
+      return this;
+    }
+
+    public Builder replayWindow(Duration value) {
+      this.replayWindow = value;
+      return this;
+    }
+
+    public Builder maxPeersPerService(int value) {
+      this.maxPeersPerService = value;
+      return this;
+    }
+
+    public Builder naming(Naming naming) {
+      this.naming = Objects.requireNonNull(naming, "naming");
+      return this;
+    }
 
     public Builder reconnectBackoff(Duration min, Duration max) {
       this.reconnectMinBackoff = min;
@@ -288,76 +415,122 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     }
 
     /**
-     * How error messages show a key's value: as the user wrote it in configuration ("500ms"), not as a
-     * {@link Duration} prints. Without it values are shown as {@link #readable} durations.
+     * How error messages show a key's value: as the user wrote it in configuration ("500ms"), not
+     * as a {@link Duration} prints. Without it values are shown as {@link #readable} durations.
      */
     public Builder describeValuesWith(Function<String, String> written) {
       this.written = written;
       return this;
     }
 
-    /** Checks every rule and returns the settings; throws {@link InvalidSetting} on the first broken one. */
+    /**
+     * Checks every rule and returns the settings; throws {@link InvalidSetting} on the first broken
+     * one.
+     */
     public DiscoverySettings build() {
       String trimmedUrl = url == null ? "" : url.trim();
       if (trimmedUrl.isEmpty()) {
-        throw new InvalidSetting("url", "is not set: give the JDBC URL of a PostgreSQL database every node can"
-            + " reach, e.g. jdbc:postgresql://db:5432/app, or set the environment variable "
-            + naming.environmentPrefix() + "_URL");
+        throw new InvalidSetting(
+            "url",
+            "is not set: give the JDBC URL of a PostgreSQL database every node can"
+                + " reach, e.g. jdbc:postgresql://db:5432/app, or set the environment variable "
+                + naming.environmentPrefix()
+                + "_URL");
       }
       if (!trimmedUrl.startsWith("jdbc:postgresql:")
           || org.postgresql.Driver.parseURL(trimmedUrl, new Properties()) == null) {
-        throw new InvalidSetting("url", "\"" + redactUrl(trimmedUrl)
-            + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
+        throw new InvalidSetting(
+            "url",
+            "\""
+                + redactUrl(trimmedUrl)
+                + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
       }
       String channel = this.channel == null ? naming.defaultChannel() : this.channel;
       if (!isValidChannel(channel)) {
-        throw new InvalidSetting("channel", "\"" + channel + "\" is not a valid Postgres identifier (letters,"
-            + " digits, underscore, not starting with a digit; at most 63 bytes)");
+        throw new InvalidSetting(
+            "channel",
+            "\""
+                + channel
+                + "\" is not a valid Postgres identifier (letters,"
+                + " digits, underscore, not starting with a digit; at most 63 bytes)");
       }
       positive("heartbeat-interval", heartbeatInterval);
       atMostAnHour("heartbeat-interval", heartbeatInterval);
       Objects.requireNonNull(joinedHeartbeatInterval, "joined-heartbeat-interval");
       if (joinedHeartbeatInterval.isNegative()) {
-        throw new InvalidSetting("joined-heartbeat-interval", "must be off or positive (was "
-            + value("joined-heartbeat-interval", joinedHeartbeatInterval) + ")");
+        throw new InvalidSetting(
+            "joined-heartbeat-interval",
+            "must be off or positive (was "
+                + value("joined-heartbeat-interval", joinedHeartbeatInterval)
+                + ")");
       }
       atMostAnHour("joined-heartbeat-interval", joinedHeartbeatInterval);
       positive("expire-after", expireAfter);
-      // Heartbeats come up to 10% late by design (jitter); an expiry inside that window would drop live peers.
+      // Heartbeats come up to 10% late by design (jitter); an expiry inside that window would drop
+      // live peers.
       if (expireAfter.compareTo(heartbeatInterval.plus(heartbeatInterval.dividedBy(10))) <= 0) {
-        throw new InvalidSetting("expire-after", value("expire-after", expireAfter) + " must be longer than"
-            + " heartbeat-interval (" + value("heartbeat-interval", heartbeatInterval) + ") plus its 10% jitter,"
-            + " or peers expire between two heartbeats; three heartbeats is a good value");
+        throw new InvalidSetting(
+            "expire-after",
+            value("expire-after", expireAfter)
+                + " must be longer than"
+                + " heartbeat-interval ("
+                + value("heartbeat-interval", heartbeatInterval)
+                + ") plus its 10% jitter,"
+                + " or peers expire between two heartbeats; three heartbeats is a good value");
       }
       positive("connect-timeout", connectTimeout);
       positive("connection-check-interval", connectionCheckInterval);
       positive("reconnect-min-backoff", reconnectMinBackoff);
       positive("reconnect-max-backoff", reconnectMaxBackoff);
       if (reconnectMaxBackoff.compareTo(reconnectMinBackoff) < 0) {
-        throw new InvalidSetting("reconnect-max-backoff", value("reconnect-max-backoff", reconnectMaxBackoff)
-            + " is shorter than reconnect-min-backoff (" + value("reconnect-min-backoff", reconnectMinBackoff)
-            + ")");
+        throw new InvalidSetting(
+            "reconnect-max-backoff",
+            value("reconnect-max-backoff", reconnectMaxBackoff)
+                + " is shorter than reconnect-min-backoff ("
+                + value("reconnect-min-backoff", reconnectMinBackoff)
+                + ")");
       }
       Objects.requireNonNull(probeReplyWindow, "probe-reply-window");
       if (probeReplyWindow.isNegative()) {
-        throw new InvalidSetting("probe-reply-window",
+        throw new InvalidSetting(
+            "probe-reply-window",
             "must not be negative (was " + value("probe-reply-window", probeReplyWindow) + ")");
       }
       if (sharedSecret != null && sharedSecret.length() < MIN_SECRET_LENGTH) {
         // The length only: the value itself never goes into a message.
-        throw new InvalidSetting("shared-secret", "is " + sharedSecret.length() + " characters long; use at least "
-            + MIN_SECRET_LENGTH + ", e.g. the output of `openssl rand -base64 32`");
+        throw new InvalidSetting(
+            "shared-secret",
+            "is "
+                + sharedSecret.length()
+                + " characters long; use at least "
+                + MIN_SECRET_LENGTH
+                + ", e.g. the output of `openssl rand -base64 32`");
       }
       positive("replay-window", replayWindow);
       if (maxPeersPerService < 1) {
-        throw new InvalidSetting("max-peers-per-service", "must be at least 1 (was "
-            + (written == null ? String.valueOf(maxPeersPerService) : written.apply("max-peers-per-service")) + ")");
+        throw new InvalidSetting(
+            "max-peers-per-service",
+            "must be at least 1 (was "
+                + (written == null
+                    ? String.valueOf(maxPeersPerService)
+                    : written.apply("max-peers-per-service"))
+                + ")");
       }
-      // Never more often once joined: a heartbeat-interval raised above the joined one applies throughout.
-      Duration joined = !joinedHeartbeatInterval.isZero() && joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
-          ? heartbeatInterval : joinedHeartbeatInterval;
+      // Never more often once joined: a heartbeat-interval raised above the joined one applies
+      // throughout.
+      Duration joined =
+          !joinedHeartbeatInterval.isZero()
+                  && joinedHeartbeatInterval.compareTo(heartbeatInterval) < 0
+              ? heartbeatInterval
+              : joinedHeartbeatInterval;
       return new DiscoverySettings(
-          new Database(trimmedUrl, user, password, connectTimeout, connectionCheckInterval, reconnectMinBackoff,
+          new Database(
+              trimmedUrl,
+              user,
+              password,
+              connectTimeout,
+              connectionCheckInterval,
+              reconnectMinBackoff,
               reconnectMaxBackoff),
           channel,
           new Timing(heartbeatInterval, joined, expireAfter, probeReplyWindow),
@@ -374,8 +547,11 @@ public record DiscoverySettings(Database database, String channel, Timing timing
 
     private void atMostAnHour(String key, Duration value) {
       if (value.compareTo(MAX_HEARTBEAT_INTERVAL) > 0) {
-        throw new InvalidSetting(key, value(key, value) + " is longer than the maximum of 1 hour, the longest"
-            + " interval receivers accept in an announcement");
+        throw new InvalidSetting(
+            key,
+            value(key, value)
+                + " is longer than the maximum of 1 hour, the longest"
+                + " interval receivers accept in an announcement");
       }
     }
 
@@ -388,7 +564,10 @@ public record DiscoverySettings(Database database, String channel, Timing timing
     }
   }
 
-  /** A setting broke a rule; {@link #key()} is the key as configuration spells it, the message says why. */
+  /**
+   * A setting broke a rule; {@link #key()} is the key as configuration spells it, the message says
+   * why.
+   */
   public static final class InvalidSetting extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 

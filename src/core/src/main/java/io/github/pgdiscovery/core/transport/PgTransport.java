@@ -3,7 +3,6 @@ package io.github.pgdiscovery.core.transport;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -13,8 +12,9 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * The pgjdbc transport: one connection that listens on the discovery channels and notifies on them with
- * {@code SELECT pg_notify(?, ?)}. Not thread-safe: it belongs to the runtime's connection thread alone.
+ * The pgjdbc transport: one connection that listens on the discovery channels and notifies on them
+ * with {@code SELECT pg_notify(?, ?)}. Not thread-safe: it belongs to the runtime's connection
+ * thread alone.
  */
 public final class PgTransport implements Transport {
 
@@ -28,12 +28,16 @@ public final class PgTransport implements Transport {
     this.pg = connection.unwrap(PGConnection.class);
     this.notify = connection.prepareStatement("SELECT pg_notify(?, ?)");
     // pg_notify queues in call order; the ordinality keeps the calls in array order.
-    this.notifyBatch = connection.prepareStatement(
-        "SELECT pg_notify(n.channel, n.payload) FROM unnest(?::text[], ?::text[]) WITH ORDINALITY"
-            + " AS n(channel, payload, ord) ORDER BY n.ord");
+    this.notifyBatch =
+        connection.prepareStatement(
+            "SELECT pg_notify(n.channel, n.payload) FROM unnest(?::text[], ?::text[]) WITH ORDINALITY"
+                + " AS n(channel, payload, ord) ORDER BY n.ord");
   }
 
-  /** Connects with {@code settings}; the session's application_name is the adapter's application name. */
+  /**
+   * Connects with {@code settings}; the session's application_name is the adapter's application
+   * name.
+   */
   public static PgTransport open(DiscoverySettings settings) throws SQLException {
     DiscoverySettings.Database database = settings.database();
     Properties properties = new Properties();
@@ -51,11 +55,13 @@ public final class PgTransport implements Transport {
     properties.setProperty("tcpKeepAlive", "true");
     Connection connection = new org.postgresql.Driver().connect(database.url(), properties);
     if (connection == null) {
-      throw new SQLException("not a PostgreSQL JDBC URL: " + DiscoverySettings.redactUrl(database.url()));
+      throw new SQLException(
+          "not a PostgreSQL JDBC URL: " + DiscoverySettings.redactUrl(database.url()));
     }
     try {
       connection.setAutoCommit(true);
-      // Bounds every statement's round trip, so a connection that went silent fails instead of hanging.
+      // Bounds every statement's round trip, so a connection that went silent fails instead of
+      // hanging.
       connection.setNetworkTimeout(Runnable::run, (int) database.connectTimeout().toMillis());
       return new PgTransport(connection);
     } catch (SQLException | RuntimeException e) {

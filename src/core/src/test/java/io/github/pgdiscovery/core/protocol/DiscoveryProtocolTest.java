@@ -18,21 +18,25 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * The protocol's rules on plain data: inputs in, effects out, no database, no threads, no clock. Times are made up
- * and passed in; nothing waits.
+ * The protocol's rules on plain data: inputs in, effects out, no database, no threads, no clock.
+ * Times are made up and passed in; nothing waits.
  */
 final class DiscoveryProtocolTest {
 
   private static final long MS = 1_000_000L;
   private static final long SECOND = 1000 * MS;
+
   /** Monotonic readings have no meaning on their own: start somewhere arbitrary. */
   private static final long T0 = 5_000_000_000_000L;
+
   private static final long WALL0 = 1_763_769_600_000L;
   private static final String SECRET = "0123456789abcdef-test-secret";
   private static final String SERVICE = "orders";
 
   private static DiscoverySettings settings(UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return adjust.apply(DiscoverySettings.builder("jdbc:postgresql://db/app").channel("disc")).build();
+    return adjust
+        .apply(DiscoverySettings.builder("jdbc:postgresql://db/app").channel("disc"))
+        .build();
   }
 
   private static Announcement node(int port) {
@@ -40,27 +44,40 @@ final class DiscoveryProtocolTest {
   }
 
   private static Announcement node(int port, String incarnation) {
-    return new Announcement(SERVICE, "10.0.0." + (port % 250), port, "akka://orders@10.0.0." + (port % 250) + ":25520",
-        port * 31L, incarnation);
+    return new Announcement(
+        SERVICE,
+        "10.0.0." + (port % 250),
+        port,
+        "akka://orders@10.0.0." + (port % 250) + ":25520",
+        port * 31L,
+        incarnation);
   }
 
-  private static DiscoveryProtocol protocol(Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return new DiscoveryProtocol(settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
+  private static DiscoveryProtocol protocol(
+      Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
+    return new DiscoveryProtocol(
+        settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
   }
 
   private static List<Effect.Send> sends(List<Effect> effects) {
-    return effects.stream().filter(Effect.Send.class::isInstance).map(Effect.Send.class::cast).toList();
+    return effects.stream()
+        .filter(Effect.Send.class::isInstance)
+        .map(Effect.Send.class::cast)
+        .toList();
   }
 
   private static List<Effect.Notice> notices(List<Effect> effects, Level level) {
-    return effects.stream().filter(Effect.Notice.class::isInstance).map(Effect.Notice.class::cast)
-        .filter(n -> n.level() == level).toList();
+    return effects.stream()
+        .filter(Effect.Notice.class::isInstance)
+        .map(Effect.Notice.class::cast)
+        .filter(n -> n.level() == level)
+        .toList();
   }
 
   /**
-   * Connects as the only node on the channel: hears its own announcement and probe come back; no roster comes, so
-   * after the reply window it asks again, then everybody, hears that probe back too, and after one more window is
-   * ready.
+   * Connects as the only node on the channel: hears its own announcement and probe come back; no
+   * roster comes, so after the reply window it asks again, then everybody, hears that probe back
+   * too, and after one more window is ready.
    */
   private static long makeReady(DiscoveryProtocol protocol, long now) {
     List<Effect> out = protocol.connected(now, WALL0);
@@ -96,12 +113,15 @@ final class DiscoveryProtocolTest {
     assertTrue(sent.get(0).message() instanceof Message.Announce);
     assertTrue(sent.get(1).message() instanceof Message.Probe);
     assertTrue(sent.stream().allMatch(s -> s.channel().equals("disc")));
-    assertEquals(List.of("disc", DiscoveryProtocol.replyChannel("disc", self.incarnation())), protocol.channels());
+    assertEquals(
+        List.of("disc", DiscoveryProtocol.replyChannel("disc", self.incarnation())),
+        protocol.channels());
   }
 
   @Test
   void aLoneNodeAsksAgainThenAsksEverybodyWhenNoRosterComesAndAnswersOneWaitAfterThat() {
-    DiscoveryProtocol protocol = protocol(node(8558), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    DiscoveryProtocol protocol =
+        protocol(node(8558), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     List<Effect> out = protocol.connected(T0, WALL0);
     assertEquals(Optional.empty(), protocol.lookup(SERVICE, T0 + SECOND));
     for (Effect.Send send : sends(out)) {
@@ -110,19 +130,29 @@ final class DiscoveryProtocolTest {
     // The probe took 10 ms to come back: the node waits the window and twice that after its echo.
     assertEquals(List.of(), sends(protocol.tick(T0 + 329 * MS, WALL0)));
 
-    // It comes first in its own (empty) view, but a formed cluster's members are quiet too: it asks once more, of
+    // It comes first in its own (empty) view, but a formed cluster's members are quiet too: it asks
+    // once more, of
     // the next two responders as well, and waits twice as long.
     List<Effect.Send> again = sends(protocol.tick(T0 + 330 * MS, WALL0));
-    assertEquals(List.of(new Message.Probe(SERVICE, protocol.self().incarnation(), false,
-        DiscoveryProtocol.viewDigest(List.of(protocol.self().incarnation())), 1)),
+    assertEquals(
+        List.of(
+            new Message.Probe(
+                SERVICE,
+                protocol.self().incarnation(),
+                false,
+                DiscoveryProtocol.viewDigest(List.of(protocol.self().incarnation())),
+                1)),
         again.stream().map(Effect.Send::message).toList());
     protocol.received(again.get(0).payload(), T0 + 340 * MS, WALL0);
     assertEquals(List.of(), sends(protocol.tick(T0 + 979 * MS, WALL0)));
 
     List<Effect.Send> fallback = sends(protocol.tick(T0 + 980 * MS, WALL0));
-    assertEquals(List.of(new Message.Announce(protocol.self(), 5000),
-        new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
-        fallback.stream().map(Effect.Send::message).toList(), "its announcement goes with it, for others to hear");
+    assertEquals(
+        List.of(
+            new Message.Announce(protocol.self(), 5000),
+            new Message.Probe(SERVICE, protocol.self().incarnation(), true)),
+        fallback.stream().map(Effect.Send::message).toList(),
+        "its announcement goes with it, for others to hear");
     for (Effect.Send send : fallback) {
       protocol.received(send.payload(), T0 + 990 * MS, WALL0);
     }
@@ -136,26 +166,35 @@ final class DiscoveryProtocolTest {
 
   @Test
   void aNodeFirstAmongTheNodesItHeardAsksEverybodyAfterItsFirstUnansweredProbe() {
-    // A cold start: the others announced after it listened, and none of them answers lookups before it does.
+    // A cold start: the others announced after it listened, and none of them answers lookups before
+    // it does.
     DiscoveryProtocol first = protocol(node(8501), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     for (Effect.Send send : sends(first.connected(T0, WALL0))) {
       first.received(send.payload(), T0 + 10 * MS, WALL0);
     }
-    first.received(new MessageCodec().encode(new Message.Announce(node(8502), 5000)), T0 + 20 * MS, WALL0);
+    first.received(
+        new MessageCodec().encode(new Message.Announce(node(8502), 5000)), T0 + 20 * MS, WALL0);
 
     List<Effect.Send> fallback = sends(first.tick(T0 + 330 * MS, WALL0));
 
-    assertEquals(List.of(new Message.Announce(first.self(), 5000),
-        new Message.Probe(SERVICE, first.self().incarnation(), true)),
+    assertEquals(
+        List.of(
+            new Message.Announce(first.self(), 5000),
+            new Message.Probe(SERVICE, first.self().incarnation(), true)),
         fallback.stream().map(Effect.Send::message).toList());
   }
 
   @Test
   void onASlowServerANewcomerWaitsForAnswersAsLongAgainAsItsProbeTookToComeBack() {
-    DiscoveryProtocol protocol = protocol(node(8560), s -> s.probeReplyWindow(Duration.ofMillis(300))
-        .timings(Duration.ofSeconds(30), Duration.ofSeconds(90)));
+    DiscoveryProtocol protocol =
+        protocol(
+            node(8560),
+            s ->
+                s.probeReplyWindow(Duration.ofMillis(300))
+                    .timings(Duration.ofSeconds(30), Duration.ofSeconds(90)));
     List<Effect.Send> joining = sends(protocol.connected(T0, WALL0));
-    // Somebody before this node in its view, so it asks again for a roster rather than asking everybody.
+    // Somebody before this node in its view, so it asks again for a roster rather than asking
+    // everybody.
     protocol.received(new MessageCodec().encode(new Message.Announce(node(8558))), T0 + MS, WALL0);
     // The server is loaded: this node's own probe comes back after two seconds.
     for (Effect.Send send : joining) {
@@ -163,11 +202,18 @@ final class DiscoveryProtocolTest {
     }
 
     long patience = 2 * SECOND + 300 * MS + 2 * 2 * SECOND;
-    assertEquals(List.of(), sends(protocol.tick(T0 + patience - MS, WALL0 + 6299)),
+    assertEquals(
+        List.of(),
+        sends(protocol.tick(T0 + patience - MS, WALL0 + 6299)),
         "asking again before the answers could be back would only load the server more");
-    assertEquals(patience, protocol.nextDeadline(T0 + patience - MS) - T0, "the engine is woken for that deadline");
-    List<Message> again = sends(protocol.tick(T0 + patience, WALL0 + 6300)).stream().map(Effect.Send::message)
-        .toList();
+    assertEquals(
+        patience,
+        protocol.nextDeadline(T0 + patience - MS) - T0,
+        "the engine is woken for that deadline");
+    List<Message> again =
+        sends(protocol.tick(T0 + patience, WALL0 + 6300)).stream()
+            .map(Effect.Send::message)
+            .toList();
     assertEquals(1, again.size(), again::toString);
     assertTrue(again.get(0) instanceof Message.Probe probe && !probe.all(), again::toString);
   }
@@ -192,8 +238,14 @@ final class DiscoveryProtocolTest {
       roster = answer.isEmpty() ? roster : answer;
     }
     assertTrue(roster.size() >= 2, "101 entries take more than one part: " + roster.size());
-    assertTrue(roster.stream().allMatch(s -> s.channel().equals(
-        DiscoveryProtocol.replyChannel("disc", newcomer.self().incarnation()))));
+    assertTrue(
+        roster.stream()
+            .allMatch(
+                s ->
+                    s.channel()
+                        .equals(
+                            DiscoveryProtocol.replyChannel(
+                                "disc", newcomer.self().incarnation()))));
     for (int i = 0; i < roster.size(); i++) {
       assertFalse(newcomer.isReady(), "not ready before the last part");
       newcomer.received(roster.get(i).payload(), now + 2 * MS, WALL0);
@@ -204,10 +256,10 @@ final class DiscoveryProtocolTest {
   }
 
   /**
-   * PostgreSQL delivers in commit order: what the newcomer hears between its probe and a roster was committed after
-   * the responder's view was taken. A member's announcement stating the joined interval, heard first, is not cut
-   * short by the roster's older, shorter expiry; a restart's new incarnation heard first is not replaced by the
-   * roster's predecessor.
+   * PostgreSQL delivers in commit order: what the newcomer hears between its probe and a roster was
+   * committed after the responder's view was taken. A member's announcement stating the joined
+   * interval, heard first, is not cut short by the roster's older, shorter expiry; a restart's new
+   * incarnation heard first is not replaced by the roster's predecessor.
    */
   @Test
   void aRosterNeverShortensNorReplacesWhatTheNewcomerHeardItselfOnThisConnection() {
@@ -235,7 +287,8 @@ final class DiscoveryProtocolTest {
     newcomer.received(roster.get(0).payload(), now + 3 * MS, WALL0);
     assertTrue(newcomer.isReady());
     List<Announcement> atOnce = newcomer.lookup(SERVICE, now + 3 * MS).orElseThrow();
-    assertTrue(atOnce.contains(restartedNow) && !atOnce.contains(restartedBefore),
+    assertTrue(
+        atOnce.contains(restartedNow) && !atOnce.contains(restartedBefore),
         "the restarted node's new incarnation stays: " + atOnce);
 
     long later = now + newcomer.settings().timing().expireAfter().toNanos() + SECOND;
@@ -247,21 +300,38 @@ final class DiscoveryProtocolTest {
   /** A loaded server delays rosters; asking again, or asking everybody, would load it more. */
   @Test
   void aNewcomerWhoseRosterIsArrivingDoesNotAskAgainAndOneWithoutAnswerWaitsLongerEachTime() {
-    DiscoveryProtocol newcomer = protocol(node(8700), s -> s.probeReplyWindow(Duration.ofMillis(300)));
-    // Somebody lower is known, so it is not the first in its own view and does not ask everybody at once.
+    DiscoveryProtocol newcomer =
+        protocol(node(8700), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    // Somebody lower is known, so it is not the first in its own view and does not ask everybody at
+    // once.
     newcomer.received(new MessageCodec().encode(new Message.Announce(node(8501))), T0, WALL0);
     List<Effect.Send> joining = sends(newcomer.connected(T0, WALL0));
     for (Effect.Send send : joining) {
       newcomer.received(send.payload(), T0 + MS, WALL0);
     }
-    newcomer.received(new MessageCodec().encode(new Message.Roster(SERVICE, UUID.randomUUID().toString(),
-        newcomer.self().incarnation(), 0, 2, List.of(new Message.Roster.Entry(node(8502), 5000)))), T0 + 2 * MS, WALL0);
+    newcomer.received(
+        new MessageCodec()
+            .encode(
+                new Message.Roster(
+                    SERVICE,
+                    UUID.randomUUID().toString(),
+                    newcomer.self().incarnation(),
+                    0,
+                    2,
+                    List.of(new Message.Roster.Entry(node(8502), 5000)))),
+        T0 + 2 * MS,
+        WALL0);
     for (long t = T0 + 100 * MS; t < T0 + MS + 16 * 300 * MS; t += 100 * MS) {
-      assertEquals(List.of(), sends(newcomer.tick(t, WALL0)).stream().filter(s -> s.message() instanceof Message.Probe)
-          .toList(), "half a roster is in: no probe at +" + (t - T0) / MS + " ms");
+      assertEquals(
+          List.of(),
+          sends(newcomer.tick(t, WALL0)).stream()
+              .filter(s -> s.message() instanceof Message.Probe)
+              .toList(),
+          "half a roster is in: no probe at +" + (t - T0) / MS + " ms");
     }
 
-    DiscoveryProtocol unanswered = protocol(node(8701), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+    DiscoveryProtocol unanswered =
+        protocol(node(8701), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     unanswered.received(new MessageCodec().encode(new Message.Announce(node(8501))), T0, WALL0);
     List<Long> probedAt = new ArrayList<>();
     List<Integer> attempts = new ArrayList<>();
@@ -276,10 +346,14 @@ final class DiscoveryProtocolTest {
       }
       out = sends(unanswered.tick(t + 10 * MS, WALL0));
     }
-    assertEquals(DiscoveryProtocol.PROBES_BEFORE_ASKING_EVERYBODY, probedAt.size(), probedAt::toString);
-    assertEquals(List.of(0, 1, 2, 3), attempts, "each probe states how many went unanswered before it");
-    assertTrue(probedAt.get(3) - probedAt.get(2) > probedAt.get(2) - probedAt.get(1)
-        && probedAt.get(2) - probedAt.get(1) > probedAt.get(1) - probedAt.get(0), "waits longer each time: " + probedAt);
+    assertEquals(
+        DiscoveryProtocol.PROBES_BEFORE_ASKING_EVERYBODY, probedAt.size(), probedAt::toString);
+    assertEquals(
+        List.of(0, 1, 2, 3), attempts, "each probe states how many went unanswered before it");
+    assertTrue(
+        probedAt.get(3) - probedAt.get(2) > probedAt.get(2) - probedAt.get(1)
+            && probedAt.get(2) - probedAt.get(1) > probedAt.get(1) - probedAt.get(0),
+        "waits longer each time: " + probedAt);
   }
 
   @Test
@@ -295,7 +369,8 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void aMemberReconnectingAnnouncesAndProbesWithItsViewDigestAndIsReadyOnceItsAnnouncementComesBack() {
+  void
+      aMemberReconnectingAnnouncesAndProbesWithItsViewDigestAndIsReadyOnceItsAnnouncementComesBack() {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
     member.joined();
@@ -303,8 +378,14 @@ final class DiscoveryProtocolTest {
 
     List<Effect.Send> onReconnect = sends(member.connected(now + SECOND, WALL0 + 1000));
 
-    assertEquals(List.of(Message.Announce.watched(member.self()), new Message.Probe(SERVICE,
-            member.self().incarnation(), false, DiscoveryProtocol.viewDigest(List.of(member.self().incarnation())))),
+    assertEquals(
+        List.of(
+            Message.Announce.watched(member.self()),
+            new Message.Probe(
+                SERVICE,
+                member.self().incarnation(),
+                false,
+                DiscoveryProtocol.viewDigest(List.of(member.self().incarnation())))),
         onReconnect.stream().map(Effect.Send::message).toList());
     member.received(onReconnect.get(0).payload(), now + SECOND + MS, WALL0 + 1000);
     member.tick(now + 2 * SECOND, WALL0 + 2000);
@@ -313,8 +394,12 @@ final class DiscoveryProtocolTest {
 
   @Test
   void aReconnectedMemberSendsNoRosterUntilANodeWaitingOutsideHadTimeToHeartbeatAgain() {
-    DiscoveryProtocol member = protocol(node(8558), s -> s.heartbeatInterval(Duration.ofSeconds(5))
-        .probeReplyWindow(Duration.ofMillis(300)));
+    DiscoveryProtocol member =
+        protocol(
+            node(8558),
+            s ->
+                s.heartbeatInterval(Duration.ofSeconds(5))
+                    .probeReplyWindow(Duration.ofMillis(300)));
     long now = makeReady(member, T0);
     member.joined();
     member.disconnected(now);
@@ -325,13 +410,19 @@ final class DiscoveryProtocolTest {
     assertTrue(member.isReady(), () -> member.notReadyReason(back + SECOND));
     MessageCodec codec = new MessageCodec();
 
-    // A waiting node announces at most 5.5 s apart (5 s and 10% jitter), and its heartbeat takes a moment to
+    // A waiting node announces at most 5.5 s apart (5 s and 10% jitter), and its heartbeat takes a
+    // moment to
     // arrive: until then this member may lack one that announced while it was away.
     long beforeTheLatestHeartbeat = back + 5_700 * MS;
-    assertEquals(List.of(), sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")),
-        beforeTheLatestHeartbeat, WALL0)));
-    List<Effect.Send> roster = sends(member.received(codec.encode(new Message.Probe(SERVICE, "p2")),
-        back + 5_900 * MS, WALL0));
+    assertEquals(
+        List.of(),
+        sends(
+            member.received(
+                codec.encode(new Message.Probe(SERVICE, "p1")), beforeTheLatestHeartbeat, WALL0)));
+    List<Effect.Send> roster =
+        sends(
+            member.received(
+                codec.encode(new Message.Probe(SERVICE, "p2")), back + 5_900 * MS, WALL0));
     assertEquals(1, roster.size(), roster::toString);
   }
 
@@ -343,7 +434,9 @@ final class DiscoveryProtocolTest {
 
     List<Effect.Send> onReconnect = sends(newcomer.connected(now + SECOND, WALL0 + 1000));
 
-    assertTrue(onReconnect.stream().anyMatch(send -> send.message() instanceof Message.Probe), onReconnect::toString);
+    assertTrue(
+        onReconnect.stream().anyMatch(send -> send.message() instanceof Message.Probe),
+        onReconnect::toString);
   }
 
   @Test
@@ -355,8 +448,13 @@ final class DiscoveryProtocolTest {
     List<Effect.Send> probes = sends(protocol.tick(now, WALL0));
 
     assertEquals(1, probes.size());
-    assertEquals(new Message.Probe("billing", protocol.self().incarnation(), false,
-        DiscoveryProtocol.viewDigest(List.of())), probes.get(0).message());
+    assertEquals(
+        new Message.Probe(
+            "billing",
+            protocol.self().incarnation(),
+            false,
+            DiscoveryProtocol.viewDigest(List.of())),
+        probes.get(0).message());
     protocol.received(probes.get(0).payload(), now + MS, WALL0);
     protocol.tick(now + SECOND, WALL0);
     assertEquals(Optional.of(List.of()), protocol.lookup("billing", now + SECOND));
@@ -370,8 +468,10 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s);
     long now = makeReady(protocol, T0);
     MessageCodec peerCodec = new MessageCodec();
-    Announcement predecessor = new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 111, "old");
-    Announcement successor = new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 222, "new");
+    Announcement predecessor =
+        new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 111, "old");
+    Announcement successor =
+        new Announcement(SERVICE, "10.0.0.9", 8558, "akka://orders@10.0.0.9:25520", 222, "new");
     protocol.received(peerCodec.encode(new Message.Announce(predecessor)), now, WALL0);
     protocol.received(peerCodec.encode(new Message.Announce(successor)), now + MS, WALL0);
 
@@ -410,9 +510,14 @@ final class DiscoveryProtocolTest {
     MessageCodec stranger = new MessageCodec();
 
     for (int i = 0; i < 100; i++) {
-      Announcement invented = new Announcement("invented-" + i, "10.1.0.1", 9000, "akka://x@10.1.0.1:1", 0, "i" + i);
-      List<Effect> out = protocol.received(stranger.encode(new Message.Announce(invented)), now, WALL0);
-      assertEquals(List.of(), notices(out, Level.WARN), "another cluster's traffic is normal, not warned about");
+      Announcement invented =
+          new Announcement("invented-" + i, "10.1.0.1", 9000, "akka://x@10.1.0.1:1", 0, "i" + i);
+      List<Effect> out =
+          protocol.received(stranger.encode(new Message.Announce(invented)), now, WALL0);
+      assertEquals(
+          List.of(),
+          notices(out, Level.WARN),
+          "another cluster's traffic is normal, not warned about");
     }
 
     assertEquals(100L, protocol.snapshot(now).rejected().get(Reason.OTHER_SERVICE));
@@ -421,17 +526,21 @@ final class DiscoveryProtocolTest {
 
   @Test
   void aForgedIntervalOfAnHourBuysNoLongerStayThanThisNodesJoinedIntervalGives() {
-    DiscoveryProtocol protocol = protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
+    DiscoveryProtocol protocol =
+        protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
     long now = makeReady(protocol, T0);
     Announcement peer = node(8600);
     protocol.received(new MessageCodec().encode(new Message.Announce(peer, 3_600_000)), now, WALL0);
 
-    // Defaults: 15 s expiry at 5 s, so 90 s at the joined 30 s; an honoured hour would have been three hours.
+    // Defaults: 15 s expiry at 5 s, so 90 s at the joined 30 s; an honoured hour would have been
+    // three hours.
     protocol.tick(now + 90 * SECOND, WALL0);
     assertTrue(protocol.lookup(SERVICE, now + 90 * SECOND).orElseThrow().contains(peer));
     List<Effect> later = protocol.tick(now + 91 * SECOND, WALL0);
 
-    assertTrue(later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(peer)), later::toString);
+    assertTrue(
+        later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(peer)),
+        later::toString);
   }
 
   @Test
@@ -440,11 +549,16 @@ final class DiscoveryProtocolTest {
     long now = makeReady(protocol, T0);
     MessageCodec codec = new MessageCodec();
     protocol.received(codec.encode(new Message.Announce(node(8601))), now, WALL0);
-    List<Effect> out = protocol.received(codec.encode(new Message.Announce(node(8602))), now, WALL0);
+    List<Effect> out =
+        protocol.received(codec.encode(new Message.Announce(node(8602))), now, WALL0);
     out = protocol.received(codec.encode(new Message.Announce(node(8603))), now, WALL0);
 
     assertEquals(1L, protocol.snapshot(now).rejected().get(Reason.TABLE_FULL));
-    assertTrue(notices(out, Level.WARN).get(0).text().contains("discovery.postgres.max-peers-per-service"));
+    assertTrue(
+        notices(out, Level.WARN)
+            .get(0)
+            .text()
+            .contains("discovery.postgres.max-peers-per-service"));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -455,12 +569,15 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s);
     long now = makeReady(protocol, T0);
     MessageCodec codec = new MessageCodec();
-    Announcement first = new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-a:25520", 1, "a");
-    Announcement second = new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-b:25520", 2, "b");
+    Announcement first =
+        new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-a:25520", 1, "a");
+    Announcement second =
+        new Announcement(SERVICE, "127.0.1.1", 8558, "akka://orders@host-b:25520", 2, "b");
     protocol.received(codec.encode(new Message.Announce(first)), now, WALL0);
     protocol.received(codec.encode(new Message.Announce(second)), now + MS, WALL0);
 
-    List<Effect> out = protocol.received(codec.encode(new Message.Announce(first)), now + 2 * MS, WALL0);
+    List<Effect> out =
+        protocol.received(codec.encode(new Message.Announce(first)), now + 2 * MS, WALL0);
 
     List<Effect.Notice> errors = notices(out, Level.ERROR);
     assertEquals(1, errors.size());
@@ -469,8 +586,11 @@ final class DiscoveryProtocolTest {
     assertEquals(1L, protocol.snapshot(now).clashesDetected());
     assertEquals(1, protocol.snapshot(now + 2 * MS).clashes().size());
     // Heartbeats of both go on: no further error, and a goodbye from one leaves the other.
-    assertEquals(List.of(), notices(protocol.received(codec.encode(new Message.Announce(second)), now + 3 * MS, WALL0),
-        Level.ERROR));
+    assertEquals(
+        List.of(),
+        notices(
+            protocol.received(codec.encode(new Message.Announce(second)), now + 3 * MS, WALL0),
+            Level.ERROR));
     protocol.received(codec.encode(new Message.Goodbye(first)), now + 4 * MS, WALL0);
     assertTrue(protocol.lookup(SERVICE, now + 4 * MS).orElseThrow().contains(second));
   }
@@ -480,10 +600,12 @@ final class DiscoveryProtocolTest {
     Announcement self = node(8558);
     DiscoveryProtocol protocol = protocol(self, s -> s);
     long now = makeReady(protocol, T0);
-    Announcement impostor = new Announcement(SERVICE, self.host(), self.port(), "akka://orders@other-host:25520", 5,
-        "impostor");
+    Announcement impostor =
+        new Announcement(
+            SERVICE, self.host(), self.port(), "akka://orders@other-host:25520", 5, "impostor");
 
-    List<Effect> out = protocol.received(new MessageCodec().encode(new Message.Announce(impostor)), now, WALL0);
+    List<Effect> out =
+        protocol.received(new MessageCodec().encode(new Message.Announce(impostor)), now, WALL0);
 
     assertTrue(out.contains(new Effect.ReadinessChanged(false)));
     assertTrue(notices(out, Level.ERROR).get(0).text().contains("akka://orders@other-host:25520"));
@@ -508,25 +630,31 @@ final class DiscoveryProtocolTest {
       protocol.received(send.payload(), T0 + MS, WALL0);
     }
     // The peer's clock is two minutes behind; its reply to our probe is dropped as stale.
-    List<Effect> out = protocol.received(encode(skewedPeer, new Message.Announce(node(8600)), 1, WALL0 - 120_000),
-        T0 + 2 * MS, WALL0);
+    List<Effect> out =
+        protocol.received(
+            encode(skewedPeer, new Message.Announce(node(8600)), 1, WALL0 - 120_000),
+            T0 + 2 * MS,
+            WALL0);
     // No roster: the node asks everybody, and hears that probe back too.
     for (Effect.Send send : sends(protocol.tick(T0 + SECOND, WALL0 + 1000))) {
       protocol.received(send.payload(), T0 + SECOND + MS, WALL0 + 1000);
     }
     protocol.tick(T0 + 2 * SECOND, WALL0 + 2000);
 
-    assertFalse(protocol.isReady(), "a node that only lacks peers because they were stale must not answer");
+    assertFalse(
+        protocol.isReady(), "a node that only lacks peers because they were stale must not answer");
     assertTrue(protocol.notReadyReason(T0 + 2 * SECOND).contains("clock skew"));
     Effect.Notice error = notices(out, Level.ERROR).get(0);
     assertTrue(error.text().contains("120000 ms behind"), error.text());
     assertTrue(error.text().contains("discovery.postgres.replay-window"), error.text());
     assertEquals(-120_000L, protocol.snapshot(T0 + SECOND).clockSkewMillis());
-    // Once nothing stale has been heard for expire-after, the node asks again rather than take the silence of
+    // Once nothing stale has been heard for expire-after, the node asks again rather than take the
+    // silence of
     // quiet members for an empty channel; it answers only after that probe's own round.
     long aged = T0 + 2 * MS + 15 * SECOND + MS;
     List<Effect.Send> again = sends(protocol.tick(aged, WALL0 + 15_000));
-    List<Message> probes = again.stream().map(Effect.Send::message).filter(Message.Probe.class::isInstance).toList();
+    List<Message> probes =
+        again.stream().map(Effect.Send::message).filter(Message.Probe.class::isInstance).toList();
     assertEquals(1, probes.size(), again::toString);
     assertFalse(((Message.Probe) probes.get(0)).all(), again::toString);
     assertFalse(protocol.isReady());
@@ -549,8 +677,11 @@ final class DiscoveryProtocolTest {
     long now = makeReady(member, T0);
     MessageCodec skewedNewcomer = new MessageCodec(SECRET);
 
-    List<Effect> out = member.received(encode(skewedNewcomer, new Message.Probe(SERVICE, "newcomer"), 1,
-        WALL0 + 300_000), now, WALL0);
+    List<Effect> out =
+        member.received(
+            encode(skewedNewcomer, new Message.Probe(SERVICE, "newcomer"), 1, WALL0 + 300_000),
+            now,
+            WALL0);
 
     assertTrue(member.isReady());
     assertEquals(1, notices(out, Level.ERROR).size());
@@ -560,7 +691,8 @@ final class DiscoveryProtocolTest {
   void aReplayedStaleMessageIsCountedButIsNoNewsOfSkew() {
     DiscoveryProtocol protocol = protocol(node(8558), s -> s.sharedSecret(SECRET));
     long now = makeReady(protocol, T0);
-    String recorded = encode(new MessageCodec(SECRET), new Message.Announce(node(8600)), 7, WALL0 - 120_000);
+    String recorded =
+        encode(new MessageCodec(SECRET), new Message.Announce(node(8600)), 7, WALL0 - 120_000);
     protocol.received(recorded, now, WALL0);
 
     List<Effect> again = protocol.received(recorded, now + 61 * SECOND, WALL0 + 61_000);
@@ -573,7 +705,8 @@ final class DiscoveryProtocolTest {
   // Finding 6: what the replay guard guarantees, and what it does not
 
   @Test
-  void aRecordedAnnouncementReplayedWithinTheWindowIsRefusedByReceiversThatHeardNewerOnesButTakenByANewcomer() {
+  void
+      aRecordedAnnouncementReplayedWithinTheWindowIsRefusedByReceiversThatHeardNewerOnesButTakenByANewcomer() {
     MessageCodec departed = new MessageCodec(SECRET);
     Announcement gone = node(8600);
     String recorded = encode(departed, new Message.Announce(gone), 3, WALL0);
@@ -587,8 +720,10 @@ final class DiscoveryProtocolTest {
     assertEquals(1L, member.snapshot(now).rejected().get(Reason.REPLAYED));
     assertFalse(member.lookup(SERVICE, now + 2 * SECOND).orElseThrow().contains(gone));
 
-    // The documented limit: a node that never heard this incarnation has no sequence to compare with, so inside
-    // replay-window it takes the recording, for at most expire-after. Outside the window nobody does.
+    // The documented limit: a node that never heard this incarnation has no sequence to compare
+    // with, so inside
+    // replay-window it takes the recording, for at most expire-after. Outside the window nobody
+    // does.
     DiscoveryProtocol newcomer = protocol(node(8559), s -> s.sharedSecret(SECRET));
     long then = makeReady(newcomer, T0);
     newcomer.received(recorded, then, WALL0 + 2000);
@@ -604,20 +739,23 @@ final class DiscoveryProtocolTest {
 
   @Test
   void theHeartbeatAfterJoiningStatesTheJoinedIntervalAndTheNextOneComesAtThatInterval() {
-    DiscoveryProtocol protocol = protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
+    DiscoveryProtocol protocol =
+        protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
     long now = makeReady(protocol, T0);
     protocol.joined();
 
     long heartbeatAt = now;
     List<Effect.Send> heartbeat = List.of();
-    // The heartbeat already scheduled comes within 5 s ± 10%; it is the first to state the joined interval.
+    // The heartbeat already scheduled comes within 5 s ± 10%; it is the first to state the joined
+    // interval.
     while (heartbeat.isEmpty() && heartbeatAt - now < 6 * SECOND) {
       heartbeatAt += 10 * MS;
       heartbeat = sends(protocol.tick(heartbeatAt, WALL0 + 5000));
     }
 
     assertEquals(new Message.Announce(protocol.self(), 30_000), heartbeat.get(0).message());
-    // The next one not before the joined interval less its jitter: the stated interval and the delay come from
+    // The next one not before the joined interval less its jitter: the stated interval and the
+    // delay come from
     // one reading of the interval.
     Poll.assertNoHeartbeatBefore(protocol, heartbeatAt, heartbeatAt + 27 * SECOND);
     List<Effect.Send> next = List.of();
@@ -638,13 +776,19 @@ final class DiscoveryProtocolTest {
     long now = makeReady(protocol, T0);
     protocol.joined();
     assertEquals(now, protocol.nextDeadline(now), "the announcement goes out at the next tick");
-    assertEquals(Duration.ofSeconds(5), protocol.snapshot(now).heartbeatInterval(), "not quiet before it is sent");
+    assertEquals(
+        Duration.ofSeconds(5),
+        protocol.snapshot(now).heartbeatInterval(),
+        "not quiet before it is sent");
 
     List<Effect.Send> told = sends(protocol.tick(now, WALL0));
 
-    assertEquals(List.of(Message.Announce.watched(protocol.self())), told.stream().map(Effect.Send::message).toList());
+    assertEquals(
+        List.of(Message.Announce.watched(protocol.self())),
+        told.stream().map(Effect.Send::message).toList());
     Poll.assertNoHeartbeatBefore(protocol, now, now + 2 * 3600 * SECOND);
-    assertEquals(Duration.ZERO, protocol.snapshot(now).heartbeatInterval(), "the operator view says off");
+    assertEquals(
+        Duration.ZERO, protocol.snapshot(now).heartbeatInterval(), "the operator view says off");
   }
 
   @Test
@@ -658,16 +802,20 @@ final class DiscoveryProtocolTest {
 
     long aDayLater = now + 24 * 3600 * SECOND;
     member.tick(aDayLater, WALL0);
-    assertTrue(member.lookup(SERVICE, aDayLater).orElseThrow().contains(peer), "kept without a heartbeat");
+    assertTrue(
+        member.lookup(SERVICE, aDayLater).orElseThrow().contains(peer), "kept without a heartbeat");
 
     List<Effect> removed = member.memberRemoved(peer.address(), peer.uid());
-    assertTrue(removed.contains(new Effect.PeerRemoved(peer, "removed from the cluster")), removed::toString);
+    assertTrue(
+        removed.contains(new Effect.PeerRemoved(peer, "removed from the cluster")),
+        removed::toString);
     assertFalse(member.lookup(SERVICE, aDayLater).orElseThrow().contains(peer));
   }
 
   @Test
   void aWatchedAnnouncementTheClusterNeverConfirmedStaysNoLongerThanTheWatchedStay() {
-    // Unsigned, anybody with database access can send one; the cluster is what vouches for a member, not the message.
+    // Unsigned, anybody with database access can send one; the cluster is what vouches for a
+    // member, not the message.
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
     member.joined();
@@ -678,12 +826,14 @@ final class DiscoveryProtocolTest {
     member.tick(now + stay, WALL0);
     assertTrue(member.lookup(SERVICE, now + stay).orElseThrow().contains(forged));
     List<Effect> later = member.tick(now + stay + SECOND, WALL0);
-    assertTrue(later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(forged)),
+    assertTrue(
+        later.stream().anyMatch(e -> e instanceof Effect.PeerRemoved r && r.peer().equals(forged)),
         later::toString);
   }
 
   @Test
-  void aWaitingNodeAsksAgainForItsWatchedPeersAndAnEmptyRosterFromAResponderWithTheSameViewKeepsThem() {
+  void
+      aWaitingNodeAsksAgainForItsWatchedPeersAndAnEmptyRosterFromAResponderWithTheSameViewKeepsThem() {
     DiscoveryProtocol responder = protocol(node(8501), s -> s);
     long now = makeReady(responder, T0);
     responder.joined();
@@ -705,14 +855,22 @@ final class DiscoveryProtocolTest {
     // Half a watched stay later it asks again, with the digest of what it knows.
     long half = now + 2 * MS + waiting.settings().timing().watchedPeerTtlNanos() / 2;
     List<Effect.Send> again = sends(waiting.tick(half, WALL0 + 30_000));
-    Message.Probe reprobe = again.stream().map(Effect.Send::message).filter(Message.Probe.class::isInstance)
-        .map(Message.Probe.class::cast).findFirst().orElseThrow(() -> new AssertionError(again));
-    assertEquals(DiscoveryProtocol.viewDigest(List.of(responder.self().incarnation(), waiting.self().incarnation())),
+    Message.Probe reprobe =
+        again.stream()
+            .map(Effect.Send::message)
+            .filter(Message.Probe.class::isInstance)
+            .map(Message.Probe.class::cast)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(again));
+    assertEquals(
+        DiscoveryProtocol.viewDigest(
+            List.of(responder.self().incarnation(), waiting.self().incarnation())),
         reprobe.view());
     List<Effect.Send> same = List.of();
     for (Effect.Send send : again) {
       waiting.received(send.payload(), half + MS, WALL0 + 30_000);
-      List<Effect.Send> answer = sends(responder.received(send.payload(), half + MS, WALL0 + 30_000));
+      List<Effect.Send> answer =
+          sends(responder.received(send.payload(), half + MS, WALL0 + 30_000));
       same = answer.isEmpty() ? same : answer;
     }
     assertEquals(1, same.size(), "one empty roster: " + same);
@@ -722,7 +880,8 @@ final class DiscoveryProtocolTest {
     // Kept a whole watched stay from the answer, beyond the first stay.
     long beyond = now + waiting.settings().timing().watchedPeerTtlNanos() + 10 * SECOND;
     waiting.tick(beyond, WALL0 + 70_000);
-    assertTrue(waiting.lookup(SERVICE, beyond).orElseThrow().contains(responder.self()),
+    assertTrue(
+        waiting.lookup(SERVICE, beyond).orElseThrow().contains(responder.self()),
         () -> waiting.lookup(SERVICE, beyond).toString());
   }
 
@@ -731,7 +890,10 @@ final class DiscoveryProtocolTest {
     MessageCodec codec = new MessageCodec();
     Announcement member = node(8600);
     String prober = UUID.randomUUID().toString();
-    String probe = codec.encode(new Message.Probe(SERVICE, prober, false, DiscoveryProtocol.viewDigest(List.of(prober))));
+    String probe =
+        codec.encode(
+            new Message.Probe(
+                SERVICE, prober, false, DiscoveryProtocol.viewDigest(List.of(prober))));
 
     // Lowest by host and port, ready, but not in the cluster: it cannot tell when a member leaves.
     DiscoveryProtocol waiting = protocol(node(8501), s -> s);
@@ -747,7 +909,9 @@ final class DiscoveryProtocolTest {
     List<Effect.Send> roster = sends(joined.received(probe, then + MS, WALL0));
     assertEquals(1, roster.size(), roster::toString);
     Message.Roster sent = (Message.Roster) roster.get(0).message();
-    assertTrue(sent.entries().stream().anyMatch(e -> e.node().equals(member) && e.watched()), sent::toString);
+    assertTrue(
+        sent.entries().stream().anyMatch(e -> e.node().equals(member) && e.watched()),
+        sent::toString);
   }
 
   @Test
@@ -760,23 +924,47 @@ final class DiscoveryProtocolTest {
 
     member.memberUp(missed.address(), missed.uid());
 
-    // Its announcement is usually on its way: the member gives it two heartbeat intervals, then asks.
+    // Its announcement is usually on its way: the member gives it two heartbeat intervals, then
+    // asks.
     assertEquals(List.of(), sends(member.tick(now + MS, WALL0)));
     List<Effect.Send> asked = sends(member.tick(now + MS + 10 * SECOND, WALL0));
-    assertEquals(1, asked.stream().filter(send -> send.message() instanceof Message.Probe).count(), asked::toString);
+    assertEquals(
+        1,
+        asked.stream().filter(send -> send.message() instanceof Message.Probe).count(),
+        asked::toString);
     String prober = UUID.randomUUID().toString();
     long later = now + 11 * SECOND;
-    assertEquals(List.of(), sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
-        later, WALL0)), "no roster while it knows it lacks a member");
+    assertEquals(
+        List.of(),
+        sends(
+            member.received(
+                new MessageCodec().encode(new Message.Probe(SERVICE, prober)), later, WALL0)),
+        "no roster while it knows it lacks a member");
 
     // A roster that holds the missed member ends the catch-up; then it answers probes again.
-    member.received(new MessageCodec().encode(new Message.Roster(SERVICE, UUID.randomUUID().toString(),
-        member.self().incarnation(), 0, 1, List.of(new Message.Roster.Entry(missed, Message.Roster.Entry.WATCHED)))),
-        later, WALL0);
+    member.received(
+        new MessageCodec()
+            .encode(
+                new Message.Roster(
+                    SERVICE,
+                    UUID.randomUUID().toString(),
+                    member.self().incarnation(),
+                    0,
+                    1,
+                    List.of(new Message.Roster.Entry(missed, Message.Roster.Entry.WATCHED)))),
+        later,
+        WALL0);
     assertTrue(member.lookup(SERVICE, later).orElseThrow().contains(missed));
     member.tick(later + 20 * SECOND, WALL0);
-    assertEquals(1, sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
-        later + 21 * SECOND, WALL0)).size(), "answers again once caught up");
+    assertEquals(
+        1,
+        sends(
+                member.received(
+                    new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
+                    later + 21 * SECOND,
+                    WALL0))
+            .size(),
+        "answers again once caught up");
   }
 
   @Test
@@ -784,10 +972,12 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol waiting = protocol(node(8700), s -> s);
     long now = makeReady(waiting, T0);
     Announcement removedMeanwhile = node(8600);
-    waiting.received(new MessageCodec().encode(Message.Announce.watched(removedMeanwhile)), now, WALL0);
+    waiting.received(
+        new MessageCodec().encode(Message.Announce.watched(removedMeanwhile)), now, WALL0);
     long stay = waiting.settings().timing().watchedPeerTtlNanos();
 
-    // Its re-probe and the probe of everybody that follows go unanswered (the peer is gone, nobody holds it).
+    // Its re-probe and the probe of everybody that follows go unanswered (the peer is gone, nobody
+    // holds it).
     int probes = 0;
     for (long t = now + SECOND; t <= now + stay + SECOND; t += 100 * MS) {
       for (Effect.Send send : sends(waiting.tick(t, WALL0))) {
@@ -797,14 +987,18 @@ final class DiscoveryProtocolTest {
     }
 
     assertTrue(probes >= 2, "a re-probe with the view digest, then everybody: " + probes);
-    assertFalse(waiting.lookup(SERVICE, now + stay + SECOND).orElseThrow().contains(removedMeanwhile));
+    assertFalse(
+        waiting.lookup(SERVICE, now + stay + SECOND).orElseThrow().contains(removedMeanwhile));
   }
 
   /** Ticks through a stretch of time and checks that no announcement goes out in it. */
   private static final class Poll {
     static void assertNoHeartbeatBefore(DiscoveryProtocol protocol, long from, long until) {
       for (long t = from + SECOND; t < until; t += SECOND) {
-        assertEquals(List.of(), sends(protocol.tick(t, WALL0)), "a heartbeat at +" + (t - from) / SECOND + " s");
+        assertEquals(
+            List.of(),
+            sends(protocol.tick(t, WALL0)),
+            "a heartbeat at +" + (t - from) / SECOND + " s");
       }
     }
   }
@@ -820,23 +1014,33 @@ final class DiscoveryProtocolTest {
       DiscoveryProtocol responder = protocol(node(8501 + rank), s -> s);
       long now = makeReady(responder, T0);
       for (int lower = 0; lower < rank; lower++) {
-        responder.received(codec.encode(new Message.Announce(node(8501 + lower), 5000)), now, WALL0);
+        responder.received(
+            codec.encode(new Message.Announce(node(8501 + lower), 5000)), now, WALL0);
       }
       for (int attempt = 0; attempt < 4; attempt++) {
         String prober = UUID.randomUUID().toString();
-        List<Effect.Send> answer = sends(responder.received(
-            codec.encode(new Message.Probe(SERVICE, prober, false, null, attempt)), now + MS, WALL0));
-        boolean expected = rank < DiscoveryProtocol.RESPONDERS
-            || attempt > 0 && rank / DiscoveryProtocol.RESPONDERS == attempt;
-        assertEquals(expected, !answer.isEmpty(), "rank " + rank + ", attempt " + attempt + ": " + answer);
-        assertTrue(answer.stream().allMatch(a -> a.message() instanceof Message.Roster), answer::toString);
+        List<Effect.Send> answer =
+            sends(
+                responder.received(
+                    codec.encode(new Message.Probe(SERVICE, prober, false, null, attempt)),
+                    now + MS,
+                    WALL0));
+        boolean expected =
+            rank < DiscoveryProtocol.RESPONDERS
+                || attempt > 0 && rank / DiscoveryProtocol.RESPONDERS == attempt;
+        assertEquals(
+            expected, !answer.isEmpty(), "rank " + rank + ", attempt " + attempt + ": " + answer);
+        assertTrue(
+            answer.stream().allMatch(a -> a.message() instanceof Message.Roster), answer::toString);
       }
     }
   }
 
   @Test
-  void aProbeHeardBeforeThisNodeAnswersLookupsIsAnsweredAsSoonAsItDoesUnlessItCameBeforeItsProbeOfEverybody() {
-    // The first node of a cold start: the others' probes arrive while it still waits for answers itself.
+  void
+      aProbeHeardBeforeThisNodeAnswersLookupsIsAnsweredAsSoonAsItDoesUnlessItCameBeforeItsProbeOfEverybody() {
+    // The first node of a cold start: the others' probes arrive while it still waits for answers
+    // itself.
     DiscoveryProtocol first = protocol(node(8501), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     for (Effect.Send send : sends(first.connected(T0, WALL0))) {
       first.received(send.payload(), T0 + MS, WALL0);
@@ -844,8 +1048,10 @@ final class DiscoveryProtocolTest {
     MessageCodec codec = new MessageCodec();
     String early = UUID.randomUUID().toString();
     String late = UUID.randomUUID().toString();
-    assertEquals(List.of(), sends(first.received(codec.encode(new Message.Probe(SERVICE, early)), T0 + 2 * MS,
-        WALL0)), "not answering lookups yet: no roster");
+    assertEquals(
+        List.of(),
+        sends(first.received(codec.encode(new Message.Probe(SERVICE, early)), T0 + 2 * MS, WALL0)),
+        "not answering lookups yet: no roster");
 
     List<Effect.Send> answers = new ArrayList<>();
     for (long t = T0 + 10 * MS; t < T0 + 5 * SECOND && !first.isReady(); t += 10 * MS) {
@@ -853,34 +1059,54 @@ final class DiscoveryProtocolTest {
         answers.add(send);
         answers.addAll(sends(first.received(send.payload(), t + MS, WALL0)));
         if (send.message() instanceof Message.Probe probe && probe.all()) {
-          // A node that connected after the probe of everybody committed: it hears neither it nor its answers.
-          answers.addAll(sends(first.received(codec.encode(new Message.Probe(SERVICE, late)), t + 2 * MS, WALL0)));
+          // A node that connected after the probe of everybody committed: it hears neither it nor
+          // its answers.
+          answers.addAll(
+              sends(
+                  first.received(
+                      codec.encode(new Message.Probe(SERVICE, late)), t + 2 * MS, WALL0)));
         }
       }
     }
 
     assertTrue(first.isReady(), () -> first.notReadyReason(T0 + 5 * SECOND));
-    List<Effect.Send> toLate = answers.stream()
-        .filter(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", late))).toList();
+    List<Effect.Send> toLate =
+        answers.stream()
+            .filter(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", late)))
+            .toList();
     assertEquals(1, toLate.size(), answers::toString);
-    assertTrue(toLate.get(0).message() instanceof Message.Roster roster && roster.to().equals(late), toLate::toString);
-    assertTrue(answers.stream().noneMatch(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", early))),
-        () -> "the early prober heard the probe of everybody and its answers: no roster for it; " + answers);
+    assertTrue(
+        toLate.get(0).message() instanceof Message.Roster roster && roster.to().equals(late),
+        toLate::toString);
+    assertTrue(
+        answers.stream()
+            .noneMatch(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", early))),
+        () ->
+            "the early prober heard the probe of everybody and its answers: no roster for it; "
+                + answers);
 
-    // Asked again on the same connection (its wait ran out before that probe reached it): still covered.
+    // Asked again on the same connection (its wait ran out before that probe reached it): still
+    // covered.
     long later = T0 + 6 * SECOND;
-    assertEquals(List.of(), sends(first.received(codec.encode(new Message.Probe(SERVICE, early, false, null, 1)),
-        later, WALL0)));
+    assertEquals(
+        List.of(),
+        sends(
+            first.received(
+                codec.encode(new Message.Probe(SERVICE, early, false, null, 1)), later, WALL0)));
     // A first attempt again is a new connection, which may have missed it all: answered.
-    List<Effect.Send> reconnected = sends(first.received(codec.encode(new Message.Probe(SERVICE, early)),
-        later + 2 * SECOND, WALL0));
+    List<Effect.Send> reconnected =
+        sends(
+            first.received(
+                codec.encode(new Message.Probe(SERVICE, early)), later + 2 * SECOND, WALL0));
     assertEquals(1, reconnected.size(), reconnected::toString);
     assertEquals(DiscoveryProtocol.replyChannel("disc", early), reconnected.get(0).channel());
   }
 
   @Test
-  void aNodeThatHearsAnotherAskEverybodyIsReadyOnceTheAnswersHadTimeWithoutARosterOrAProbeOfItsOwn() {
-    DiscoveryProtocol waiting = protocol(node(8502), s -> s.probeReplyWindow(Duration.ofMillis(300)));
+  void
+      aNodeThatHearsAnotherAskEverybodyIsReadyOnceTheAnswersHadTimeWithoutARosterOrAProbeOfItsOwn() {
+    DiscoveryProtocol waiting =
+        protocol(node(8502), s -> s.probeReplyWindow(Duration.ofMillis(300)));
     for (Effect.Send send : sends(waiting.connected(T0, WALL0))) {
       waiting.received(send.payload(), T0, WALL0);
     }
@@ -888,9 +1114,11 @@ final class DiscoveryProtocolTest {
     Announcement asker = node(8501);
     Announcement other = node(8503);
     long heard = T0 + 100 * MS;
-    // The asker's announcement goes with its probe, in one commit; then every other node answers on the channel.
+    // The asker's announcement goes with its probe, in one commit; then every other node answers on
+    // the channel.
     waiting.received(codec.encode(new Message.Announce(asker, 5000)), heard, WALL0);
-    waiting.received(codec.encode(new Message.Probe(SERVICE, asker.incarnation(), true)), heard, WALL0);
+    waiting.received(
+        codec.encode(new Message.Probe(SERVICE, asker.incarnation(), true)), heard, WALL0);
     waiting.received(codec.encode(new Message.Announce(other, 5000)), heard + 2 * MS, WALL0);
 
     List<Effect.Send> sent = new ArrayList<>();
@@ -900,8 +1128,12 @@ final class DiscoveryProtocolTest {
       readyAt = waiting.isReady() ? t : -1;
     }
 
-    assertTrue(readyAt >= heard + Duration.ofMillis(300).toNanos(), "not before the answers had time: " + readyAt);
-    assertTrue(readyAt < heard + SECOND, "ready at the same time as the asker, without asking itself: " + sent);
+    assertTrue(
+        readyAt >= heard + Duration.ofMillis(300).toNanos(),
+        "not before the answers had time: " + readyAt);
+    assertTrue(
+        readyAt < heard + SECOND,
+        "ready at the same time as the asker, without asking itself: " + sent);
     assertEquals(List.of(), sent, "no probe of its own, of everybody or again");
     assertEquals(3, waiting.lookup(SERVICE, readyAt).orElseThrow().size());
   }
@@ -929,8 +1161,10 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
 
-    List<Effect.Send> reply = sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, "p1")), now,
-        WALL0));
+    List<Effect.Send> reply =
+        sends(
+            member.received(
+                new MessageCodec().encode(new Message.Probe(SERVICE, "p1")), now, WALL0));
 
     assertEquals(1, reply.size());
     assertEquals(DiscoveryProtocol.replyChannel("disc", "p1"), reply.get(0).channel());
@@ -945,21 +1179,31 @@ final class DiscoveryProtocolTest {
     MessageCodec codec = new MessageCodec();
     for (int i = 0; i < n; i++) {
       String host = "10.1." + (i / 250) + "." + (i % 250 + 1);
-      Announcement other = new Announcement(SERVICE, host, 8558, "akka://orders@" + host + ":25520", i + 1,
-          UUID.randomUUID().toString());
+      Announcement other =
+          new Announcement(
+              SERVICE,
+              host,
+              8558,
+              "akka://orders@" + host + ":25520",
+              i + 1,
+              UUID.randomUUID().toString());
       member.received(codec.encode(Message.Announce.watched(other)), now, WALL0);
       member.memberUp(other.address(), other.uid());
     }
 
-    List<Effect.Send> roster = sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")), now + MS,
-        WALL0));
+    List<Effect.Send> roster =
+        sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")), now + MS, WALL0));
 
     int entries = 0;
     for (Effect.Send part : roster) {
       // Decoded as the prober would: a part it cannot read would leave its view incomplete.
-      Message.Roster decoded = assertDoesNotThrow(() -> (Message.Roster) codec.decode(part.payload()));
-      assertTrue(decoded.entries().stream().filter(e -> !e.node().equals(member.self()))
-          .allMatch(Message.Roster.Entry::watched), "every member vouched for by its cluster");
+      Message.Roster decoded =
+          assertDoesNotThrow(() -> (Message.Roster) codec.decode(part.payload()));
+      assertTrue(
+          decoded.entries().stream()
+              .filter(e -> !e.node().equals(member.self()))
+              .allMatch(Message.Roster.Entry::watched),
+          "every member vouched for by its cluster");
       entries += decoded.entries().size();
     }
     assertEquals(n + 1, entries);
@@ -970,13 +1214,17 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
 
-    List<Effect.Send> reply = sends(member.received(new MessageCodec().encode(new Message.Probe(SERVICE, "p1", true)),
-        now, WALL0));
+    List<Effect.Send> reply =
+        sends(
+            member.received(
+                new MessageCodec().encode(new Message.Probe(SERVICE, "p1", true)), now, WALL0));
 
     assertEquals(1, reply.size());
     assertEquals("disc", reply.get(0).channel());
-    assertTrue(reply.get(0).message() instanceof Message.Announce announce
-        && announce.node().equals(member.self()), reply::toString);
+    assertTrue(
+        reply.get(0).message() instanceof Message.Announce announce
+            && announce.node().equals(member.self()),
+        reply::toString);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -990,7 +1238,9 @@ final class DiscoveryProtocolTest {
     protocol.stopAnnouncing();
     List<Effect.Send> goodbye = sends(protocol.tick(now, WALL0));
 
-    assertEquals(List.of(new Message.Goodbye(protocol.self())), goodbye.stream().map(Effect.Send::message).toList());
+    assertEquals(
+        List.of(new Message.Goodbye(protocol.self())),
+        goodbye.stream().map(Effect.Send::message).toList());
     Poll.assertNoHeartbeatBefore(protocol, now, now + 60 * SECOND);
     assertTrue(protocol.isReady(), "it keeps answering lookups");
   }
@@ -1003,10 +1253,13 @@ final class DiscoveryProtocolTest {
     DiscoveryProtocol akkaNode = protocol(node(8558), s -> s);
     long now = makeReady(akkaNode, T0);
     MessageCodec codec = new MessageCodec();
-    Announcement pekkoNode = new Announcement(SERVICE, "10.0.0.77", 7626, "pekko://orders@10.0.0.77:25520", 9, "p");
+    Announcement pekkoNode =
+        new Announcement(SERVICE, "10.0.0.77", 7626, "pekko://orders@10.0.0.77:25520", 9, "p");
 
-    List<Effect> first = akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now, WALL0);
-    List<Effect> second = akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now + SECOND, WALL0);
+    List<Effect> first =
+        akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now, WALL0);
+    List<Effect> second =
+        akkaNode.received(codec.encode(new Message.Announce(pekkoNode)), now + SECOND, WALL0);
 
     assertFalse(akkaNode.lookup(SERVICE, now + SECOND).orElseThrow().contains(pekkoNode));
     assertEquals(2L, akkaNode.snapshot(now).rejected().get(Reason.OTHER_TOOLKIT));

@@ -10,10 +10,11 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Generates distinct hostile payloads for the channel: random text, truncated and mutated messages, wrong types,
- * huge numbers, odd unicode, injection strings. Every one of them must be rejected by a node whose shared secret
- * the generator does not know: the well-formed messages it starts from are signed with another secret, or not at
- * all. Distinct, because PostgreSQL delivers identical payloads sent in one transaction only once.
+ * Generates distinct hostile payloads for the channel: random text, truncated and mutated messages,
+ * wrong types, huge numbers, odd unicode, injection strings. Every one of them must be rejected by
+ * a node whose shared secret the generator does not know: the well-formed messages it starts from
+ * are signed with another secret, or not at all. Distinct, because PostgreSQL delivers identical
+ * payloads sent in one transaction only once.
  */
 public final class FuzzPayloads {
 
@@ -21,52 +22,75 @@ public final class FuzzPayloads {
   private static final int MAX_NOTIFY_BYTES = 7999;
 
   private static final String[] INJECTIONS = {
-    "'; DROP TABLE users; --", "\"; LISTEN other; --", "${jndi:ldap://127.0.0.1/a}", "<script>alert(1)</script>",
-    "../../../../etc/passwd", "%s%s%s%n", "\\u0000", "akka://evil@127.0.0.1:1", "$(reboot)", "' OR '1'='1",
+    "'; DROP TABLE users; --",
+    "\"; LISTEN other; --",
+    "${jndi:ldap://127.0.0.1/a}",
+    "<script>alert(1)</script>",
+    "../../../../etc/passwd",
+    "%s%s%s%n",
+    "\\u0000",
+    "akka://evil@127.0.0.1:1",
+    "$(reboot)",
+    "' OR '1'='1",
   };
   private static final String[] ODD_TEXT = {
-    "\u202Eevil", "é\u0301\u0301", "😀😀😀", "日本語のホスト", "ﬁ", "\u00A0", "Ω≈ç√∫", "\uFEFFbom", "İstanbul", "\u2028",
+    "\u202Eevil",
+    "é\u0301\u0301",
+    "😀😀😀",
+    "日本語のホスト",
+    "ﬁ",
+    "\u00A0",
+    "Ω≈ç√∫",
+    "\uFEFFbom",
+    "İstanbul",
+    "\u2028",
   };
-  private static final String[] FIELDS = {"v", "type", "service", "host", "port", "address", "incarnation", "seq",
-    "ts", "sig"};
+  private static final String[] FIELDS = {
+    "v", "type", "service", "host", "port", "address", "incarnation", "seq", "ts", "sig"
+  };
 
   private final Random random;
   private final ObjectMapper json = new ObjectMapper();
   private final List<String> seeds;
 
   /**
-   * The same seed gives the same payloads, but for the timestamps inside the messages they start from: those are
-   * the current time, so that they stay fresh and the node has to reject them for their signature or shape.
+   * The same seed gives the same payloads, but for the timestamps inside the messages they start
+   * from: those are the current time, so that they stay fresh and the node has to reject them for
+   * their signature or shape.
    */
   public FuzzPayloads(long seed) {
     random = new Random(seed);
-    Announcement node = new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", 7, "fuzz-1");
+    Announcement node =
+        new Announcement("fuzzed", "10.9.8.7", 8558, "akka://fuzzed@10.9.8.7:25520", 7, "fuzz-1");
     MessageCodec foreign = new MessageCodec("a-secret-the-node-under-test-does-not-know");
     MessageCodec unsigned = new MessageCodec();
     long now = System.currentTimeMillis();
-    seeds = List.of(
-        foreign.encode(new Message.Announce(node), 1, now),
-        foreign.encode(new Message.Probe("fuzzed", "fuzz-1"), 2, now),
-        foreign.encode(new Message.Goodbye(node), 3, now),
-        unsigned.encode(new Message.Announce(node), 4, now),
-        unsigned.encode(new Message.Goodbye(node), 5, now));
+    seeds =
+        List.of(
+            foreign.encode(new Message.Announce(node), 1, now),
+            foreign.encode(new Message.Probe("fuzzed", "fuzz-1"), 2, now),
+            foreign.encode(new Message.Goodbye(node), 3, now),
+            unsigned.encode(new Message.Announce(node), 4, now),
+            unsigned.encode(new Message.Goodbye(node), 5, now));
   }
 
   public List<String> generate(int count) {
     Set<String> payloads = new LinkedHashSet<>();
     payloads.addAll(seeds);
     while (payloads.size() < count) {
-      String payload = switch (random.nextInt(8)) {
-        case 0 -> randomText(1 + random.nextInt(200));
-        case 1 -> truncated();
-        case 2 -> mutated();
-        case 3 -> wrongType();
-        case 4 -> hugeNumber();
-        case 5 -> withField(pick(FIELDS), "\"" + pick(ODD_TEXT) + random.nextInt(1000) + "\"");
-        case 6 -> withField(pick(FIELDS), jsonString(pick(INJECTIONS) + random.nextInt(1000)));
-        default -> oversized();
-      };
-      if (!payload.isEmpty() && payload.getBytes(StandardCharsets.UTF_8).length <= MAX_NOTIFY_BYTES) {
+      String payload =
+          switch (random.nextInt(8)) {
+            case 0 -> randomText(1 + random.nextInt(200));
+            case 1 -> truncated();
+            case 2 -> mutated();
+            case 3 -> wrongType();
+            case 4 -> hugeNumber();
+            case 5 -> withField(pick(FIELDS), "\"" + pick(ODD_TEXT) + random.nextInt(1000) + "\"");
+            case 6 -> withField(pick(FIELDS), jsonString(pick(INJECTIONS) + random.nextInt(1000)));
+            default -> oversized();
+          };
+      if (!payload.isEmpty()
+          && payload.getBytes(StandardCharsets.UTF_8).length <= MAX_NOTIFY_BYTES) {
         payloads.add(payload);
       }
     }
@@ -100,15 +124,37 @@ public final class FuzzPayloads {
   }
 
   private String wrongType() {
-    String[] values = {"null", "true", "[]", "{}", "[1,2,3]", "{\"a\":{\"b\":{\"c\":[]}}}", "-1", "0.5", "\"\"",
-      "\"8558\"", "1e3", Integer.toString(random.nextInt())};
+    String[] values = {
+      "null",
+      "true",
+      "[]",
+      "{}",
+      "[1,2,3]",
+      "{\"a\":{\"b\":{\"c\":[]}}}",
+      "-1",
+      "0.5",
+      "\"\"",
+      "\"8558\"",
+      "1e3",
+      Integer.toString(random.nextInt())
+    };
     return withField(pick(FIELDS), pick(values));
   }
 
   private String hugeNumber() {
-    String[] values = {"1e309", "-1e309", "99999999999999999999999999999", "9223372036854775808", "65536", "0",
-      "-9223372036854775809", "1.0000000001", "4294967297"};
-    return withField(pick(FIELDS), pick(values) + (random.nextBoolean() ? "" : "0".repeat(random.nextInt(5))));
+    String[] values = {
+      "1e309",
+      "-1e309",
+      "99999999999999999999999999999",
+      "9223372036854775808",
+      "65536",
+      "0",
+      "-9223372036854775809",
+      "1.0000000001",
+      "4294967297"
+    };
+    return withField(
+        pick(FIELDS), pick(values) + (random.nextBoolean() ? "" : "0".repeat(random.nextInt(5))));
   }
 
   private String oversized() {
@@ -120,7 +166,10 @@ public final class FuzzPayloads {
     };
   }
 
-  /** A seed with {@code field} set to the raw JSON {@code value}, or the seed with that text appended if unparsable. */
+  /**
+   * A seed with {@code field} set to the raw JSON {@code value}, or the seed with that text
+   * appended if unparsable.
+   */
   private String withField(String field, String value) {
     try {
       ObjectNode node = (ObjectNode) json.readTree(seed());

@@ -22,7 +22,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class MessageCodecTest {
 
   private static final Announcement ORDERS_NODE =
-      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", -4226452422189680915L, "3f1c9a7e");
+      new Announcement(
+          "orders",
+          "10.0.0.5",
+          8558,
+          "akka://orders@10.0.0.5:25520",
+          -4226452422189680915L,
+          "3f1c9a7e");
 
   private final MessageCodec codec = new MessageCodec();
 
@@ -31,16 +37,29 @@ final class MessageCodecTest {
 
   static Stream<Arguments> messages() {
     Announcement ipv6 =
-        new Announcement("orders", "2001:db8::17", 8558, "akka://orders@[2001:db8::17]:25520", 2, "inc-ipv6");
-    Announcement dns = new Announcement(
-        "orders", "orders-1.orders.default.svc.cluster.local", 8558,
-        "akka://orders@orders-1.orders.default.svc.cluster.local:25520", 3, "inc-dns");
+        new Announcement(
+            "orders", "2001:db8::17", 8558, "akka://orders@[2001:db8::17]:25520", 2, "inc-ipv6");
+    Announcement dns =
+        new Announcement(
+            "orders",
+            "orders-1.orders.default.svc.cluster.local",
+            8558,
+            "akka://orders@orders-1.orders.default.svc.cluster.local:25520",
+            3,
+            "inc-dns");
     Announcement unicodeService =
-        new Announcement("bestellungen-größe", "node-2", 1, "akka://x@node-2:65535", Long.MIN_VALUE, "inc-unicode");
+        new Announcement(
+            "bestellungen-größe",
+            "node-2",
+            1,
+            "akka://x@node-2:65535",
+            Long.MIN_VALUE,
+            "inc-unicode");
     return Stream.of(
         Arguments.of("announce, IPv4 host", new Message.Announce(ORDERS_NODE)),
         Arguments.of("announce stating its interval", new Message.Announce(ORDERS_NODE, 30_000)),
-        Arguments.of("announce stating the longest interval",
+        Arguments.of(
+            "announce stating the longest interval",
             new Message.Announce(ORDERS_NODE, MessageCodec.MAX_INTERVAL_MILLIS)),
         Arguments.of("announce, IPv6 host", new Message.Announce(ipv6)),
         Arguments.of("announce, DNS host", new Message.Announce(dns)),
@@ -54,7 +73,8 @@ final class MessageCodecTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("messages")
-  void decodingAnEncodedMessageGivesBackAnEqualMessage(String description, Message message) throws Exception {
+  void decodingAnEncodedMessageGivesBackAnEqualMessage(String description, Message message)
+      throws Exception {
     assertEquals(message, codec.decode(codec.encode(message)));
   }
 
@@ -88,7 +108,17 @@ final class MessageCodecTest {
   }
 
   @ParameterizedTest(name = "ivl = {0}")
-  @ValueSource(strings = {"0", "-1", "3600001", "99999999999999999999", "1.5", "\"30000\"", "true", "[30000]"})
+  @ValueSource(
+      strings = {
+        "0",
+        "-1",
+        "3600001",
+        "99999999999999999999",
+        "1.5",
+        "\"30000\"",
+        "true",
+        "[30000]"
+      })
   void announceWithIvlNotFromOneMillisecondToOneHourIsRejectedAsInvalidField(String interval) {
     assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith("ivl", interval)));
   }
@@ -97,8 +127,10 @@ final class MessageCodecTest {
   void encodedProbeFollowsWireFormatVersionOne() throws Exception {
     String payload = codec.encode(new Message.Probe("orders", "3f1c9a7e"), 13, 1763769600001L);
 
-    assertSameJson("{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\","
-        + "\"seq\":13,\"ts\":1763769600001}", payload);
+    assertSameJson(
+        "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\","
+            + "\"seq\":13,\"ts\":1763769600001}",
+        payload);
   }
 
   @Test
@@ -113,21 +145,24 @@ final class MessageCodecTest {
   void announcementWithEveryFieldAtItsMaximumLengthFitsInOnePayload() throws Exception {
     String label = "a".repeat(63);
     String host = label + "." + label + "." + label + "." + "b".repeat(61);
-    Announcement largest = new Announcement(
-        "ü".repeat(MessageCodec.MAX_SERVICE_LENGTH),
-        host,
-        65535,
-        "€".repeat(MessageCodec.MAX_ADDRESS_LENGTH),
-        Long.MIN_VALUE,
-        "€".repeat(MessageCodec.MAX_INCARNATION_LENGTH));
+    Announcement largest =
+        new Announcement(
+            "ü".repeat(MessageCodec.MAX_SERVICE_LENGTH),
+            host,
+            65535,
+            "€".repeat(MessageCodec.MAX_ADDRESS_LENGTH),
+            Long.MIN_VALUE,
+            "€".repeat(MessageCodec.MAX_INCARNATION_LENGTH));
     assertEquals(HostNames.MAX_LENGTH, host.length());
 
-    assertEquals(new Message.Announce(largest), codec.decode(codec.encode(new Message.Announce(largest))));
+    assertEquals(
+        new Message.Announce(largest), codec.decode(codec.encode(new Message.Announce(largest))));
   }
 
   @Test
   void encodeRefusesAnAnnouncementWhosePayloadWouldExceedTheLimit() {
-    Announcement huge = new Announcement("orders", "10.0.0.5", 8558, "a".repeat(9000), 0, "3f1c9a7e");
+    Announcement huge =
+        new Announcement("orders", "10.0.0.5", 8558, "a".repeat(9000), 0, "3f1c9a7e");
 
     assertThrows(IllegalArgumentException.class, () -> codec.encode(new Message.Announce(huge)));
   }
@@ -162,18 +197,19 @@ final class MessageCodecTest {
   // Not a JSON object
 
   @ParameterizedTest(name = "payload = [{0}]")
-  @ValueSource(strings = {
-      "",
-      "hello",
-      "{\"v\":1,\"type\":\"announce\"",
-      "{v:1}",
-      "[1,2,3]",
-      "[]",
-      "\"announce\"",
-      "42",
-      "null",
-      "{\"v\":1,\"x\":[[[[[[[[[[1]]]]]]]]]]}"
-  })
+  @ValueSource(
+      strings = {
+        "",
+        "hello",
+        "{\"v\":1,\"type\":\"announce\"",
+        "{v:1}",
+        "[1,2,3]",
+        "[]",
+        "\"announce\"",
+        "42",
+        "null",
+        "{\"v\":1,\"x\":[[[[[[[[[[1]]]]]]]]]]}"
+      })
   void payloadThatIsNotAJsonObjectIsRejectedAsNotJson(String payload) {
     assertEquals(Reason.NOT_JSON, rejectionOf(payload));
   }
@@ -194,13 +230,15 @@ final class MessageCodecTest {
   }
 
   @ParameterizedTest(name = "v = {0}")
-  @ValueSource(strings = {"2", "0", "-1", "\"1\"", "1.0", "1.5", "null", "true", "{}", "4294967297"})
+  @ValueSource(
+      strings = {"2", "0", "-1", "\"1\"", "1.0", "1.5", "null", "true", "{}", "4294967297"})
   void payloadOfAnotherVersionIsRejectedAsUnsupportedVersion(String version) {
     assertEquals(Reason.UNSUPPORTED_VERSION, rejectionOf(announceWith("v", version)));
   }
 
   @ParameterizedTest(name = "type = {0}")
-  @ValueSource(strings = {"\"hello\"", "\"Announce\"", "\"ANNOUNCE\"", "\"announce \"", "\"probe2\""})
+  @ValueSource(
+      strings = {"\"hello\"", "\"Announce\"", "\"ANNOUNCE\"", "\"announce \"", "\"probe2\""})
   void payloadOfUnknownTypeIsRejectedAsUnknownType(String type) {
     assertEquals(Reason.UNKNOWN_TYPE, rejectionOf(announceWith("type", type)));
   }
@@ -267,10 +305,13 @@ final class MessageCodecTest {
 
   @Test
   void aRosterRoundTripsWithEveryEntryAndItsTtl() throws Exception {
-    List<Message.Roster.Entry> entries = List.of(
-        new Message.Roster.Entry(ORDERS_NODE, 90_000),
-        new Message.Roster.Entry(new Announcement("orders", "2001:db8::9", 8559, "akka://orders@[2001:db8::9]:1", -7,
-            "inc-9"), 1));
+    List<Message.Roster.Entry> entries =
+        List.of(
+            new Message.Roster.Entry(ORDERS_NODE, 90_000),
+            new Message.Roster.Entry(
+                new Announcement(
+                    "orders", "2001:db8::9", 8559, "akka://orders@[2001:db8::9]:1", -7, "inc-9"),
+                1));
     Message.Roster roster = new Message.Roster("orders", "responder-1", "prober-1", 1, 3, entries);
 
     assertEquals(roster, codec.decode(codec.encode(roster)));
@@ -281,22 +322,36 @@ final class MessageCodecTest {
   @Test
   void aSignedRosterWithAnAlteredEntryFailsItsSignature() throws Exception {
     MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
-    String payload = signing.encode(new Message.Roster("orders", "r", "p", 0, 1,
-        List.of(new Message.Roster.Entry(ORDERS_NODE, 90_000))), 5, 1763769600000L);
+    String payload =
+        signing.encode(
+            new Message.Roster(
+                "orders", "r", "p", 0, 1, List.of(new Message.Roster.Entry(ORDERS_NODE, 90_000))),
+            5,
+            1763769600000L);
     // A stranger who cannot sign tries to vouch for an endpoint of its own.
     String altered = payload.replace("10.0.0.5", "10.6.6.6");
 
-    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> signing.open(altered));
+    RejectedMessageException e =
+        assertThrows(RejectedMessageException.class, () -> signing.open(altered));
     assertEquals(Reason.BAD_SIGNATURE, e.reason());
   }
 
   @ParameterizedTest(name = "entries = {0}")
-  @ValueSource(strings = {"[[\"10.0.0.5\",8558,\"a\",1,\"i\"]]", "[[\"10.0.0.5\",0,\"a\",1,\"i\",5]]",
-      "[[\"10.0.0.5\",8558,\"a\",1,\"i\",-1]]", "[[\"not a host!\",8558,\"a\",1,\"i\",5]]", "{}",
-      "[[\"10.0.0.5\",8558,\"\",1,\"i\",5]]"})
+  @ValueSource(
+      strings = {
+        "[[\"10.0.0.5\",8558,\"a\",1,\"i\"]]",
+        "[[\"10.0.0.5\",0,\"a\",1,\"i\",5]]",
+        "[[\"10.0.0.5\",8558,\"a\",1,\"i\",-1]]",
+        "[[\"not a host!\",8558,\"a\",1,\"i\",5]]",
+        "{}",
+        "[[\"10.0.0.5\",8558,\"\",1,\"i\",5]]"
+      })
   void aRosterWithAMalformedEntryIsRejectedAsInvalidField(String entries) {
-    String payload = "{\"v\":1,\"type\":\"roster\",\"service\":\"orders\",\"incarnation\":\"r\",\"to\":\"p\","
-        + "\"part\":0,\"parts\":1,\"entries\":" + entries + "}";
+    String payload =
+        "{\"v\":1,\"type\":\"roster\",\"service\":\"orders\",\"incarnation\":\"r\",\"to\":\"p\","
+            + "\"part\":0,\"parts\":1,\"entries\":"
+            + entries
+            + "}";
 
     Reason reason = rejectionOf(payload);
     assertTrue(reason == Reason.INVALID_FIELD || reason == Reason.MISSING_FIELD, reason::toString);
@@ -306,21 +361,35 @@ final class MessageCodecTest {
   void aViewOfAThousandNodesIsPartitionedIntoPartsThatEachFitOneNotification() {
     List<Message.Roster.Entry> entries = new java.util.ArrayList<>();
     for (int i = 0; i < 1000; i++) {
-      entries.add(new Message.Roster.Entry(new Announcement("orders", "10.1." + (i / 250) + "." + (i % 250), 8558,
-          "akka://orders@10.1." + (i / 250) + "." + (i % 250) + ":25520", 4226452422189680915L - i,
-          java.util.UUID.randomUUID().toString()), 90_000));
+      entries.add(
+          new Message.Roster.Entry(
+              new Announcement(
+                  "orders",
+                  "10.1." + (i / 250) + "." + (i % 250),
+                  8558,
+                  "akka://orders@10.1." + (i / 250) + "." + (i % 250) + ":25520",
+                  4226452422189680915L - i,
+                  java.util.UUID.randomUUID().toString()),
+              90_000));
     }
 
     List<List<Message.Roster.Entry>> parts = codec.partition(entries);
 
     assertEquals(1000, parts.stream().mapToInt(List::size).sum());
-    assertTrue(parts.size() <= 25, "at least 40 entries a part (the join-cost bound's m): " + parts.size());
+    assertTrue(
+        parts.size() <= 25,
+        "at least 40 entries a part (the join-cost bound's m): " + parts.size());
     for (int i = 0; i < parts.size(); i++) {
-      String payload = new MessageCodec("0123456789abcdef-secret").encode(
-          new Message.Roster("orders", UUID36, UUID36, i, parts.size(), parts.get(i)), Long.MAX_VALUE, Long.MAX_VALUE);
+      String payload =
+          new MessageCodec("0123456789abcdef-secret")
+              .encode(
+                  new Message.Roster("orders", UUID36, UUID36, i, parts.size(), parts.get(i)),
+                  Long.MAX_VALUE,
+                  Long.MAX_VALUE);
       int bytes = payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
       assertTrue(bytes <= MessageCodec.MAX_PAYLOAD_BYTES, "part " + i + " has " + bytes + " bytes");
-      assertTrue(i == parts.size() - 1 || bytes > MessageCodec.MAX_PAYLOAD_BYTES - 1000,
+      assertTrue(
+          i == parts.size() - 1 || bytes > MessageCodec.MAX_PAYLOAD_BYTES - 1000,
           "every part but the last is filled: part " + i + " has " + bytes + " bytes");
     }
   }
@@ -330,16 +399,20 @@ final class MessageCodecTest {
   @Test
   void fieldsALaterReleaseMayAddAreIgnored() throws Exception {
     String withFutureFields = announceWith("zone", quoted("eu-west-1"));
-    withFutureFields = withFutureFields.substring(0, withFutureFields.length() - 1) + ",\"weights\":[1,2,{\"a\":3}]}";
+    withFutureFields =
+        withFutureFields.substring(0, withFutureFields.length() - 1)
+            + ",\"weights\":[1,2,{\"a\":3}]}";
 
-    assertEquals(ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(withFutureFields)).node());
+    assertEquals(
+        ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(withFutureFields)).node());
   }
 
   @Test
   void aSignedMessageWithAFieldALaterReleaseAddedStillVerifies() throws Exception {
     MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
     String payload = signing.encode(new Message.Announce(ORDERS_NODE), 3, 1763769600000L);
-    String withFutureField = payload.substring(0, payload.length() - 1) + ",\"zone\":\"eu-west-1\"}";
+    String withFutureField =
+        payload.substring(0, payload.length() - 1) + ",\"zone\":\"eu-west-1\"}";
 
     assertEquals(ORDERS_NODE, ((Message.Announce) signing.decode(withFutureField)).node());
   }
@@ -354,9 +427,16 @@ final class MessageCodecTest {
   @ParameterizedTest(name = "duplicate {0}")
   @ValueSource(strings = {"host", "port", "service", "type"})
   void payloadGivingAKeyTwiceIsRejected(String field) {
-    // Two values for one key: a checker and a reader that took different ones could disagree about the message.
+    // Two values for one key: a checker and a reader that took different ones could disagree about
+    // the message.
     String payload = announce();
-    String duplicated = payload.substring(0, payload.length() - 1) + ",\"" + field + "\":" + announceFields().get(field) + "}";
+    String duplicated =
+        payload.substring(0, payload.length() - 1)
+            + ",\""
+            + field
+            + "\":"
+            + announceFields().get(field)
+            + "}";
 
     assertEquals(Reason.NOT_JSON, rejectionOf(duplicated));
   }
@@ -369,7 +449,8 @@ final class MessageCodecTest {
 
   @Test
   void payloadWithTrailingWhiteSpaceIsStillAMessage() throws Exception {
-    assertEquals(ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(announce() + " \n")).node());
+    assertEquals(
+        ORDERS_NODE, ((Message.Announce) new MessageCodec().decode(announce() + " \n")).node());
   }
 
   @ParameterizedTest(name = "{0} = {1}")
@@ -425,25 +506,27 @@ final class MessageCodecTest {
   void announceWithIncarnationLongerThanTheMaximumIsRejectedAsInvalidField() {
     String incarnation = "i".repeat(MessageCodec.MAX_INCARNATION_LENGTH + 1);
 
-    assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith("incarnation", quoted(incarnation))));
+    assertEquals(
+        Reason.INVALID_FIELD, rejectionOf(announceWith("incarnation", quoted(incarnation))));
   }
 
   @ParameterizedTest(name = "host = \"{0}\"")
-  @ValueSource(strings = {
-      "",
-      "a b",
-      "evil;drop",
-      "999.1.1.1",
-      "1.2.3",
-      "-node",
-      "node-",
-      "a..b",
-      ".",
-      "node/1",
-      "user@node",
-      "node:8558",
-      "http://node"
-  })
+  @ValueSource(
+      strings = {
+        "",
+        "a b",
+        "evil;drop",
+        "999.1.1.1",
+        "1.2.3",
+        "-node",
+        "node-",
+        "a..b",
+        ".",
+        "node/1",
+        "user@node",
+        "node:8558",
+        "http://node"
+      })
   void announceWithHostThatIsNeitherIpLiteralNorDnsNameIsRejectedAsInvalidField(String host) {
     assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith("host", quoted(host))));
   }
@@ -458,7 +541,16 @@ final class MessageCodecTest {
   }
 
   @ParameterizedTest(name = "host = {0}")
-  @ValueSource(strings = {"10.0.0.5", "::1", "2001:db8::17", "[2001:db8::17]", "localhost", "node_1.local", "node."})
+  @ValueSource(
+      strings = {
+        "10.0.0.5",
+        "::1",
+        "2001:db8::17",
+        "[2001:db8::17]",
+        "localhost",
+        "node_1.local",
+        "node."
+      })
   void announceWithIpLiteralOrDnsNameHostIsDecoded(String host) throws Exception {
     Message decoded = codec.decode(announceWith("host", quoted(host)));
 
@@ -478,14 +570,16 @@ final class MessageCodecTest {
 
   @ParameterizedTest(name = "{0} = \"{1}\"")
   @MethodSource("controlCharacters")
-  void announceWithAControlCharacterInAFieldIsRejectedAsInvalidField(String field, String escapedValue) {
+  void announceWithAControlCharacterInAFieldIsRejectedAsInvalidField(
+      String field, String escapedValue) {
     assertEquals(Reason.INVALID_FIELD, rejectionOf(announceWith(field, quoted(escapedValue))));
   }
 
   @Test
   void aProbeAskedAgainStatesItsAttemptAndAFirstOneLeavesItOut() throws Exception {
-    assertSameJson("{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\",\"attempt\":2,"
-        + "\"seq\":13,\"ts\":1763769600001}",
+    assertSameJson(
+        "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c9a7e\",\"attempt\":2,"
+            + "\"seq\":13,\"ts\":1763769600001}",
         codec.encode(new Message.Probe("orders", "3f1c9a7e", false, null, 2), 13, 1763769600001L));
     assertFalse(codec.encode(new Message.Probe("orders", "3f1c9a7e")).contains("attempt"));
   }
@@ -493,16 +587,19 @@ final class MessageCodecTest {
   @ParameterizedTest(name = "attempt = {0}")
   @ValueSource(strings = {"-1", "1001", "\"2\"", "1.5", "2147483648"})
   void aProbeWithAnAttemptOutOfRangeIsRejectedAsInvalidField(String attempt) {
-    String payload = "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"attempt\":"
-        + attempt + "}";
+    String payload =
+        "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"attempt\":"
+            + attempt
+            + "}";
 
     assertEquals(Reason.INVALID_FIELD, rejectionOf(payload));
   }
 
   @Test
   void aProbeOfEverybodyWithAnAttemptIsRejectedAsInvalidField() {
-    String payload = "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"all\":true,"
-        + "\"attempt\":1}";
+    String payload =
+        "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\",\"all\":true,"
+            + "\"attempt\":1}";
 
     assertEquals(Reason.INVALID_FIELD, rejectionOf(payload));
   }
@@ -510,17 +607,20 @@ final class MessageCodecTest {
   @Test
   void aSignedProbeWhoseAttemptWasAlteredFailsItsSignature() {
     MessageCodec signing = new MessageCodec("0123456789abcdef-secret");
-    String payload = signing.encode(new Message.Probe("orders", "p", false, null, 1), 5, 1763769600000L);
+    String payload =
+        signing.encode(new Message.Probe("orders", "p", false, null, 1), 5, 1763769600000L);
     // Somebody on the channel tries to make other members answer a newcomer's probe.
     String altered = payload.replace("\"attempt\":1", "\"attempt\":7");
 
-    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> signing.open(altered));
+    RejectedMessageException e =
+        assertThrows(RejectedMessageException.class, () -> signing.open(altered));
     assertEquals(Reason.BAD_SIGNATURE, e.reason());
   }
 
   @Test
   void probeWithAControlCharacterInItsIncarnationIsRejectedAsInvalidField() {
-    String payload = "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\\u0007\"}";
+    String payload =
+        "{\"v\":1,\"type\":\"probe\",\"service\":\"orders\",\"incarnation\":\"3f1c\\u0007\"}";
 
     assertEquals(Reason.INVALID_FIELD, rejectionOf(payload));
   }
@@ -579,7 +679,10 @@ final class MessageCodecTest {
     return "\"" + text + "\"";
   }
 
-  /** {@code payload} followed by spaces (insignificant JSON whitespace) up to exactly {@code bytes} UTF-8 bytes. */
+  /**
+   * {@code payload} followed by spaces (insignificant JSON whitespace) up to exactly {@code bytes}
+   * UTF-8 bytes.
+   */
   private static String padded(String payload, int bytes) {
     int length = payload.getBytes(StandardCharsets.UTF_8).length;
     return payload + " ".repeat(bytes - length);

@@ -16,11 +16,15 @@ final class PeerTableTest {
   private static final long EXPIRE_AFTER = Duration.ofSeconds(15).toNanos();
   private static final long SECOND = Duration.ofSeconds(1).toNanos();
 
-  /** An arbitrary starting point on the monotonic clock; nanoTime values have no meaning on their own. */
+  /**
+   * An arbitrary starting point on the monotonic clock; nanoTime values have no meaning on their
+   * own.
+   */
   private static final long T0 = 1_234_567_890_123L;
 
   /** This node, in a service none of the tests look up, so it stays out of their results. */
-  private static final Announcement SELF_ELSEWHERE = node("inventory", "10.0.9.9", 8558, "self-inventory");
+  private static final Announcement SELF_ELSEWHERE =
+      node("inventory", "10.0.9.9", 8558, "self-inventory");
 
   private final Table table = new Table(Integer.MAX_VALUE);
 
@@ -54,17 +58,29 @@ final class PeerTableTest {
     Announcement after = node("orders", "10.0.0.6", 8558, "late");
     table.admit(expired, T0);
     long now = T0 + EXPIRE_AFTER + SECOND;
-    for (Announcement node : List.of(first, prober, watched, after, node("billing", "10.0.0.0", 8558, "b1"))) {
+    for (Announcement node :
+        List.of(first, prober, watched, after, node("billing", "10.0.0.0", 8558, "b1"))) {
       table.admit(node, now - SECOND);
     }
     table.table.watched(watched, true);
 
     assertEquals(-1, table.table.rankUnlessWatched(self, "nobody", now, 10), "members are known");
-    assertEquals(2, table.table.rankUnlessWatched(self, watched.incarnation(), now, 10),
+    assertEquals(
+        2,
+        table.table.rankUnlessWatched(self, watched.incarnation(), now, 10),
         "the watched one is the prober: first and prober come before");
-    assertEquals(1, table.table.rankUnlessWatched(self, watched.incarnation(), now, 1), "counting stops at enough");
-    assertEquals(1, table.table.rankAmongWatched(self, prober.incarnation(), now, 10), "only the watched one counts");
-    assertEquals(0, table.table.rankAmongWatched(self, watched.incarnation(), now, 10), "the prober is left out");
+    assertEquals(
+        1,
+        table.table.rankUnlessWatched(self, watched.incarnation(), now, 1),
+        "counting stops at enough");
+    assertEquals(
+        1,
+        table.table.rankAmongWatched(self, prober.incarnation(), now, 10),
+        "only the watched one counts");
+    assertEquals(
+        0,
+        table.table.rankAmongWatched(self, watched.incarnation(), now, 10),
+        "the prober is left out");
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -76,10 +92,12 @@ final class PeerTableTest {
     table.admit(peer, T0, 10 * EXPIRE_AFTER);
 
     assertEquals(PeerTable.Admission.REFRESHED, table.table.vouch(peer, T0 + SECOND, SECOND, T0));
-    assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 5 * EXPIRE_AFTER));
+    assertEquals(
+        List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 5 * EXPIRE_AFTER));
 
     table.table.vouch(peer, T0 + SECOND, 20 * EXPIRE_AFTER, T0);
-    assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 15 * EXPIRE_AFTER));
+    assertEquals(
+        List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 15 * EXPIRE_AFTER));
   }
 
   @Test
@@ -89,15 +107,20 @@ final class PeerTableTest {
     long connectedAt = T0 + SECOND;
     table.admit(restarted, T0 + 2 * SECOND);
 
-    assertEquals(PeerTable.Admission.STALE, table.table.vouch(predecessor, T0 + 3 * SECOND, EXPIRE_AFTER, connectedAt));
-    assertEquals(List.of(restarted), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 3 * SECOND));
+    assertEquals(
+        PeerTable.Admission.STALE,
+        table.table.vouch(predecessor, T0 + 3 * SECOND, EXPIRE_AFTER, connectedAt));
+    assertEquals(
+        List.of(restarted), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 3 * SECOND));
 
     Announcement heardLastTime = node("orders", "10.0.0.2", 8558, "b1");
     Announcement restartedMeanwhile = node("orders", "10.0.0.2", 8558, "b2");
     table.admit(heardLastTime, T0);
-    assertEquals(PeerTable.Admission.NEW,
+    assertEquals(
+        PeerTable.Admission.NEW,
         table.table.vouch(restartedMeanwhile, T0 + 3 * SECOND, EXPIRE_AFTER, connectedAt));
-    assertEquals(List.of(restarted, restartedMeanwhile),
+    assertEquals(
+        List.of(restarted, restartedMeanwhile),
         table.contactPoints("orders", SELF_ELSEWHERE, T0 + 3 * SECOND));
   }
 
@@ -128,7 +151,8 @@ final class PeerTableTest {
 
     assertEquals(List.of(stale), expired);
     assertEquals(1, table.size());
-    assertEquals(List.of(fresh), table.contactPoints("orders", SELF_ELSEWHERE, T0 + EXPIRE_AFTER + 1));
+    assertEquals(
+        List.of(fresh), table.contactPoints("orders", SELF_ELSEWHERE, T0 + EXPIRE_AFTER + 1));
   }
 
   @Test
@@ -149,7 +173,8 @@ final class PeerTableTest {
     table.admit(normal, T0);
 
     assertEquals(List.of(normal), table.expire(T0 + EXPIRE_AFTER + 1));
-    assertEquals(List.of(slow), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 6 * EXPIRE_AFTER));
+    assertEquals(
+        List.of(slow), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 6 * EXPIRE_AFTER));
     assertEquals(List.of(slow), table.expire(T0 + 6 * EXPIRE_AFTER + 1));
   }
 
@@ -176,13 +201,16 @@ final class PeerTableTest {
     Announcement peer = node("orders", "10.0.0.1", 8558, "a1");
     table.heard(peer, nearOverflow);
 
-    assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, nearOverflow + 10 * SECOND));
-    assertEquals(List.of(), table.contactPoints("orders", SELF_ELSEWHERE, nearOverflow + EXPIRE_AFTER + 1));
+    assertEquals(
+        List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, nearOverflow + 10 * SECOND));
+    assertEquals(
+        List.of(), table.contactPoints("orders", SELF_ELSEWHERE, nearOverflow + EXPIRE_AFTER + 1));
   }
 
   @Test
   void tableRefusesANonPositiveExpiry() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> table.table.admit(node("orders", "10.0.0.1", 8558, "a1"), T0, 0));
   }
 
@@ -257,7 +285,8 @@ final class PeerTableTest {
   void memberRemovedRemovesEveryEntryOfThatMemberAndNothingElse() {
     String removedAddress = "akka://orders@10.0.0.1:25520";
     Announcement orders = new Announcement("orders", "10.0.0.1", 8558, removedAddress, 1, "a1");
-    Announcement secondEndpoint = new Announcement("orders", "10.0.0.1", 8559, removedAddress, 1, "a1");
+    Announcement secondEndpoint =
+        new Announcement("orders", "10.0.0.1", 8559, removedAddress, 1, "a1");
     Announcement other = node("orders", "10.0.0.2", 8558, "b1");
     table.heard(orders, T0);
     table.heard(secondEndpoint, T0);
@@ -303,17 +332,24 @@ final class PeerTableTest {
 
   @Test
   void contactPointsAreOrderedByHostThenPortWhateverTheInsertionOrder() {
-    List<Announcement> sorted = List.of(
-        node("orders", "10.0.0.1", 2552, "a"),
-        node("orders", "10.0.0.1", 8558, "b"),
-        node("orders", "10.0.0.10", 8558, "c"),
-        node("orders", "10.0.0.2", 8558, "d"),
-        node("orders", "node-a", 80, "e"),
-        node("orders", "node-b", 8558, "f"));
+    List<Announcement> sorted =
+        List.of(
+            node("orders", "10.0.0.1", 2552, "a"),
+            node("orders", "10.0.0.1", 8558, "b"),
+            node("orders", "10.0.0.10", 8558, "c"),
+            node("orders", "10.0.0.2", 8558, "d"),
+            node("orders", "node-a", 80, "e"),
+            node("orders", "node-b", 8558, "f"));
     List<Announcement> reversed = new ArrayList<>(sorted);
     Collections.reverse(reversed);
-    List<Announcement> shuffled = List.of(
-        sorted.get(3), sorted.get(0), sorted.get(5), sorted.get(2), sorted.get(4), sorted.get(1));
+    List<Announcement> shuffled =
+        List.of(
+            sorted.get(3),
+            sorted.get(0),
+            sorted.get(5),
+            sorted.get(2),
+            sorted.get(4),
+            sorted.get(1));
 
     assertEquals(sorted, contactPointsAfterHearing(sorted));
     assertEquals(sorted, contactPointsAfterHearing(reversed));
@@ -395,13 +431,14 @@ final class PeerTableTest {
   // ---------------------------------------------------------------------------------------------------------------
   // Helpers
 
-  private static Announcement node(String service, String host, int port, String address, long uid, String incarnation) {
+  private static Announcement node(
+      String service, String host, int port, String address, long uid, String incarnation) {
     return new Announcement(service, host, port, address, uid, incarnation);
   }
 
   /**
-   * The table as the protocol uses it, with the services of these tests kept and the table's expiry run before
-   * every admission, as the protocol does.
+   * The table as the protocol uses it, with the services of these tests kept and the table's expiry
+   * run before every admission, as the protocol does.
    */
   private static final class Table {
     final PeerTable table;
@@ -448,7 +485,13 @@ final class PeerTableTest {
   }
 
   private static Announcement node(String service, String host, int port, String incarnation) {
-    return new Announcement(service, host, port, "akka://" + service + "@" + host + ":25520", incarnation.hashCode(), incarnation);
+    return new Announcement(
+        service,
+        host,
+        port,
+        "akka://" + service + "@" + host + ":25520",
+        incarnation.hashCode(),
+        incarnation);
   }
 
   private static List<Announcement> contactPointsAfterHearing(List<Announcement> nodes) {
@@ -469,9 +512,11 @@ final class PeerTableTest {
     bounded.admit(first, T0);
     bounded.admit(second, T0);
 
-    assertEquals(PeerTable.Admission.FULL, bounded.admit(node("orders", "10.0.0.3", 8558, "a3"), T0));
+    assertEquals(
+        PeerTable.Admission.FULL, bounded.admit(node("orders", "10.0.0.3", 8558, "a3"), T0));
     assertEquals(PeerTable.Admission.REFRESHED, bounded.admit(first, T0 + SECOND));
-    assertEquals(PeerTable.Admission.NEW, bounded.admit(node("billing", "10.0.0.3", 8558, "b1"), T0));
+    assertEquals(
+        PeerTable.Admission.NEW, bounded.admit(node("billing", "10.0.0.3", 8558, "b1"), T0));
     assertEquals(2, bounded.contactPoints("orders", null, T0 + SECOND).size());
   }
 
@@ -480,7 +525,9 @@ final class PeerTableTest {
     Table bounded = new Table(1);
     bounded.admit(node("orders", "10.0.0.1", 8558, "a1"), T0);
 
-    assertEquals(PeerTable.Admission.NEW, bounded.admit(node("orders", "10.0.0.2", 8558, "a2"), T0 + EXPIRE_AFTER + 1));
+    assertEquals(
+        PeerTable.Admission.NEW,
+        bounded.admit(node("orders", "10.0.0.2", 8558, "a2"), T0 + EXPIRE_AFTER + 1));
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -488,7 +535,8 @@ final class PeerTableTest {
 
   @Test
   void removalOfAMemberLeavesItsRestartedSuccessorOnTheSameAddressAlone() {
-    // docker compose, StatefulSets: the node restarts on the same host and ports before the cluster removes its
+    // docker compose, StatefulSets: the node restarts on the same host and ports before the cluster
+    // removes its
     // predecessor. The removal names the predecessor's uid, not the successor's.
     String address = "akka://orders@10.0.0.1:25520";
     Announcement predecessor = node("orders", "10.0.0.1", 8558, address, 111, "before");
@@ -498,7 +546,8 @@ final class PeerTableTest {
 
     assertEquals(0, table.memberRemoved(address, 111));
     assertEquals(PeerTable.Admission.REFRESHED, table.admit(successor, T0 + 2 * SECOND));
-    assertEquals(List.of(successor), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND));
+    assertEquals(
+        List.of(successor), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND));
   }
 
   @Test
@@ -512,7 +561,9 @@ final class PeerTableTest {
 
   @Test
   void servicesTheTableDoesNotKeepAreNotStored() {
-    assertEquals(PeerTable.Admission.OTHER_SERVICE, table.admit(node("invented-1", "10.0.0.1", 8558, "x"), T0));
+    assertEquals(
+        PeerTable.Admission.OTHER_SERVICE,
+        table.admit(node("invented-1", "10.0.0.1", 8558, "x"), T0));
     assertEquals(0, table.size());
   }
 
@@ -568,6 +619,8 @@ final class PeerTableTest {
     table.expire(T0 + 2 * SECOND + EXPIRE_AFTER + 1);
 
     assertEquals(List.of(), table.table.clashes(T0 + 2 * SECOND + EXPIRE_AFTER + 1));
-    assertEquals(List.of(second), table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND + EXPIRE_AFTER + 1));
+    assertEquals(
+        List.of(second),
+        table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND + EXPIRE_AFTER + 1));
   }
 }

@@ -14,7 +14,13 @@ final class SignedMessageTest {
   private static final String SECRET = "a-shared-secret-of-some-length";
   private static final long NOW = 1_763_769_600_000L;
   private static final Announcement NODE =
-      new Announcement("orders", "10.0.0.5", 8558, "akka://orders@10.0.0.5:25520", -4226452422189680915L, "3f1c9a7e");
+      new Announcement(
+          "orders",
+          "10.0.0.5",
+          8558,
+          "akka://orders@10.0.0.5:25520",
+          -4226452422189680915L,
+          "3f1c9a7e");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final MessageCodec signing = new MessageCodec(SECRET);
@@ -37,7 +43,9 @@ final class SignedMessageTest {
 
   @Test
   void messageSignedWithAnotherSecretIsRejected() {
-    String payload = new MessageCodec("another-secret-of-some-length").encode(new Message.Probe("orders", "x"), 1, NOW);
+    String payload =
+        new MessageCodec("another-secret-of-some-length")
+            .encode(new Message.Probe("orders", "x"), 1, NOW);
 
     assertEquals(Reason.BAD_SIGNATURE, rejection(payload));
   }
@@ -45,7 +53,8 @@ final class SignedMessageTest {
   @Test
   void alteringAnySignedFieldBreaksTheSignature() throws Exception {
     String payload = signing.encode(new Message.Announce(NODE), 7, NOW);
-    for (String field : new String[] {"host", "port", "service", "address", "incarnation", "seq", "ts"}) {
+    for (String field :
+        new String[] {"host", "port", "service", "address", "incarnation", "seq", "ts"}) {
       ObjectNode altered = (ObjectNode) JSON.readTree(payload);
       if (altered.get(field).isNumber()) {
         altered.put(field, altered.get(field).longValue() + 1);
@@ -58,14 +67,17 @@ final class SignedMessageTest {
 
   @Test
   void statedIntervalIsSignedSoItCanBeNeitherAlteredNorAddedNorRemoved() throws Exception {
-    ObjectNode stated = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE, 30_000), 7, NOW));
-    assertEquals(30_000, ((Message.Announce) signing.open(stated.toString()).message()).intervalMillis());
+    ObjectNode stated =
+        (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE, 30_000), 7, NOW));
+    assertEquals(
+        30_000, ((Message.Announce) signing.open(stated.toString()).message()).intervalMillis());
 
     ObjectNode altered = stated.deepCopy();
     altered.put("ivl", 3_600_000);
     ObjectNode removed = stated.deepCopy();
     removed.remove("ivl");
-    ObjectNode added = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
+    ObjectNode added =
+        (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
     added.put("ivl", 3_600_000);
 
     assertEquals(Reason.BAD_SIGNATURE, rejection(altered.toString()), "altered");
@@ -75,7 +87,8 @@ final class SignedMessageTest {
 
   @Test
   void signedAnnounceReplayedAsGoodbyeIsRejected() throws Exception {
-    ObjectNode asGoodbye = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
+    ObjectNode asGoodbye =
+        (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
     asGoodbye.put("type", "goodbye");
 
     assertEquals(Reason.BAD_SIGNATURE, rejection(asGoodbye.toString()));
@@ -83,7 +96,8 @@ final class SignedMessageTest {
 
   @Test
   void signedMessageWithoutSequenceNumberIsRejectedAsMissingField() throws Exception {
-    ObjectNode payload = (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
+    ObjectNode payload =
+        (ObjectNode) JSON.readTree(signing.encode(new Message.Announce(NODE), 7, NOW));
     payload.remove("seq");
 
     assertEquals(Reason.MISSING_FIELD, rejection(payload.toString()));
@@ -120,7 +134,8 @@ final class SignedMessageTest {
     ReplayGuard guard = new ReplayGuard(30_000);
     guard.check(envelope(5, NOW), NOW);
 
-    Announcement restarted = new Announcement(NODE.service(), NODE.host(), NODE.port(), NODE.address(), 99, "new");
+    Announcement restarted =
+        new Announcement(NODE.service(), NODE.host(), NODE.port(), NODE.address(), 99, "new");
     guard.check(new MessageCodec.Envelope(new Message.Announce(restarted), 1, NOW), NOW);
   }
 
@@ -128,7 +143,8 @@ final class SignedMessageTest {
     return new MessageCodec.Envelope(new Message.Announce(NODE), seq, timestamp);
   }
 
-  private static Reason guardRejection(ReplayGuard guard, MessageCodec.Envelope envelope, long now) {
+  private static Reason guardRejection(
+      ReplayGuard guard, MessageCodec.Envelope envelope, long now) {
     return assertThrows(RejectedMessageException.class, () -> guard.check(envelope, now)).reason();
   }
 

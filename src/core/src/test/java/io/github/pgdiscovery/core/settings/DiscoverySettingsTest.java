@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The rules of the settings, on plain values: every rule lives in {@link DiscoverySettings.Builder#build()}. */
+/**
+ * The rules of the settings, on plain values: every rule lives in {@link
+ * DiscoverySettings.Builder#build()}.
+ */
 final class DiscoverySettingsTest {
 
-  private static final DiscoverySettings DEFAULTS = DiscoverySettings.builder("jdbc:postgresql://db/app").build();
+  private static final DiscoverySettings DEFAULTS =
+      DiscoverySettings.builder("jdbc:postgresql://db/app").build();
 
   @Test
   void aPeerThatStatesNoIntervalOrTheNormalOneOrAShorterOneGetsExpireAfter() {
@@ -24,33 +28,45 @@ final class DiscoverySettingsTest {
   @Test
   void aPeerThatStatesALongerIntervalMayMissAsManyHeartbeatsAsANormalOne() {
     // 5 s heartbeat, 15 s expiry, so three heartbeats; at a joined 30 s that is 90 s.
-    DiscoverySettings.Timing timing = DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofSeconds(30)).build()
-        .timing();
+    DiscoverySettings.Timing timing =
+        DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofSeconds(30)).build().timing();
     assertEquals(Duration.ofSeconds(90).toNanos(), timing.expireAfterNanos(30_000));
     assertEquals(Duration.ofSeconds(45).toNanos(), timing.expireAfterNanos(15_000));
   }
 
   @Test
   void anAnnouncementCannotBuyALongerStayThanThisNodesOwnJoinedIntervalGives() {
-    // A forged interval of an hour would have kept the entry three hours. With joined heartbeats off (the
-    // default) nobody states more than heartbeat-interval, so expire-after is the most; at a joined 30 s, 90 s.
+    // A forged interval of an hour would have kept the entry three hours. With joined heartbeats
+    // off (the
+    // default) nobody states more than heartbeat-interval, so expire-after is the most; at a joined
+    // 30 s, 90 s.
     assertEquals(Duration.ofSeconds(15).toNanos(), DEFAULTS.timing().expireAfterNanos(3_600_000));
-    assertEquals(Duration.ofSeconds(90).toNanos(), DEFAULTS.toBuilder()
-        .joinedHeartbeatInterval(Duration.ofSeconds(30)).build().timing().expireAfterNanos(3_600_000));
+    assertEquals(
+        Duration.ofSeconds(90).toNanos(),
+        DEFAULTS.toBuilder()
+            .joinedHeartbeatInterval(Duration.ofSeconds(30))
+            .build()
+            .timing()
+            .expireAfterNanos(3_600_000));
   }
 
   @Test
   void aJoinedHeartbeatShorterThanTheHeartbeatGivesTheHeartbeatThroughout() {
-    DiscoverySettings settings = DEFAULTS.toBuilder()
-        .timings(Duration.ofMinutes(1), Duration.ofMinutes(3)).joinedHeartbeatInterval(Duration.ofSeconds(30)).build();
+    DiscoverySettings settings =
+        DEFAULTS.toBuilder()
+            .timings(Duration.ofMinutes(1), Duration.ofMinutes(3))
+            .joinedHeartbeatInterval(Duration.ofSeconds(30))
+            .build();
 
     assertEquals(Duration.ofMinutes(1), settings.timing().joinedHeartbeatInterval());
   }
 
   @Test
   void joinedHeartbeatLongerThanAnHourIsRefusedNamingTheKey() {
-    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
-        () -> DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofMinutes(61)).build());
+    DiscoverySettings.InvalidSetting error =
+        assertThrows(
+            DiscoverySettings.InvalidSetting.class,
+            () -> DEFAULTS.toBuilder().joinedHeartbeatInterval(Duration.ofMinutes(61)).build());
 
     assertEquals("joined-heartbeat-interval", error.key());
     assertTrue(error.problem().contains("1h1m"), error.problem());
@@ -58,27 +74,44 @@ final class DiscoverySettingsTest {
 
   @Test
   void expiryWithinOneHeartbeatAndItsJitterIsRefused() {
-    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
-        () -> DEFAULTS.toBuilder().timings(Duration.ofSeconds(10), Duration.ofSeconds(11)).build());
+    DiscoverySettings.InvalidSetting error =
+        assertThrows(
+            DiscoverySettings.InvalidSetting.class,
+            () ->
+                DEFAULTS.toBuilder()
+                    .timings(Duration.ofSeconds(10), Duration.ofSeconds(11))
+                    .build());
 
     assertEquals("expire-after", error.key());
   }
 
   @Test
   void toBuilderRebuildsTheSameSettings() {
-    DiscoverySettings settings = DEFAULTS.toBuilder().user("u").password("p").channel("c2")
-        .sharedSecret("0123456789abcdef").maxPeersPerService(7).build();
+    DiscoverySettings settings =
+        DEFAULTS.toBuilder()
+            .user("u")
+            .password("p")
+            .channel("c2")
+            .sharedSecret("0123456789abcdef")
+            .maxPeersPerService(7)
+            .build();
 
     assertEquals(settings, settings.toBuilder().build());
   }
 
   @Test
   void aMissingUrlNamesTheEnvironmentVariableOfTheAdapterInUse() {
-    DiscoverySettings.Naming pekko = new DiscoverySettings.Naming(
-        "pekko.discovery.postgres", "PEKKO_DISCOVERY_POSTGRES", "pekko-discovery-postgres", "pekko_discovery");
+    DiscoverySettings.Naming pekko =
+        new DiscoverySettings.Naming(
+            "pekko.discovery.postgres",
+            "PEKKO_DISCOVERY_POSTGRES",
+            "pekko-discovery-postgres",
+            "pekko_discovery");
 
-    DiscoverySettings.InvalidSetting error = assertThrows(DiscoverySettings.InvalidSetting.class,
-        () -> DiscoverySettings.builder(" ").naming(pekko).build());
+    DiscoverySettings.InvalidSetting error =
+        assertThrows(
+            DiscoverySettings.InvalidSetting.class,
+            () -> DiscoverySettings.builder(" ").naming(pekko).build());
 
     assertEquals("url", error.key());
     assertTrue(error.problem().contains("PEKKO_DISCOVERY_POSTGRES_URL"), error.problem());

@@ -1,12 +1,11 @@
 package io.github.pgdiscovery.core.transport;
 
-import io.github.pgdiscovery.testing.DatabaseTest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.ChannelTap;
+import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.sql.SQLException;
@@ -28,19 +27,28 @@ final class PgTransportTest {
   }
 
   private PgTransport open(String channel) throws SQLException {
-    return PgTransport.open(DiscoverySettings.builder(db.jdbcUrl()).user(db.user()).password(db.password())
-        .channel(channel).build());
+    return PgTransport.open(
+        DiscoverySettings.builder(db.jdbcUrl())
+            .user(db.user())
+            .password(db.password())
+            .channel(channel)
+            .build());
   }
 
   @Test
   void aBatchArrivesWholeAndInOrderOnEachOfItsChannels() throws Exception {
     String first = db.newChannelName();
     String second = db.newChannelName();
-    try (ChannelTap tapFirst = new ChannelTap(db, first); ChannelTap tapSecond = new ChannelTap(db, second);
+    try (ChannelTap tapFirst = new ChannelTap(db, first);
+        ChannelTap tapSecond = new ChannelTap(db, second);
         PgTransport transport = open(first)) {
-      transport.send(List.of(new Transport.Outgoing(first, "a1"), new Transport.Outgoing(second, "b1"),
-          new Transport.Outgoing(first, "a2"), new Transport.Outgoing(first, "a3"),
-          new Transport.Outgoing(second, "b2")));
+      transport.send(
+          List.of(
+              new Transport.Outgoing(first, "a1"),
+              new Transport.Outgoing(second, "b1"),
+              new Transport.Outgoing(first, "a2"),
+              new Transport.Outgoing(first, "a3"),
+              new Transport.Outgoing(second, "b2")));
 
       assertEquals(List.of("a1", "a2", "a3"), heard(tapFirst, 3));
       assertEquals(List.of("b1", "b2"), heard(tapSecond, 2));
@@ -50,28 +58,42 @@ final class PgTransportTest {
   @Test
   void aBatchIsOneTransactionSoANotificationTheServerRefusesSendsNoneOfIt() throws Exception {
     String channel = db.newChannelName();
-    try (ChannelTap tap = new ChannelTap(db, channel); PgTransport transport = open(channel)) {
+    try (ChannelTap tap = new ChannelTap(db, channel);
+        PgTransport transport = open(channel)) {
       // PostgreSQL refuses a payload of 8000 bytes or more.
-      SQLException refused = assertThrows(SQLException.class, () -> transport.send(List.of(
-          new Transport.Outgoing(channel, "before"), new Transport.Outgoing(channel, "x".repeat(8000)))));
+      SQLException refused =
+          assertThrows(
+              SQLException.class,
+              () ->
+                  transport.send(
+                      List.of(
+                          new Transport.Outgoing(channel, "before"),
+                          new Transport.Outgoing(channel, "x".repeat(8000)))));
       assertEquals("22023", refused.getSQLState(), refused::getMessage);
 
       transport.send(channel, "marker");
-      assertEquals(List.of("marker"), heard(tap, 1), "what came before the refused one was rolled back with it");
+      assertEquals(
+          List.of("marker"),
+          heard(tap, 1),
+          "what came before the refused one was rolled back with it");
     }
   }
 
   private static List<String> heard(ChannelTap tap, int count) {
     List<String> heard = new ArrayList<>();
-    Poll.until(DEADLINE, count + " notifications", () -> {
-      try {
-        heard.clear();
-        heard.addAll(tap.heard(100));
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
-      return heard.size() >= count;
-    }, () -> heard);
+    Poll.until(
+        DEADLINE,
+        count + " notifications",
+        () -> {
+          try {
+            heard.clear();
+            heard.addAll(tap.heard(100));
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+          return heard.size() >= count;
+        },
+        () -> heard);
     return heard;
   }
 }
