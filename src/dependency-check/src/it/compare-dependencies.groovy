@@ -1,4 +1,4 @@
-// Run after each consumer's build (from its verify.groovy, with `basedir` the consumer's directory). The consumer's
+// Run after each consumer's build (from its verify.groovy; `basedir` is the consumer's cloned directory). The consumer's
 // two modules resolved the same dependencies, once without our adapter (baseline) and once with it declared first
 // (with-adapter); maven-dependency-plugin:list wrote each module's target/dependencies.txt.
 //

@@ -1,2 +1,2 @@
-// The rule is the same for every consumer: ../compare-dependencies.groovy
-return evaluate(new File(basedir, "../compare-dependencies.groovy"))
+// The rule is the same for every consumer: compare-dependencies.groovy, beside the consumers in src/it.
+return evaluate(new File(comparison))
