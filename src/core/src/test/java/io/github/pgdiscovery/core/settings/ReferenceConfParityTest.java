@@ -42,7 +42,7 @@ final class ReferenceConfParityTest {
         settingsWithToolkitNamesReplaced(reference("src/pekko"), PEKKO, "pekko");
 
     assertTrue(
-        akka.size() > 20, "reference.conf of the Akka adapter has " + akka.size() + " settings");
+        akka.size() > 10, "reference.conf of the Akka adapter has " + akka.size() + " settings");
     assertEquals(akka, pekko);
   }
 
