@@ -7,7 +7,8 @@ import akka.actor.ActorSystem;
 import akka.actor.CoordinatedShutdown;
 import akka.cluster.Cluster;
 import io.github.pgdiscovery.core.DiscoveryEngine;
-import io.github.pgdiscovery.core.Participants;
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Resources;
@@ -17,7 +18,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -139,9 +142,9 @@ final class ClusterBootstrapTest {
             .mapToLong(system -> PostgresDiscovery.get(system).engine().status().sent())
             .toArray();
 
-    Participants clock = resources.add(new Participants(db, db.jdbcUrl(), db.newChannelName()));
     DiscoveryEngine ticking =
-        clock.start(OBSERVER_PORT, s -> s.timings(Duration.ofMillis(300), Duration.ofSeconds(2)));
+        outsider(
+            db.newChannelName(), s -> s.timings(Duration.ofMillis(300), Duration.ofSeconds(2)));
     Poll.until(
         Duration.ofSeconds(30),
         "ten heartbeats elsewhere",
@@ -210,7 +213,7 @@ final class ClusterBootstrapTest {
     awaitLookup(stays, ports(List.of(stays)));
     assertEquals(
         both,
-        Participants.ports(observer, AkkaNodes.SERVICE),
+        lookupPorts(observer),
         "no goodbye reached the channel: the participant outside the cluster still lists the removed node");
   }
 
@@ -255,8 +258,7 @@ final class ClusterBootstrapTest {
    * announcements they make when they connect.
    */
   private DiscoveryEngine observer(AkkaNodes nodes) {
-    Participants outsiders = resources.add(new Participants(db, db.jdbcUrl(), nodes.channel()));
-    DiscoveryEngine observer = outsiders.start(OBSERVER_PORT);
+    DiscoveryEngine observer = outsider(nodes.channel(), settings -> settings);
     Poll.until(
         REMOVAL_DEADLINE,
         "the participant outside the cluster is listening",
@@ -292,8 +294,53 @@ final class ClusterBootstrapTest {
     Poll.until(
         REMOVAL_DEADLINE,
         "the participant outside the cluster hands out exactly " + expected,
-        () -> Participants.ports(observer, AkkaNodes.SERVICE).equals(expected),
-        () -> Participants.ports(observer, AkkaNodes.SERVICE) + " " + observer.status());
+        () -> lookupPorts(observer).equals(expected),
+        () -> lookupPorts(observer) + " " + observer.status());
+  }
+
+  /**
+   * A discovery engine that is no Akka node, on {@code channel}: it announces another service from
+   * 127.0.0.1:{@link #OBSERVER_PORT}, with heartbeat and expiry long enough (60 s, 180 s) that only
+   * probes and goodbyes explain what it sees, unless {@code adjust} says otherwise.
+   */
+  private DiscoveryEngine outsider(
+      String channel, UnaryOperator<DiscoverySettings.Builder> adjust) {
+    DiscoverySettings settings =
+        adjust
+            .apply(
+                DiscoverySettings.builder(db.jdbcUrl())
+                    .user(db.user())
+                    .password(db.password())
+                    .channel(channel)
+                    .timings(Duration.ofSeconds(60), Duration.ofSeconds(180)))
+            .build();
+    Announcement self =
+        new Announcement(
+            "outsider",
+            "127.0.0.1",
+            OBSERVER_PORT,
+            "akka://outsider@127.0.0.1:" + (OBSERVER_PORT + 1000),
+            OBSERVER_PORT,
+            UUID.randomUUID().toString());
+    DiscoveryEngine engine = resources.add(new DiscoveryEngine(settings, self));
+    engine.start();
+    return engine;
+  }
+
+  /**
+   * The management ports {@code engine} hands out for the cluster's service; empty while not ready.
+   */
+  private static Set<Integer> lookupPorts(DiscoveryEngine engine) {
+    try {
+      return engine
+          .contactPoints(AkkaNodes.SERVICE, Duration.ofSeconds(5))
+          .get(10, TimeUnit.SECONDS)
+          .stream()
+          .map(Announcement::port)
+          .collect(Collectors.toCollection(TreeSet::new));
+    } catch (Exception e) {
+      return Set.of();
+    }
   }
 
   private static Set<Integer> ports(List<ActorSystem> systems) {

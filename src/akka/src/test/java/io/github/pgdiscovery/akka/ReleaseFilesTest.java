@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.testing.RepositoryFiles;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -20,7 +19,7 @@ final class ReleaseFilesTest {
   private static final String VERSION = System.getProperty("project.version", "");
 
   @Test
-  void theReadmesDependencySnippetsNameTheVersionThisBuildProduces() throws IOException {
+  void theReadmesDependencySnippetsNameTheVersionThisBuildProduces() {
     String readme = RepositoryFiles.read("README.md");
     List<String> found = new ArrayList<>();
     Matcher snippet =
@@ -36,7 +35,7 @@ final class ReleaseFilesTest {
   }
 
   @Test
-  void theChangelogHasAnEntryForThisVersion() throws IOException {
+  void theChangelogHasAnEntryForThisVersion() {
     String release = VERSION.replace("-SNAPSHOT", "");
     String changelog = RepositoryFiles.read("CHANGELOG.md");
 

@@ -9,9 +9,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * {@link SimulationTest#faultMix} over many seeds, a few minutes' work, so not part of the normal
- * run: {@code ./mvnw test -Dtest=SimulationStressTest -Dstress.seeds=1000..1900}. Prints every
- * failing seed; a failing seed belongs in {@code
- * randomFaultsWithWaitingNodesAndDowningGiveOneViewAndNoViolation} once fixed.
+ * run: {@code ./mvnw test -pl src/simulator -am -Dtest=SimulationStressTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dstress.seeds=1000..1900}. Prints every failing seed; a
+ * failing seed belongs in {@code randomFaultsWithWaitingNodesAndDowningGiveOneViewAndNoViolation}
+ * once fixed.
  */
 @EnabledIfSystemProperty(named = "stress.seeds", matches = "\\d+\\.\\.\\d+")
 final class SimulationStressTest {
