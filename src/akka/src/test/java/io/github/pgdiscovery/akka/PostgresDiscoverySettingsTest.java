@@ -112,6 +112,7 @@ final class PostgresDiscoverySettingsTest {
                 "jdbc:postgresql://db-1:5433,db-2:5433/app?sslmode=verify-full",
                 "discovery",
                 "pa55word",
+                null,
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(4),
                 Duration.ofMillis(100),

@@ -55,6 +55,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   private final EngineObserver observer;
   private final TransportFactory transports;
   private final Backoff backoff;
+  private final ServerCheck serverCheck;
   private final Thread thread;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -65,6 +66,8 @@ public final class DiscoveryEngine implements AutoCloseable {
   private volatile String lastError;
   private volatile int backendPid = -1;
   private volatile long reconnects;
+  private volatile long connectionAttempts; // written by the connection thread alone
+  private String unsuitable; // the connection thread's: the last unsuitable server logged
 
   public DiscoveryEngine(DiscoverySettings settings, Announcement self) {
     this(settings, self, EngineObserver.NONE, DiscoveryProtocol.Mode.PROBE_AND_REPLY);
@@ -96,6 +99,7 @@ public final class DiscoveryEngine implements AutoCloseable {
     this.observer = observer;
     this.transports = transports;
     this.protocol = new DiscoveryProtocol(settings, self, mode, new SplittableRandom());
+    this.serverCheck = new ServerCheck(settings, transports);
     this.backoff =
         new Backoff(
             settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
@@ -212,6 +216,22 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   /**
+   * The readiness check's answer: true while this node is Up in its cluster (the cluster reported
+   * it Up and has not removed it, and it is not shutting down), or while lookups of its own service
+   * are answered. So a formed cluster stays ready through a database outage, which it does not
+   * need, while a node that has not joined is ready only when discovery can serve it: not with a
+   * bad setting, a standby, a pooler in transaction mode or a database that is down.
+   */
+  public boolean isReadyToServe() {
+    if (ready.isDone()) {
+      return true;
+    }
+    synchronized (protocol) {
+      return protocol.isUpInCluster();
+    }
+  }
+
+  /**
    * Stops heartbeats and says goodbye, e.g. because the cluster removed this node. The node keeps
    * listening, and keeps answering lookups, until {@link #shutdown()}.
    */
@@ -291,7 +311,14 @@ public final class DiscoveryEngine implements AutoCloseable {
       snapshot = protocol.snapshot(System.nanoTime());
     }
     return new EngineStatus(
-        settings.channel(), state, stateSince, lastError, protocol.self(), snapshot, reconnects);
+        settings.channel(),
+        state,
+        stateSince,
+        lastError,
+        protocol.self(),
+        snapshot,
+        reconnects,
+        connectionAttempts);
   }
 
   /** The server process id of the current connection, for tests and operators. */
@@ -309,8 +336,16 @@ public final class DiscoveryEngine implements AutoCloseable {
     long outageStartNanos = 0;
     try {
       while (!stopping()) {
+        connectionAttempts++;
         try (Transport transport = transports.open(settings)) {
           backendPid = transport.backendPid();
+          serverCheck.verify(transport);
+          if (unsuitable != null) {
+            log.info(
+                "PostgreSQL channel {} is now reached on a server that delivers notifications",
+                settings.channel());
+            unsuitable = null;
+          }
           connected(transport);
           if (failedAttempts > 0 && outageStartNanos != 0) {
             reconnects++;
@@ -323,6 +358,17 @@ public final class DiscoveryEngine implements AutoCloseable {
           failedAttempts = 0;
           outageStartNanos = 0;
           serve(transport);
+        } catch (ServerCheck.UnsuitableServer e) {
+          lostConnection();
+          setState(ConnectionState.UNSUITABLE_SERVER);
+          lastError = e.getMessage();
+          if (!e.getMessage().equals(unsuitable)) {
+            // Once per cause: the retries that find the same server say nothing new.
+            unsuitable = e.getMessage();
+            log.error(unsuitable);
+          }
+          // Not an outage: retrying sooner would only load the pooler or standby.
+          awaitStop(backoff.delayNanos(Integer.MAX_VALUE));
         } catch (SQLException | RuntimeException e) {
           lostConnection();
           lastError = describe(e);
@@ -521,6 +567,10 @@ public final class DiscoveryEngine implements AutoCloseable {
     return switch (state) {
       case STOPPED -> "PostgreSQL discovery on channel " + settings.channel() + " is stopped";
       case CONNECTED -> reason + "; no answer within " + DiscoverySettings.readable(timeout);
+      case UNSUITABLE_SERVER ->
+          (error == null ? "PostgreSQL discovery reached a server that cannot carry it" : error)
+              + " No answer within "
+              + DiscoverySettings.readable(timeout);
       default ->
           "PostgreSQL discovery channel "
               + settings.channel()

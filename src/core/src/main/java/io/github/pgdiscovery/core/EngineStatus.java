@@ -20,6 +20,7 @@ import java.util.Map;
  * @param self this node's announcement
  * @param protocol what the protocol knows: readiness, peers, clashes, clock skew, message counters
  * @param reconnects successful reconnections after a lost connection
+ * @param connectionAttempts connections opened or tried since start, failed ones included
  */
 public record EngineStatus(
     String channel,
@@ -28,7 +29,8 @@ public record EngineStatus(
     String lastError,
     Announcement self,
     DiscoveryProtocol.Snapshot protocol,
-    long reconnects) {
+    long reconnects,
+    long connectionAttempts) {
 
   /** Where the engine's connection stands. */
   public enum ConnectionState {
@@ -38,6 +40,12 @@ public record EngineStatus(
     CONNECTED,
     /** Lost the connection; reconnecting with backoff. */
     RECONNECTING,
+    /**
+     * Connected to a server that cannot carry discovery (a standby, or through a pooler in
+     * transaction mode); the error says which, and the node tries again every
+     * reconnect-max-backoff.
+     */
+    UNSUITABLE_SERVER,
     /** Stopped for good. */
     STOPPED
   }

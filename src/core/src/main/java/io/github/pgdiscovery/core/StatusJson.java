@@ -103,6 +103,7 @@ public final class StatusJson {
     counters.put("clashesDetected", status.protocol().clashesDetected());
     counters.put("probeRepliesSuppressed", status.protocol().repliesSuppressed());
     counters.put("reconnects", status.reconnects());
+    counters.put("connectionAttempts", status.connectionAttempts());
     return json;
   }
 

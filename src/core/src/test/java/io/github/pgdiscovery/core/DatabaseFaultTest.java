@@ -2,6 +2,7 @@ package io.github.pgdiscovery.core;
 
 import static io.github.pgdiscovery.core.Participants.awaitPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,6 +127,31 @@ final class DatabaseFaultTest {
       long sent = member.status().sent() - sentBefore.get(member);
       assertTrue(sent >= 2 && sent <= 2 + members.size() - 1, sent + " sent: " + member.status());
     }
+  }
+
+  @Test
+  void aMemberUpInItsClusterStaysReadyToServeThroughAnOutageAndANodeThatHasNotJoinedDoesNot()
+      throws Exception {
+    TcpProxy proxy = proxy();
+    UnaryOperator<DiscoverySettings.Builder> viaProxy = s -> s.url(db.jdbcUrlVia(proxy.port()));
+    DiscoveryEngine member = participants.start(9921, viaProxy);
+    DiscoveryEngine newcomer = participants.start(9922, viaProxy);
+    awaitPorts(member, Set.of(9921, 9922));
+    awaitPorts(newcomer, Set.of(9921, 9922));
+    member.memberUp(member.self().address(), member.self().uid());
+
+    proxy.stop();
+    Poll.until(
+        DEADLINE,
+        "both lost the database and answer no lookups",
+        () -> !member.isReady() && !newcomer.isReady(),
+        () -> member.status() + " / " + newcomer.status());
+    assertTrue(member.isReadyToServe(), "a member needs no database to serve");
+    assertFalse(newcomer.isReadyToServe(), "a node that cannot discover is not ready");
+
+    // Removed from the cluster, or shutting down: it is no member any more.
+    member.memberRemoved(member.self().address(), member.self().uid());
+    assertFalse(member.isReadyToServe());
   }
 
   @Test

@@ -50,6 +50,7 @@ final class StatusJsonTest {
                 null,
                 self,
                 protocol.snapshot(now),
+                0,
                 0));
 
     assertEquals(1, json.get("clashes").size());

@@ -9,13 +9,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An opt-in Pekko Management readiness check: ready while the discovery channel is connected and
- * delivering. Enable it with
+ * An opt-in Pekko Management readiness check: ready once this node is Up in its cluster, and before
+ * that while discovery answers its lookups. Enable it with
  *
  * <pre>
  * pekko.management.health-checks.readiness-checks.postgres-discovery =
  *   "io.github.pgdiscovery.pekko.PostgresReadinessCheck"
  * </pre>
+ *
+ * <p>The rule: ready while the cluster has this node Up (from MemberUp of this node until it is
+ * removed or shuts down), whatever the database does, since a formed cluster needs no database and
+ * a database outage must not take it out of service; otherwise ready while lookups of this node's
+ * own service are answered, so a node that cannot discover its peers (a bad setting, a standby, a
+ * pooler in transaction mode, a database that is down) is not ready before it joins.
  *
  * <p>When discovery cannot start (a bad setting, say) the check is constructed all the same, logs
  * the reason once and is never ready; {@code GET /bootstrap/postgres} shows the reason too.
@@ -47,6 +53,6 @@ public final class PostgresReadinessCheck implements Supplier<CompletionStage<Bo
 
   @Override
   public CompletionStage<Boolean> get() {
-    return CompletableFuture.completedFuture(engine != null && engine.isReady());
+    return CompletableFuture.completedFuture(engine != null && engine.isReadyToServe());
   }
 }

@@ -43,6 +43,11 @@ public final class LogCapture implements AutoCloseable {
     return new LogCapture(loggerName);
   }
 
+  /** Every event recorded so far, in order, with its throwable. */
+  public List<ILoggingEvent> all() {
+    return List.copyOf(recorded);
+  }
+
   /** Events at {@code level} logged by threads whose name contains {@code threadPart}. */
   public List<ILoggingEvent> events(Level level, String threadPart) {
     return recorded.stream()

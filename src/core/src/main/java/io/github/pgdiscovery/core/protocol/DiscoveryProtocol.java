@@ -707,6 +707,14 @@ public final class DiscoveryProtocol {
     return connected;
   }
 
+  /**
+   * The cluster reported this node Up, and it has neither been removed nor begun to shut down: a
+   * member that needs no discovery to stay one.
+   */
+  public boolean isUpInCluster() {
+    return joined && announceRequested;
+  }
+
   /** Why lookups are not answered now, for the error a waiting lookup fails with. */
   public String notReadyReason(long now) {
     String channel = settings.channel();

@@ -22,6 +22,7 @@ public final class ConfigSettingsReader {
       return DiscoverySettings.builder(root.getString(prefix + "url"))
           .user(root.getString(prefix + "user"))
           .password(root.getString(prefix + "password"))
+          .passwordFile(root.getString(prefix + "password-file"))
           .channel(root.getString(prefix + "channel"))
           .heartbeatInterval(root.getDuration(prefix + "heartbeat-interval"))
           .joinedHeartbeatInterval(offOrDuration(root, prefix + "joined-heartbeat-interval"))

@@ -1,6 +1,11 @@
 package io.github.pgdiscovery.core.settings;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -41,6 +46,8 @@ public record DiscoverySettings(
    * @param url JDBC URL; driver options such as TLS go in it
    * @param user database user, or null to take it from the URL
    * @param password database password, or null to take it from the URL; never logged
+   * @param passwordFile a file holding the password, read at every connect, or null; the file's
+   *     content is never logged
    * @param connectTimeout bound on connecting and on every round trip to the server
    * @param connectionCheckInterval how long the listener may hear nothing before it tests the
    *     connection
@@ -51,10 +58,47 @@ public record DiscoverySettings(
       String url,
       String user,
       String password,
+      Path passwordFile,
       Duration connectTimeout,
       Duration connectionCheckInterval,
       Duration reconnectMinBackoff,
       Duration reconnectMaxBackoff) {
+
+    /**
+     * The password to connect with now: the file's content when {@code password-file} is set (read
+     * each time, so a rotated secret is used at the next connect; one trailing line break is not
+     * part of it), else {@link #password()}.
+     *
+     * @throws SQLException naming the key and the file, never its content, when it cannot be read
+     */
+    public String currentPassword(Naming naming) throws SQLException {
+      if (passwordFile == null) {
+        return password;
+      }
+      try {
+        return withoutTrailingLineBreak(Files.readString(passwordFile, StandardCharsets.UTF_8));
+      } catch (IOException | RuntimeException e) {
+        throw new SQLException(
+            naming.key("password-file")
+                + ": cannot read "
+                + passwordFile
+                + " ("
+                + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                + ")",
+            e);
+      }
+    }
+
+    private static String withoutTrailingLineBreak(String content) {
+      if (content.endsWith("\r\n")) {
+        return content.substring(0, content.length() - 2);
+      }
+      if (content.endsWith("\n")) {
+        return content.substring(0, content.length() - 1);
+      }
+      return content;
+    }
 
     @Override
     public String toString() {
@@ -64,6 +108,7 @@ public record DiscoverySettings(
           + user
           + ", password="
           + (password == null ? "<none>" : "<redacted>")
+          + (passwordFile == null ? "" : ", passwordFile=" + passwordFile)
           + ", connectTimeout="
           + readable(connectTimeout)
           + ", connectionCheckInterval="
@@ -251,6 +296,7 @@ public record DiscoverySettings(
         .url(database.url())
         .user(database.user())
         .password(database.password())
+        .passwordFile(database.passwordFile() == null ? null : database.passwordFile().toString())
         .connectTimeout(database.connectTimeout())
         .connectionCheckInterval(database.connectionCheckInterval())
         .reconnectBackoff(database.reconnectMinBackoff(), database.reconnectMaxBackoff())
@@ -316,6 +362,7 @@ public record DiscoverySettings(
     private String url;
     private String user;
     private String password;
+    private String passwordFile;
     private String channel;
     private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
     private Duration joinedHeartbeatInterval = Defaults.JOINED_HEARTBEAT_INTERVAL;
@@ -345,6 +392,12 @@ public record DiscoverySettings(
 
     public Builder password(String password) {
       this.password = emptyToNull(password);
+      return this;
+    }
+
+    /** A file holding the password, read at every connect; empty or null for none. */
+    public Builder passwordFile(String path) {
+      this.passwordFile = emptyToNull(path);
       return this;
     }
 
@@ -445,6 +498,7 @@ public record DiscoverySettings(
                 + redactUrl(trimmedUrl)
                 + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
       }
+      Path passwordPath = passwordFile();
       String channel = this.channel == null ? naming.defaultChannel() : this.channel;
       if (!isValidChannel(channel)) {
         throw new InvalidSetting(
@@ -528,6 +582,7 @@ public record DiscoverySettings(
               trimmedUrl,
               user,
               password,
+              passwordPath,
               connectTimeout,
               connectionCheckInterval,
               reconnectMinBackoff,
@@ -536,6 +591,35 @@ public record DiscoverySettings(
           new Timing(heartbeatInterval, joined, expireAfter, probeReplyWindow),
           new Security(sharedSecret, replayWindow, maxPeersPerService),
           naming);
+    }
+
+    /**
+     * The password file, checked now so that a wrong path fails at start rather than at the first
+     * connect; its content is read only to connect.
+     */
+    private Path passwordFile() {
+      if (passwordFile == null) {
+        return null;
+      }
+      if (password != null) {
+        throw new InvalidSetting(
+            "password-file",
+            "is set together with "
+                + naming.key("password")
+                + ": set one of them (the file, for a password that rotates)");
+      }
+      Path path;
+      try {
+        path = Path.of(passwordFile.trim());
+      } catch (InvalidPathException e) {
+        throw new InvalidSetting("password-file", "\"" + passwordFile + "\" is not a file path");
+      }
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        throw new InvalidSetting(
+            "password-file",
+            "\"" + passwordFile + "\" is not a readable file (it is read at every connect)");
+      }
+      return path;
     }
 
     private void positive(String key, Duration value) {

@@ -3,6 +3,7 @@ package io.github.pgdiscovery.core.transport;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -45,8 +46,10 @@ public final class PgTransport implements Transport {
     if (database.user() != null && !database.user().isEmpty()) {
       properties.setProperty("user", database.user());
     }
-    if (database.password() != null && !database.password().isEmpty()) {
-      properties.setProperty("password", database.password());
+    // Read at every connect: a password file may hold a credential that rotates (a mounted secret).
+    String password = database.currentPassword(settings.naming());
+    if (password != null && !password.isEmpty()) {
+      properties.setProperty("password", password);
     }
     long timeoutSeconds = Math.max(1, database.connectTimeout().toSeconds());
     properties.setProperty("ApplicationName", settings.naming().applicationName());
@@ -79,6 +82,25 @@ public final class PgTransport implements Transport {
     try (Statement statement = connection.createStatement()) {
       // Validated to contain no quote; quoting keeps the name's case, as pg_notify does.
       statement.execute("LISTEN \"" + channel + "\"");
+    }
+  }
+
+  @Override
+  public void unlisten(String channel) throws SQLException {
+    if (!DiscoverySettings.isValidChannel(channel)) {
+      throw new IllegalArgumentException("not a valid channel name: " + channel);
+    }
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("UNLISTEN \"" + channel + "\"");
+    }
+  }
+
+  @Override
+  public Session session() throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet row = statement.executeQuery("SELECT pg_backend_pid(), pg_is_in_recovery()")) {
+      row.next();
+      return new Session(row.getInt(1), row.getBoolean(2));
     }
   }
 

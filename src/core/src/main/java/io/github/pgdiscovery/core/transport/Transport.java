@@ -14,6 +14,22 @@ public interface Transport extends AutoCloseable {
    */
   void listen(String channel) throws SQLException;
 
+  /** Stops listening on {@code channel}, a valid identifier. */
+  void unlisten(String channel) throws SQLException;
+
+  /**
+   * What the server says of the session this connection is on now.
+   *
+   * @param processId the server process that ran this query ({@code pg_backend_pid()}); behind a
+   *     pooler it differs from the {@link #backendPid()} the client was given at start
+   * @param inRecovery {@code pg_is_in_recovery()}: the server is a standby, where LISTEN and NOTIFY
+   *     are refused
+   */
+  record Session(int processId, boolean inRecovery) {}
+
+  /** Asks the server which process serves this connection and whether it is in recovery. */
+  Session session() throws SQLException;
+
   /** A notification to send: a valid channel name and its payload. */
   record Outgoing(String channel, String payload) {}
 
@@ -39,7 +55,10 @@ public interface Transport extends AutoCloseable {
   /** A round trip to the server, bounded by {@code timeoutSeconds}. */
   boolean isValid(int timeoutSeconds) throws SQLException;
 
-  /** The server process id of this connection, for operators and tests. */
+  /**
+   * The server process id the client was given when it connected (BackendKeyData), for operators
+   * and tests. A pooler hands out an id of its own.
+   */
   int backendPid();
 
   /** Closes the connection; never throws. */

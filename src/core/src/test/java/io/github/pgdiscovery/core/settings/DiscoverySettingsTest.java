@@ -1,11 +1,17 @@
 package io.github.pgdiscovery.core.settings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings.Naming;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The rules of the settings, on plain values: every rule lives in {@link
@@ -115,5 +121,50 @@ final class DiscoverySettingsTest {
 
     assertEquals("url", error.key());
     assertTrue(error.problem().contains("PEKKO_DISCOVERY_POSTGRES_URL"), error.problem());
+  }
+
+  @Test
+  void aPasswordFileIsReadAtConnectWithoutItsTrailingLineBreakAndNeverShown(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("password");
+    Files.writeString(file, "s3cret with spaces \n");
+    DiscoverySettings settings = DEFAULTS.toBuilder().passwordFile(file.toString()).build();
+
+    assertEquals("s3cret with spaces ", settings.database().currentPassword(Naming.NEUTRAL));
+    Files.writeString(file, "rotated");
+    assertEquals("rotated", settings.database().currentPassword(Naming.NEUTRAL));
+    assertFalse(settings.toString().contains("rotated"), settings.toString());
+  }
+
+  @Test
+  void aPasswordFileThatCannotBeReadAtStartOrComesWithAPasswordIsRefusedNamingTheKey(
+      @TempDir Path dir) throws Exception {
+    String missing = dir.resolve("missing").toString();
+    DiscoverySettings.InvalidSetting unreadable =
+        assertThrows(
+            DiscoverySettings.InvalidSetting.class,
+            () -> DEFAULTS.toBuilder().passwordFile(missing).build());
+    assertEquals("password-file", unreadable.key());
+    assertTrue(unreadable.problem().contains(missing), unreadable.problem());
+
+    Path file = Files.writeString(dir.resolve("password"), "x");
+    DiscoverySettings.InvalidSetting both =
+        assertThrows(
+            DiscoverySettings.InvalidSetting.class,
+            () -> DEFAULTS.toBuilder().password("y").passwordFile(file.toString()).build());
+    assertEquals("password-file", both.key());
+  }
+
+  @Test
+  void aPasswordFileGoneAfterStartFailsTheConnectNamingTheKeyAndTheFile(@TempDir Path dir)
+      throws Exception {
+    Path file = Files.writeString(dir.resolve("password"), "gone-soon");
+    DiscoverySettings settings = DEFAULTS.toBuilder().passwordFile(file.toString()).build();
+    Files.delete(file);
+
+    SQLException error =
+        assertThrows(SQLException.class, () -> settings.database().currentPassword(Naming.NEUTRAL));
+    assertTrue(error.getMessage().contains("password-file"), error.getMessage());
+    assertTrue(error.getMessage().contains(file.toString()), error.getMessage());
   }
 }
