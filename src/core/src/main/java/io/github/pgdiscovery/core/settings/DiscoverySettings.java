@@ -496,7 +496,12 @@ public record DiscoverySettings(
             "url",
             "\""
                 + redactUrl(trimmedUrl)
-                + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
+                + "\" is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database). Discovery"
+                + " connects with pgjdbc itself; other drivers, wrappers such as the AWS JDBC Wrapper"
+                + " included, are not used: for tokens that change, name an authentication plugin in the"
+                + " URL (authenticationPluginClassName), and for failover list the hosts with"
+                + " targetServerType=primary or use the writer endpoint (see the README, Managed"
+                + " PostgreSQL)");
       }
       Path passwordPath = passwordFile();
       String channel = this.channel == null ? naming.defaultChannel() : this.channel;
