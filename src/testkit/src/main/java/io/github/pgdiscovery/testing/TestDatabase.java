@@ -59,6 +59,11 @@ public final class TestDatabase {
     return Integer.parseInt(urlProperties().getProperty("PGPORT").split(",")[0]);
   }
 
+  /** Database name, from the URL. */
+  public String databaseName() {
+    return urlProperties().getProperty("PGDBNAME");
+  }
+
   /**
    * The JDBC URL with its host and port replaced by 127.0.0.1:{@code port}, e.g. to go through a
    * proxy.
@@ -67,7 +72,8 @@ public final class TestDatabase {
     return jdbcUrl.replaceFirst("//[^/]*/", "//127.0.0.1:" + port + "/");
   }
 
-  private Properties urlProperties() {
+  /** What pgjdbc reads from the URL: PGHOST, PGPORT, PGDBNAME and the URL's parameters. */
+  Properties urlProperties() {
     Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
     if (parsed == null) {
       throw new IllegalStateException("not a PostgreSQL JDBC URL: " + jdbcUrl);
