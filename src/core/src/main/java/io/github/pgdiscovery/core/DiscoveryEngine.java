@@ -64,10 +64,14 @@ public final class DiscoveryEngine implements AutoCloseable {
   private volatile ConnectionState state = ConnectionState.CONNECTING;
   private volatile Instant stateSince = Instant.now();
   private volatile String lastError;
-  private volatile int backendPid = -1;
+
+  /** Null while not connected; any int otherwise, as a pooler hands out random ones. */
+  private volatile Integer backendPid;
+
   private volatile long reconnects;
   private volatile long connectionAttempts; // written by the connection thread alone
-  private String unsuitable; // the connection thread's: the last unsuitable server logged
+  // The connection thread's: what was wrong with the server when last logged, null when nothing.
+  private ServerCheck.UnsuitableServer.Kind unsuitable;
 
   public DiscoveryEngine(DiscoverySettings settings, Announcement self) {
     this(settings, self, EngineObserver.NONE, DiscoveryProtocol.Mode.PROBE_AND_REPLY);
@@ -323,8 +327,8 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   /** The server process id of the current connection, for tests and operators. */
   public OptionalInt backendPid() {
-    int pid = backendPid;
-    return pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid);
+    Integer pid = backendPid;
+    return pid == null ? OptionalInt.empty() : OptionalInt.of(pid);
   }
 
   private boolean stopping() {
@@ -362,10 +366,12 @@ public final class DiscoveryEngine implements AutoCloseable {
           lostConnection();
           setState(ConnectionState.UNSUITABLE_SERVER);
           lastError = e.getMessage();
-          if (!e.getMessage().equals(unsuitable)) {
+          if (e.kind() != unsuitable) {
             // Once per cause: the retries that find the same server say nothing new.
-            unsuitable = e.getMessage();
-            log.error(unsuitable);
+            unsuitable = e.kind();
+            log.error(e.getMessage());
+          } else {
+            log.debug(e.getMessage());
           }
           // Not an outage: retrying sooner would only load the pooler or standby.
           awaitStop(backoff.delayNanos(Integer.MAX_VALUE));
@@ -531,7 +537,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   private void lostConnection() {
-    backendPid = -1;
+    backendPid = null;
     if (state != ConnectionState.STOPPED) {
       setState(ConnectionState.RECONNECTING);
     }

@@ -34,8 +34,23 @@ final class ServerCheck {
   static final class UnsuitableServer extends Exception {
     private static final long serialVersionUID = 1L;
 
-    UnsuitableServer(String message) {
+    /**
+     * What is wrong; the message adds the details, which may differ from one attempt to the next.
+     */
+    enum Kind {
+      STANDBY,
+      TRANSACTION_POOLER
+    }
+
+    private final Kind kind;
+
+    UnsuitableServer(Kind kind, String message) {
       super(message);
+      this.kind = kind;
+    }
+
+    Kind kind() {
+      return kind;
     }
   }
 
@@ -56,14 +71,16 @@ final class ServerCheck {
   void verify(Transport transport) throws UnsuitableServer, SQLException {
     Transport.Session session = transport.session();
     if (session.inRecovery()) {
-      throw new UnsuitableServer(standby());
+      throw new UnsuitableServer(UnsuitableServer.Kind.STANDBY, standby());
     }
     if (session.processId() == transport.backendPid()) {
       return;
     }
     String evidence = poolModeEvidence(transport, session.processId());
     if (evidence != null) {
-      throw new UnsuitableServer(transactionPooler(transport.backendPid(), evidence));
+      throw new UnsuitableServer(
+          UnsuitableServer.Kind.TRANSACTION_POOLER,
+          transactionPooler(transport.backendPid(), evidence));
     }
   }
 
