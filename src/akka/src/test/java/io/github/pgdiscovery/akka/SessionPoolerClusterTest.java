@@ -1,0 +1,62 @@
+package io.github.pgdiscovery.akka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.ActorSystem;
+import io.github.pgdiscovery.testing.DatabaseTest;
+import io.github.pgdiscovery.testing.PgBouncer;
+import io.github.pgdiscovery.testing.Poll;
+import io.github.pgdiscovery.testing.TestDatabase;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes whose discovery goes through a real PgBouncer in session mode, as behind a managed
+ * provider's session pooler (Supavisor on 5432, say), form one cluster; each holds one server
+ * session of the pool for its connection.
+ */
+@DatabaseTest
+final class SessionPoolerClusterTest {
+
+  private final TestDatabase db;
+  private final AkkaNodes nodes;
+  private PgBouncer pooler;
+
+  SessionPoolerClusterTest(TestDatabase db) {
+    this.db = db;
+    this.nodes = new AkkaNodes(db, 3);
+  }
+
+  @AfterEach
+  void stop() {
+    nodes.close();
+    if (pooler != null) {
+      pooler.close();
+    }
+  }
+
+  @Test
+  void threeNodesFormOneClusterThroughASessionModePooler() throws Exception {
+    pooler = PgBouncer.builder(db).poolMode(PgBouncer.PoolMode.SESSION).start();
+    String overrides = "akka.discovery.postgres.url = \"" + pooler.jdbcUrl() + "\"";
+    List<ActorSystem> systems =
+        List.of(nodes.start(overrides), nodes.start(overrides), nodes.start(overrides));
+    Set<String> all =
+        systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
+
+    for (ActorSystem system : systems) {
+      Poll.until(
+          Duration.ofSeconds(60),
+          AkkaNodes.address(system) + " sees all three Up",
+          () -> AkkaNodes.upMembers(system).equals(all),
+          () -> AkkaNodes.upMembers(system));
+    }
+    // Each node's listening session holds a server session of its own: the pool is not shared.
+    assertEquals(3, pooler.pool().orElseThrow().serversActive(), String.valueOf(pooler.pool()));
+  }
+}
