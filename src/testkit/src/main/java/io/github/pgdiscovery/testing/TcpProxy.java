@@ -23,15 +23,16 @@ import java.util.concurrent.TimeUnit;
  * does; {@link #silence()} keeps the open connections open but forwards nothing on them any more,
  * as a dead network path does; a proxy made with {@link #droppingNotifications} passes everything
  * but the server's asynchronous notifications, as a transaction-mode pooler does; one made with
- * {@link #delaying} holds everything for a while, as a database far away does.
+ * {@link #delaying} holds everything for a while, as a database far away does; {@link
+ * #switchTarget} points it at another server, as a DNS name or a cloud provider's writer endpoint
+ * is moved to the new primary after a failover.
  */
 public final class TcpProxy implements AutoCloseable {
 
   /** Backend message type of NotificationResponse in the PostgreSQL wire protocol. */
   private static final int NOTIFICATION_RESPONSE = 'A';
 
-  private final String targetHost;
-  private final int targetPort;
+  private volatile Target target;
   private final int port;
   private final boolean dropNotifications;
   private final long latencyNanos;
@@ -45,8 +46,7 @@ public final class TcpProxy implements AutoCloseable {
 
   private TcpProxy(
       String targetHost, int targetPort, int port, boolean dropNotifications, Duration latency) {
-    this.targetHost = targetHost;
-    this.targetPort = targetPort;
+    this.target = new Target(targetHost, targetPort);
     this.port = port;
     this.dropNotifications = dropNotifications;
     this.latencyNanos = latency.toNanos();
@@ -84,6 +84,19 @@ public final class TcpProxy implements AutoCloseable {
     return links.stream()
         .map(link -> (InetSocketAddress) link.upstream.getLocalSocketAddress())
         .toList();
+  }
+
+  /**
+   * From now on, connections accepted go to {@code targetHost:targetPort}; the ones open now are
+   * closed, as the connections to the old address of a moved endpoint end (its server went away, or
+   * the network path to it is torn down), and clients that connect again reach the new server. A
+   * proxy made with {@link #droppingNotifications} or {@link #delaying} keeps doing so.
+   */
+  public void switchTarget(String targetHost, int targetPort) {
+    target = new Target(targetHost, targetPort);
+    for (Link link : links) {
+      link.close();
+    }
   }
 
   public static int freePort() {
@@ -134,9 +147,21 @@ public final class TcpProxy implements AutoCloseable {
     while (!listening.isClosed()) {
       try {
         Socket client = listening.accept();
-        Socket upstream = new Socket(targetHost, targetPort);
+        Target chosen = target;
+        Socket upstream;
+        try {
+          upstream = new Socket(chosen.host(), chosen.port());
+        } catch (IOException refused) {
+          closeQuietly(client);
+          continue;
+        }
         Link link = new Link(client, upstream);
         links.add(link);
+        if (target != chosen) {
+          // switchTarget ran meanwhile and may have missed this link: it belongs to the old target.
+          link.close();
+          continue;
+        }
         if (latencyNanos > 0) {
           start(() -> link.copyDelayed(client, upstream, latencyNanos), "up");
           start(() -> link.copyDelayed(upstream, client, latencyNanos), "down");
@@ -153,7 +178,7 @@ public final class TcpProxy implements AutoCloseable {
             },
             "down");
       } catch (IOException e) {
-        // Listener closed by stop(), or the target refused: the client sees its connection closed.
+        // Listener closed by stop().
       }
     }
   }
@@ -163,6 +188,9 @@ public final class TcpProxy implements AutoCloseable {
     thread.setDaemon(true);
     thread.start();
   }
+
+  /** Where new connections go. */
+  private record Target(String host, int port) {}
 
   /** One proxied connection: the client's socket and ours to the target. */
   private static final class Link {
