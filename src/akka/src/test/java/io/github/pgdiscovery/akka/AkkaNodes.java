@@ -11,6 +11,7 @@ import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Ports;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
@@ -158,6 +159,19 @@ public final class AkkaNodes implements AutoCloseable {
         .map(Member::address)
         .map(Object::toString)
         .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /** Waits until each of {@code systems} sees exactly all of them Up: one cluster of them. */
+  public static void awaitOneCluster(List<ActorSystem> systems, Duration deadline) {
+    Set<String> all =
+        systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
+    for (ActorSystem system : systems) {
+      Poll.until(
+          deadline,
+          address(system) + " sees all " + systems.size() + " Up",
+          () -> upMembers(system).equals(all),
+          () -> upMembers(system));
+    }
   }
 
   public static String address(ActorSystem system) {

@@ -19,12 +19,9 @@ import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -125,15 +122,7 @@ final class DatabaseOutageBootstrapTest {
 
     database.start();
 
-    Set<String> all =
-        systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
-    for (ActorSystem system : systems) {
-      Poll.until(
-          Duration.ofSeconds(60),
-          AkkaNodes.address(system) + " sees all three Up",
-          () -> AkkaNodes.upMembers(system).equals(all),
-          () -> AkkaNodes.upMembers(system));
-    }
+    AkkaNodes.awaitOneCluster(systems, Duration.ofSeconds(60));
   }
 
   private static boolean isUp(ActorSystem system) {

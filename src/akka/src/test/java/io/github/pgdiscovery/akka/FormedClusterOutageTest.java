@@ -9,13 +9,10 @@ import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.DatabaseTest;
+import io.github.pgdiscovery.testing.ManagementHttp;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,8 +44,6 @@ final class FormedClusterOutageTest {
   private static final String READINESS_CHECK =
       "akka.management.health-checks.readiness-checks.postgres-discovery ="
           + " \"io.github.pgdiscovery.akka.PostgresReadinessCheck\"\n";
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final TestDatabase db;
   private final AkkaNodes nodes;
@@ -138,15 +133,8 @@ final class FormedClusterOutageTest {
         backAfterMillis);
 
     ActorSystem newcomer = nodes.start(overrides);
-    Set<String> grown =
-        addresses(List.of(members.get(0), members.get(1), members.get(2), newcomer));
-    for (ActorSystem node : List.of(members.get(0), members.get(1), members.get(2), newcomer)) {
-      Poll.until(
-          Duration.ofSeconds(60),
-          AkkaNodes.address(node) + " sees the newcomer in the same cluster",
-          () -> AkkaNodes.upMembers(node).equals(grown),
-          () -> AkkaNodes.upMembers(node));
-    }
+    AkkaNodes.awaitOneCluster(
+        List.of(members.get(0), members.get(1), members.get(2), newcomer), Duration.ofSeconds(60));
   }
 
   @Test
@@ -185,21 +173,8 @@ final class FormedClusterOutageTest {
     }
   }
 
-  /** The status of {@code GET /ready}, or -1 when Management did not answer. */
   private static int readiness(ActorSystem system) {
-    HttpRequest request =
-        HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + AkkaNodes.managementPort(system) + "/ready"))
-            .timeout(Duration.ofSeconds(5))
-            .build();
-    try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (java.io.IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    }
+    return ManagementHttp.status(AkkaNodes.managementPort(system), "/ready");
   }
 
   private static DiscoveryEngine engine(ActorSystem system) {

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import akka.actor.ActorSystem;
 import io.github.pgdiscovery.testing.DatabaseTest;
 import io.github.pgdiscovery.testing.PgBouncer;
-import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TestDatabase;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,16 +42,8 @@ final class SessionPoolerClusterTest {
     String overrides = "akka.discovery.postgres.url = \"" + pooler.jdbcUrl() + "\"";
     List<ActorSystem> systems =
         List.of(nodes.start(overrides), nodes.start(overrides), nodes.start(overrides));
-    Set<String> all =
-        systems.stream().map(AkkaNodes::address).collect(Collectors.toCollection(TreeSet::new));
 
-    for (ActorSystem system : systems) {
-      Poll.until(
-          Duration.ofSeconds(60),
-          AkkaNodes.address(system) + " sees all three Up",
-          () -> AkkaNodes.upMembers(system).equals(all),
-          () -> AkkaNodes.upMembers(system));
-    }
+    AkkaNodes.awaitOneCluster(systems, Duration.ofSeconds(60));
     // Each node's listening session holds a server session of its own: the pool is not shared.
     assertEquals(3, pooler.pool().orElseThrow().serversActive(), String.valueOf(pooler.pool()));
   }

@@ -47,9 +47,6 @@ final class FailoverTest {
 
   @AfterEach
   void cleanUp() throws Exception {
-    if (nodes != null) {
-      nodes.close();
-    }
     resources.close();
   }
 
@@ -96,7 +93,7 @@ final class FailoverTest {
 
   /** Three nodes that found each other and are members of one cluster, as their cluster says. */
   private List<DiscoveryEngine> formedCluster(String url) {
-    nodes = new Participants(db, url, db.newChannelName());
+    nodes = resources.add(new Participants(db, url, db.newChannelName()));
     List<DiscoveryEngine> members = MEMBERS.stream().sorted().map(nodes::start).toList();
     for (DiscoveryEngine member : members) {
       awaitPorts(member, MEMBERS);

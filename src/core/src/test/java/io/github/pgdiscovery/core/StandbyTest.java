@@ -36,7 +36,6 @@ final class StandbyTest {
 
   private final TestDatabase db;
   private final Resources resources = new Resources();
-  private Participants nodes;
 
   StandbyTest(TestDatabase db) {
     this.db = db;
@@ -44,9 +43,6 @@ final class StandbyTest {
 
   @AfterEach
   void cleanUp() throws Exception {
-    if (nodes != null) {
-      nodes.close();
-    }
     resources.close();
   }
 
@@ -55,7 +51,8 @@ final class StandbyTest {
       throws Exception {
     LogCapture logs = resources.add(LogCapture.of(DiscoveryEngine.class));
     ReplicatedPostgres servers = resources.add(ReplicatedPostgres.start());
-    nodes = new Participants(db, servers.standbyUrl(), db.newChannelName());
+    Participants nodes =
+        resources.add(new Participants(db, servers.standbyUrl(), db.newChannelName()));
     DiscoveryEngine node =
         nodes.start(9991, s -> s.reconnectBackoff(Duration.ofMillis(100), MAX_BACKOFF));
 

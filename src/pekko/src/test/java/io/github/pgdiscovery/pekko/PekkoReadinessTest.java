@@ -5,14 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.testing.DatabaseTest;
+import io.github.pgdiscovery.testing.ManagementHttp;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.TcpProxy;
 import io.github.pgdiscovery.testing.TestDatabase;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -35,8 +31,6 @@ final class PekkoReadinessTest {
   private static final String READINESS_CHECK =
       "pekko.management.health-checks.readiness-checks.postgres-discovery ="
           + " \"io.github.pgdiscovery.pekko.PostgresReadinessCheck\"\n";
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final TestDatabase db;
   private final PekkoNodes nodes;
@@ -106,20 +100,7 @@ final class PekkoReadinessTest {
     return "pekko.discovery.postgres.url = \"" + db.jdbcUrlVia(database.port()) + "\"";
   }
 
-  /** The status of {@code GET /ready}, or -1 when Management did not answer. */
   private static int readiness(ActorSystem system) {
-    HttpRequest request =
-        HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + PekkoNodes.managementPort(system) + "/ready"))
-            .timeout(Duration.ofSeconds(5))
-            .build();
-    try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    }
+    return ManagementHttp.status(PekkoNodes.managementPort(system), "/ready");
   }
 }

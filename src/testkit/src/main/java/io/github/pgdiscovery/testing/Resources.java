@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a test opened (proxies, servers, log captures, taps), closed after it in the order it was
- * opened.
+ * What a test opened (proxies, servers, log captures, taps, nodes), closed after it in the reverse
+ * order, as try-with-resources does: what was opened on top of a server (nodes connected to it) is
+ * closed before the server.
  */
 public final class Resources implements AutoCloseable {
 
@@ -18,8 +19,8 @@ public final class Resources implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (AutoCloseable resource : opened) {
-      resource.close();
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      opened.get(i).close();
     }
     opened.clear();
   }
