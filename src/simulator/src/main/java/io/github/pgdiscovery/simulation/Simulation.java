@@ -618,12 +618,23 @@ public final class Simulation {
           .filter(a -> !optional.contains(a.incarnation()))
           .toList()
           .equals(want)) {
+        List<Announcement> seen =
+            view.get().stream().filter(a -> !optional.contains(a.incarnation())).toList();
         found.add(
             node.name()
                 + " sees "
                 + endpoints(view.get())
                 + ", the live set is "
-                + endpoints(want));
+                + endpoints(want)
+                + "; it lacks "
+                + endpoints(want.stream().filter(a -> !seen.contains(a)).toList())
+                + " and has besides "
+                + endpoints(seen.stream().filter(a -> !want.contains(a)).toList())
+                + " (connected since "
+                + node.connectedSince() / MILLISECOND
+                + " ms, joined "
+                + node.hasJoined()
+                + ")");
       }
     }
     return found.stream().map(this::stamp).toList();

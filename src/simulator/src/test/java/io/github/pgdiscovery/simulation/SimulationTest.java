@@ -310,6 +310,43 @@ final class SimulationTest {
     assertConverges(sim, Duration.ofSeconds(1));
   }
 
+  /**
+   * The cluster reports Up a member that no node holds a contact point for: one of another service,
+   * channel or data centre of the same Akka cluster, or one whose connection was down when it
+   * joined. Each member asks a few times, is told by the responders that they do not hold it
+   * either, and stops; members keep answering newcomers meanwhile. Before, members catching up
+   * answered nobody and at last asked everybody: N x N notifications (1,086 at 30 members, 10,706
+   * at 100).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {30, 100})
+  void anUnheardMemberUpCostsABoundedHandfulOfNotificationsWhateverTheClusterSize(int size) {
+    Simulation sim =
+        simulation(
+            size + " quiet members are told of a member none of them heard",
+            47,
+            c -> c.joinAfterReady(Duration.ofSeconds(1)));
+    sim.startMany(SERVICE, size, Duration.ofSeconds(5));
+    assertConverges(sim, Duration.ofSeconds(30));
+    sim.run(Duration.ofMinutes(1));
+    Simulation.Counts before = sim.counts();
+
+    for (SimulatedNode member : sim.live()) {
+      member.memberUp("akka://orders@10.200.0.1:25520", 4242);
+    }
+    SimulatedNode newcomer = sim.start(SERVICE);
+    assertConverges(sim, Duration.ofSeconds(10));
+    sim.run(Duration.ofMinutes(2));
+
+    Simulation.Counts cost = sim.counts().minus(before);
+    log.info("{} members, an unheard MemberUp and a newcomer: {}", size, cost);
+    assertTrue(newcomer.isReady(), seed(sim) + "the newcomer was answered");
+    // One member asks everybody, once; every member announces in answer, and the others, hearing
+    // it, ask nothing: one notification a member, instead of everybody answering everybody. The
+    // newcomer's join adds its announcement, its probe and the rosters that answer it.
+    assertTrue(cost.notifications() <= size + 12, seed(sim) + size + " members: " + cost);
+  }
+
   @Test
   void aCrashedMemberWithoutADowningProviderStaysInEveryViewAndANewcomerIsToldOfIt() {
     Simulation sim =
@@ -688,7 +725,10 @@ final class SimulationTest {
    * heartbeat was still to come (7058, 7342); 7,999 seeds pass in SimulationStressTest.
    */
   @ParameterizedTest(name = "seed {0}")
-  @ValueSource(longs = {1049, 1051, 1109, 1188, 1244, 1299, 1004, 1297, 7058, 7342})
+  @ValueSource(
+      longs = {
+        1049, 1051, 1109, 1188, 1244, 1299, 1004, 1297, 7058, 7342, 1807, 2550, 3921, 6380, 4349
+      })
   void randomFaultsWithWaitingNodesAndDowningGiveOneViewAndNoViolation(long seed) {
     String problems = faultMix(seed, true);
     assertTrue(problems == null, problems);

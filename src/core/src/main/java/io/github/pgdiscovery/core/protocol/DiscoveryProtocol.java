@@ -212,6 +212,10 @@ public final class DiscoveryProtocol {
   private int catchUpProbes;
 
   private boolean catchUpArmed;
+
+  /** The catch-up waits its turn by rank to ask everybody. */
+  private boolean catchUpTurnTaken;
+
   private long nextCatchUp;
   static final int CATCH_UP_PROBES = 4;
   private long seq;
@@ -437,7 +441,13 @@ public final class DiscoveryProtocol {
       }
       if (catchUpArmed) {
         catchUpArmed = false;
+        // Its announcement is usually on its way: two heartbeat intervals first. A member that has
+        // listened all along heard every announcement since, so asking the responders, who heard
+        // the same, tells it nothing: it goes straight to asking everybody, in its turn.
         nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
+        if (!mayHaveMissedAnnouncements(now)) {
+          catchUpProbes = 1;
+        }
       } else if (catchUpProbes > 0
           && ready
           && mode == Mode.PROBE_AND_REPLY
@@ -445,11 +455,22 @@ public final class DiscoveryProtocol {
         if (!membersUnknown()) {
           catchUpProbes = 0;
         } else if (--catchUpProbes > 0) {
+          // Back on the channel only lately, it may have missed more: the responders' views, asked
+          // again of the next two in rank as well.
           nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
           probeOwnService(CATCH_UP_PROBES - 1 - catchUpProbes);
+        } else if (!catchUpTurnTaken) {
+          // Nobody's view has it: the member announced while everybody was away, or never here (a
+          // member of another service, channel or data centre of the same cluster). Only the member
+          // can tell. Everybody is asked to announce, on the channel, where every other member
+          // catching up hears the answers too; to keep it to one such probe, each waits its turn by
+          // rank and stands down when it hears another's (see handle).
+          catchUpTurnTaken = true;
+          catchUpProbes = 1;
+          nextCatchUp =
+              now + peers.rankAmongWatched(self, "", now, Integer.MAX_VALUE) * catchUpStagger();
         } else {
-          // No roster brought them (the responders may have crashed unremoved): everybody answers
-          // instead.
+          catchUpTurnTaken = false;
           askEverybody(out, now, wallMillis);
         }
       }
@@ -574,6 +595,7 @@ public final class DiscoveryProtocol {
         // Its announcement is usually just on its way (a node announces before it is Up): give it
         // time first.
         catchUpProbes = CATCH_UP_PROBES;
+        catchUpTurnTaken = false;
         catchUpArmed = true;
       }
     }
@@ -911,6 +933,12 @@ public final class DiscoveryProtocol {
         }
         return;
       }
+      if (probe.all() && probe.service().equals(self.service()) && catchUpProbes > 0) {
+        // Every node announces in answer, on the channel: this node hears the member it lacks, if
+        // it is there to answer, without asking itself.
+        catchUpProbes = 0;
+        catchUpTurnTaken = false;
+      }
       if (mode == Mode.PROBE_AND_REPLY
           && probe.all()
           && probe.service().equals(self.service())
@@ -1090,6 +1118,27 @@ public final class DiscoveryProtocol {
     return true;
   }
 
+  /**
+   * How long a member catching up waits per member ranked before it, to hear whether one of them
+   * asked everybody already: a reply window and a margin for the server's delay.
+   */
+  private long catchUpStagger() {
+    return 2 * replyWait() + timing.probeReplyWindow().toNanos();
+  }
+
+  /**
+   * Whether this node may have missed an announcement made just now: it is not connected, or its
+   * connection is younger than the longest a node takes to announce again plus its delivery. A node
+   * listening for longer heard every announcement made on the channel meanwhile.
+   */
+  private boolean mayHaveMissedAnnouncements(long now) {
+    return !connected
+        || now - connectedAt
+            < timing.expireAfter().toNanos()
+                + longestHeartbeatDelayNanos(timing.heartbeatInterval())
+                + timing.probeReplyWindow().toNanos();
+  }
+
   /** Whether the cluster told this node that {@code node} is Up. */
   private boolean isMember(Announcement node) {
     return members.containsKey(PeerTable.memberKey(node.address(), node.uid()));
@@ -1168,9 +1217,11 @@ public final class DiscoveryProtocol {
                     + timing.probeReplyWindow().toNanos()) {
       return false;
     }
-    // Nor while the cluster has told it of members it holds no contact point for: it is catching
-    // up.
-    if (catchUpProbes > 0 && membersUnknown()) {
+    // Nor while it catches up on a member it holds no contact point for, if it connected too
+    // recently to have heard everything: it may have missed more while it was away. A member that
+    // has listened for longer knows what the channel knows, so when the cluster tells a quiet
+    // cluster of a member nobody heard, its members keep answering newcomers.
+    if (catchUpProbes > 0 && membersUnknown() && mayHaveMissedAnnouncements(now)) {
       return false;
     }
     // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for

@@ -915,7 +915,8 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
-  void aMemberToldOfAMemberItHoldsNoContactPointForAsksAgainAndVouchesForNobodyMeanwhile() {
+  void
+      aMemberJustConnectedToldOfAMemberItHoldsNoContactPointAsksAgainAndVouchesForNobodyMeanwhile() {
     DiscoveryProtocol member = protocol(node(8501), s -> s);
     long now = makeReady(member, T0);
     member.joined();
@@ -925,13 +926,14 @@ final class DiscoveryProtocolTest {
     member.memberUp(missed.address(), missed.uid());
 
     // Its announcement is usually on its way: the member gives it two heartbeat intervals, then
-    // asks.
+    // asks, as it connected too recently to be sure it heard everything.
     assertEquals(List.of(), sends(member.tick(now + MS, WALL0)));
     List<Effect.Send> asked = sends(member.tick(now + MS + 10 * SECOND, WALL0));
     assertEquals(
         1,
         asked.stream().filter(send -> send.message() instanceof Message.Probe).count(),
         asked::toString);
+    // Catching up, it sends no roster: it may have missed more while it was away.
     String prober = UUID.randomUUID().toString();
     long later = now + 11 * SECOND;
     assertEquals(
@@ -941,7 +943,7 @@ final class DiscoveryProtocolTest {
                 new MessageCodec().encode(new Message.Probe(SERVICE, prober)), later, WALL0)),
         "no roster while it knows it lacks a member");
 
-    // A roster that holds the missed member ends the catch-up; then it answers probes again.
+    // A roster that holds the missed member ends the catch-up.
     member.received(
         new MessageCodec()
             .encode(
@@ -955,16 +957,113 @@ final class DiscoveryProtocolTest {
         later,
         WALL0);
     assertTrue(member.lookup(SERVICE, later).orElseThrow().contains(missed));
-    member.tick(later + 20 * SECOND, WALL0);
+    assertEquals(List.of(), sends(member.tick(later + 60 * SECOND, WALL0)), "no more asking");
+  }
+
+  @Test
+  void
+      aMemberListeningAllAlongAsksEverybodyOnceForAMemberNobodyHoldsAndAnswersNewcomersMeanwhile() {
+    DiscoveryProtocol member = protocol(node(8501), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    member.tick(now, WALL0);
+    // A minute on the channel: it heard every announcement made meanwhile.
+    now += 60 * SECOND;
+    member.tick(now, WALL0);
+
+    // A member of another service, channel or data centre of the same cluster.
+    Announcement elsewhere = node(8600);
+    member.memberUp(elsewhere.address(), elsewhere.uid());
+    member.tick(now + MS, WALL0);
     assertEquals(
         1,
         sends(
                 member.received(
-                    new MessageCodec().encode(new Message.Probe(SERVICE, prober)),
-                    later + 21 * SECOND,
+                    new MessageCodec()
+                        .encode(new Message.Probe(SERVICE, UUID.randomUUID().toString())),
+                    now + 2 * MS,
                     WALL0))
             .size(),
-        "answers again once caught up");
+        "a newcomer is answered meanwhile");
+
+    List<Message> sent = new ArrayList<>();
+    for (long t = now + 3 * MS; t < now + 10 * 60 * SECOND; t += 100 * MS) {
+      sends(member.tick(t, WALL0)).forEach(send -> sent.add(send.message()));
+    }
+    assertEquals(
+        1,
+        sent.stream().filter(m -> m instanceof Message.Probe probe && probe.all()).count(),
+        sent::toString);
+    assertTrue(
+        sent.stream().noneMatch(m -> m instanceof Message.Probe probe && !probe.all()),
+        "asked the responders, who hold what it holds: " + sent);
+  }
+
+  @Test
+  void aMemberCatchingUpThatHearsAnotherAskEverybodyAsksNothingItself() {
+    DiscoveryProtocol member = protocol(node(8501), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    now += 60 * SECOND;
+    member.tick(now, WALL0);
+    Announcement elsewhere = node(8600);
+    member.memberUp(elsewhere.address(), elsewhere.uid());
+    member.tick(now + MS, WALL0);
+
+    Announcement other = node(8400);
+    member.received(
+        new MessageCodec().encode(new Message.Probe(SERVICE, other.incarnation(), true)),
+        now + SECOND,
+        WALL0);
+
+    for (long t = now + SECOND + MS; t < now + 10 * 60 * SECOND; t += 100 * MS) {
+      assertTrue(
+          sends(member.tick(t, WALL0)).stream()
+              .noneMatch(send -> send.message() instanceof Message.Probe),
+          "asked although another asked everybody");
+    }
+  }
+
+  @Test
+  void aMemberBackOnlyLatelyAsksTheRespondersThreeTimesThenEverybodyOnce() {
+    DiscoveryProtocol member = protocol(node(8501), s -> s);
+    long now = makeReady(member, T0);
+    member.joined();
+    member.tick(now, WALL0);
+    Announcement missed = node(8600);
+    member.memberUp(missed.address(), missed.uid());
+    member.tick(now + MS, WALL0);
+
+    List<Message> sent = new ArrayList<>();
+    for (long t = now + 2 * MS; t < now + 5 * 60 * SECOND; t += 100 * MS) {
+      for (Effect.Send send : sends(member.tick(t, WALL0))) {
+        sent.add(send.message());
+        if (send.message() instanceof Message.Probe probe && !probe.all()) {
+          // A responder answers with its view, which lacks the member too.
+          member.received(
+              new MessageCodec()
+                  .encode(
+                      new Message.Roster(
+                          SERVICE,
+                          UUID.randomUUID().toString(),
+                          member.self().incarnation(),
+                          0,
+                          1,
+                          List.of())),
+              t + MS,
+              WALL0);
+        }
+      }
+    }
+
+    assertEquals(
+        DiscoveryProtocol.CATCH_UP_PROBES - 1,
+        sent.stream().filter(m -> m instanceof Message.Probe probe && !probe.all()).count(),
+        sent::toString);
+    assertEquals(
+        1,
+        sent.stream().filter(m -> m instanceof Message.Probe probe && probe.all()).count(),
+        sent::toString);
   }
 
   @Test
