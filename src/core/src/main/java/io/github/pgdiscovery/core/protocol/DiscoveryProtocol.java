@@ -1054,7 +1054,10 @@ public final class DiscoveryProtocol {
             self,
             silent()
                 ? Message.Roster.Entry.WATCHED
-                : ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis()))));
+                // Capped like every other entry: beyond the cap the prober could not read the part.
+                : Math.min(
+                    ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis())),
+                    MessageCodec.MAX_TTL_MILLIS)));
     List<List<Message.Roster.Entry>> parts = codec.partition(entries);
     for (int i = 0; i < parts.size(); i++) {
       send(

@@ -1309,6 +1309,31 @@ final class DiscoveryProtocolTest {
   }
 
   @Test
+  void aRespondersOwnEntryIsCappedLikeTheOthersSoThatAJoinedHourlyHeartbeatStaysReadable() {
+    // Accepted by the settings: three joined heartbeats of an hour are past the cap a roster entry
+    // may state.
+    DiscoveryProtocol member =
+        protocol(
+            node(8558),
+            s ->
+                s.joinedHeartbeatInterval(Duration.ofHours(1)).expireAfter(Duration.ofSeconds(20)));
+    long now = makeReady(member, T0);
+    member.joined();
+    member.tick(now, WALL0);
+    MessageCodec codec = new MessageCodec();
+
+    List<Effect.Send> roster =
+        sends(member.received(codec.encode(new Message.Probe(SERVICE, "p1")), now + MS, WALL0));
+
+    assertEquals(1, roster.size(), roster::toString);
+    Message.Roster decoded =
+        assertDoesNotThrow(() -> (Message.Roster) codec.decode(roster.get(0).payload()));
+    Message.Roster.Entry own = decoded.entries().get(decoded.entries().size() - 1);
+    assertEquals(member.self(), own.node());
+    assertEquals(MessageCodec.MAX_TTL_MILLIS, own.ttlMillis());
+  }
+
+  @Test
   void aProbeOfEverybodyIsAnsweredWithAnAnnouncementOnTheChannelForEveryWaitingNodeToHear() {
     DiscoveryProtocol member = protocol(node(8558), s -> s);
     long now = makeReady(member, T0);
