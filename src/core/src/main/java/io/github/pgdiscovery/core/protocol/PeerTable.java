@@ -58,6 +58,14 @@ public final class PeerTable {
     /** The holder said its cluster watches it: it sends no more heartbeats. */
     boolean watched;
 
+    /**
+     * Whether a deadline of this entry is queued, and the one that counts: a deadline that moves
+     * later is not queued again, it is queued anew when the old one is due.
+     */
+    boolean queued;
+
+    long queuedAt;
+
     Entry(Announcement node, long now, long expireAfter) {
       this.node = node;
       this.lastHeard = now;
@@ -193,9 +201,10 @@ public final class PeerTable {
       if (countByService.getOrDefault(node.service(), 0) >= maxPerService) {
         return Admission.FULL;
       }
-      entries.put(endpoint, new Entry(node, now, expireAfterNanos));
+      Entry added = new Entry(node, now, expireAfterNanos);
+      entries.put(endpoint, added);
       countByService.merge(node.service(), 1, Integer::sum);
-      deadlines.add(new Deadline(now + expireAfterNanos + 1, endpoint));
+      schedule(endpoint, added);
       return Admission.NEW;
     }
     Admission admission;
@@ -226,7 +235,7 @@ public final class PeerTable {
       entry.watched = false;
       admission = Admission.NEW;
     }
-    deadlines.add(new Deadline(entry.deadline() + 1, endpoint));
+    schedule(endpoint, entry);
     return admission;
   }
 
@@ -252,7 +261,7 @@ public final class PeerTable {
     if (now + remainingNanos - (entry.lastHeard + entry.expireAfter) > 0) {
       entry.lastHeard = now;
       entry.expireAfter = remainingNanos;
-      deadlines.add(new Deadline(entry.deadline() + 1, Endpoint.of(node)));
+      schedule(Endpoint.of(node), entry);
     }
     return Admission.REFRESHED;
   }
@@ -329,17 +338,20 @@ public final class PeerTable {
   public List<Departure> expire(long now) {
     List<Departure> expired = List.of();
     while (!deadlines.isEmpty() && deadlines.peek().atNanos() - now <= 0) {
-      Endpoint endpoint = deadlines.poll().endpoint();
+      Deadline due = deadlines.poll();
+      Endpoint endpoint = due.endpoint();
       Entry entry = entries.get(endpoint);
-      if (entry == null) {
-        continue;
+      if (entry == null || !entry.queued || entry.queuedAt != due.atNanos()) {
+        continue; // superseded by an earlier deadline of the entry, or the entry is gone
       }
+      entry.queued = false;
       if (entry.clashExpired(now)) {
         entry.clash = null;
       }
       if (entry.expired(now)) {
         if (entry.clash != null) {
           entry.promoteClash();
+          schedule(endpoint, entry);
           continue;
         }
         remove(endpoint);
@@ -347,6 +359,9 @@ public final class PeerTable {
           expired = new ArrayList<>();
         }
         expired.add(new Departure(entry.node, "not heard within its expiry"));
+      } else {
+        // Heard or prolonged since this deadline was queued: its own deadline is later.
+        schedule(endpoint, entry);
       }
     }
     return expired;
@@ -467,7 +482,7 @@ public final class PeerTable {
         held = true;
         entry.watched = true;
         entry.expireAfter = expireAfterNanos;
-        deadlines.add(new Deadline(entry.deadline() + 1, e.getKey()));
+        schedule(e.getKey(), entry);
       }
     }
     return held;
@@ -500,7 +515,7 @@ public final class PeerTable {
           && now + expireAfterNanos - (entry.lastHeard + entry.expireAfter) > 0) {
         entry.lastHeard = now;
         entry.expireAfter = expireAfterNanos;
-        deadlines.add(new Deadline(entry.deadline() + 1, e.getKey()));
+        schedule(e.getKey(), entry);
       }
     }
   }
@@ -572,6 +587,26 @@ public final class PeerTable {
     public HeardPeer {
       Objects.requireNonNull(node, "node");
     }
+  }
+
+  /**
+   * Queues {@code entry}'s deadline unless one no later is queued already: then that one, when due,
+   * queues the entry's deadline as it is by then. So the queue holds about one deadline per entry,
+   * however often entries are heard or prolonged (an empty roster prolongs every watched entry).
+   */
+  private void schedule(Endpoint endpoint, Entry entry) {
+    long at = entry.deadline() + 1;
+    if (entry.queued && entry.queuedAt - at <= 0) {
+      return;
+    }
+    entry.queued = true;
+    entry.queuedAt = at;
+    deadlines.add(new Deadline(at, endpoint));
+  }
+
+  /** Deadlines queued, for tests: about one per entry. */
+  int queuedDeadlines() {
+    return deadlines.size();
   }
 
   private void remove(Endpoint endpoint) {

@@ -623,4 +623,35 @@ final class PeerTableTest {
         List.of(second),
         table.contactPoints("orders", SELF_ELSEWHERE, T0 + 2 * SECOND + EXPIRE_AFTER + 1));
   }
+
+  @Test
+  void prolongingWatchedEntriesAgainAndAgainQueuesAboutOneDeadlinePerEntry() {
+    PeerTable table = new PeerTable(100, 16);
+    table.keep(SERVICE_FOR_QUEUE);
+    long now = 1_000_000_000L;
+    for (int i = 0; i < 20; i++) {
+      Announcement peer =
+          new Announcement(
+              SERVICE_FOR_QUEUE,
+              "10.0.9." + (i + 1),
+              8558,
+              "akka://orders@10.0.9." + (i + 1) + ":25520",
+              i + 1,
+              "incarnation-" + i);
+      table.admit(peer, now, 15_000_000_000L);
+      table.watched(peer, true);
+    }
+    // A joined member hearing empty rosters: each one prolongs every watched entry.
+    for (int roster = 0; roster < 1000; roster++) {
+      table.prolongWatched(
+          SERVICE_FOR_QUEUE, now + roster * 1_000_000L, 365L * 86_400_000_000_000L);
+    }
+
+    assertTrue(table.queuedDeadlines() <= 40, table.queuedDeadlines() + " deadlines queued");
+    // And expiry still works: a later deadline is taken up when the earlier one is due.
+    assertEquals(List.of(), table.expire(now + 20_000_000_000L));
+    assertEquals(20, table.live(SERVICE_FOR_QUEUE, now + 20_000_000_000L).size());
+  }
+
+  private static final String SERVICE_FOR_QUEUE = "queue-test";
 }
