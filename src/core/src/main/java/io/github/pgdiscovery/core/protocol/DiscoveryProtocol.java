@@ -229,6 +229,10 @@ public final class DiscoveryProtocol {
   private record Skew(long seq, long lastHeard, long expireAfter, long skewMillis, String sender) {}
 
   private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
+
+  /** The latest sequence number heard in a stale message, per incarnation, for as long as room. */
+  private final Map<String, Long> staleSeqs = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
+
   private long lastSkewError = Long.MIN_VALUE;
   private long lastToolkitError = Long.MIN_VALUE;
 
@@ -843,10 +847,16 @@ public final class DiscoveryProtocol {
           clockSkew(envelope, now, wallMillis, out);
           if (envelope.message() instanceof Message.Probe probe) {
             // Answered all the same: the reply is stale at the skewed prober, which then waits
-            // instead of taking
-            // a view without us for complete. It adds or removes nobody, and is rate-limited per
-            // prober.
-            reply(probe, now, wallMillis, out);
+            // instead of taking a view without us for complete. It adds or removes nobody, and is
+            // rate-limited per prober. Answered as a probe of this node's view, by the first
+            // responders on the prober's own channel, even if it asked everybody: a probe of
+            // everybody recorded and played back would otherwise make every node announce, on the
+            // channel, for each copy.
+            reply(
+                probe.all() ? new Message.Probe(probe.service(), probe.senderIncarnation()) : probe,
+                now,
+                wallMillis,
+                out);
           }
         }
         reject(e.reason(), e.getMessage(), now, out);
@@ -866,9 +876,15 @@ public final class DiscoveryProtocol {
       MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
     String incarnation = envelope.message().incarnation();
     Skew before = skewed.get(incarnation);
-    if (before != null && envelope.seq() <= before.seq()) {
+    Long staleBefore = staleSeqs.get(incarnation);
+    if (before != null && envelope.seq() <= before.seq()
+        || staleBefore != null && envelope.seq() <= staleBefore
+        || replayGuard.seenSince(incarnation, envelope.seq())) {
+      // A copy of a message heard before, stale or not: a replay, however long after, is no news
+      // of a clock that is off. (The skew state ages out; what was heard does not.)
       return;
     }
+    staleSeqs.put(incarnation, envelope.seq());
     long skewMillis = envelope.timestampMillis() - wallMillis;
     Message stale = envelope.message();
     String sender;
@@ -1541,8 +1557,10 @@ public final class DiscoveryProtocol {
       return false;
     }
     // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of
-    // service.
-    return ready || !skewActive(now);
+    // service. A whole roster in hand, signed by a responder whose clock agrees with this node's,
+    // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
+    // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
+    return ready || rosterComplete || !skewActive(now);
   }
 
   private boolean selfClashActive(long now) {

@@ -50,4 +50,13 @@ public final class ReplayGuard {
     }
     lastSeq.put(incarnation, envelope.seq());
   }
+
+  /**
+   * Whether {@code incarnation} sent a message with sequence number {@code seq} or a later one that
+   * this guard let through: a message up to that number is a copy, whatever its timestamp.
+   */
+  public boolean seenSince(String incarnation, long seq) {
+    Long last = lastSeq.get(incarnation);
+    return last != null && seq <= last;
+  }
 }

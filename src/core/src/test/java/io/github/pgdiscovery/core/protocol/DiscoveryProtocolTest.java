@@ -738,6 +738,108 @@ final class DiscoveryProtocolTest {
   // Finding 7: the switch to the joined interval
 
   @Test
+  void aRecordedProbeOfEverybodyPlayedBackDaysLaterMakesNobodyAnnounceOnTheChannel() {
+    DiscoveryProtocol member = protocol(node(8558), s -> s.sharedSecret(SECRET));
+    long now = makeReady(member, T0);
+    member.joined();
+    member.tick(now, WALL0);
+    Announcement prober = node(8600);
+    String recorded =
+        encode(
+            new MessageCodec(SECRET),
+            new Message.Probe(SERVICE, prober.incarnation(), true),
+            3,
+            WALL0 - 86_400_000L);
+
+    List<Effect.Send> answers = new ArrayList<>();
+    for (int copy = 0; copy < 5; copy++) {
+      answers.addAll(
+          sends(member.received(recorded, now + copy * 2 * SECOND, WALL0 + copy * 2_000L)));
+    }
+
+    assertTrue(
+        answers.stream().noneMatch(send -> send.channel().equals("disc")),
+        "announced on the channel for a replayed probe: " + answers);
+    assertTrue(
+        answers.stream()
+            .allMatch(
+                send ->
+                    send.channel()
+                            .equals(DiscoveryProtocol.replyChannel("disc", prober.incarnation()))
+                        && send.message() instanceof Message.Roster),
+        answers::toString);
+  }
+
+  @Test
+  void aRecordedStaleMessagePlayedBackAfterTheSkewAgedOutIsNoNewsOfSkew() {
+    DiscoveryProtocol newcomer = protocol(node(8558), s -> s.sharedSecret(SECRET));
+    newcomer.connected(T0, WALL0);
+    String recorded =
+        encode(new MessageCodec(SECRET), new Message.Announce(node(8600)), 7, WALL0 - 86_400_000L);
+    newcomer.received(recorded, T0 + MS, WALL0);
+    assertTrue(newcomer.snapshot(T0 + MS).clockSkewMillis() != 0, "the first copy is news");
+
+    // The skew ages out after an expiry; then the same recording comes again.
+    long later = T0 + 5 * 60 * SECOND;
+    newcomer.tick(later, WALL0 + 300_000);
+    List<Effect> again = newcomer.received(recorded, later + MS, WALL0 + 300_000);
+
+    assertEquals(List.of(), notices(again, Level.ERROR));
+    assertEquals(0, newcomer.snapshot(later + MS).clockSkewMillis());
+  }
+
+  @Test
+  void aNewcomerWithAWholeRosterInHandIsReadyThoughAnotherResponderAnsweredWithASkewedClock() {
+    MessageCodec codec = new MessageCodec(SECRET);
+    DiscoveryProtocol newcomer = protocol(node(8700), s -> s.sharedSecret(SECRET));
+    List<Effect> out = newcomer.connected(T0, WALL0);
+    long t = T0 + MS;
+    for (Effect.Send send : sends(out)) {
+      newcomer.received(send.payload(), t, WALL0);
+    }
+    Announcement skewedResponder = node(8501);
+    Announcement responder = node(8502);
+    String to = newcomer.self().incarnation();
+    // The first responder's clock jumped a minute ahead: its roster is stale here.
+    newcomer.received(
+        encode(
+            codec,
+            new Message.Roster(
+                SERVICE,
+                skewedResponder.incarnation(),
+                to,
+                0,
+                1,
+                List.of(
+                    new Message.Roster.Entry(skewedResponder, Message.Roster.Entry.WATCHED),
+                    new Message.Roster.Entry(responder, Message.Roster.Entry.WATCHED))),
+            1,
+            WALL0 + 60_000),
+        t + MS,
+        WALL0);
+    newcomer.received(
+        encode(
+            codec,
+            new Message.Roster(
+                SERVICE,
+                responder.incarnation(),
+                to,
+                0,
+                1,
+                List.of(
+                    new Message.Roster.Entry(skewedResponder, Message.Roster.Entry.WATCHED),
+                    new Message.Roster.Entry(responder, Message.Roster.Entry.WATCHED))),
+            1,
+            WALL0),
+        t + 2 * MS,
+        WALL0);
+    newcomer.tick(t + 3 * MS, WALL0);
+
+    assertTrue(newcomer.isReady(), () -> newcomer.notReadyReason(t + 3 * MS));
+    assertEquals(3, newcomer.lookup(SERVICE, t + 3 * MS).orElseThrow().size());
+  }
+
+  @Test
   void theHeartbeatAfterJoiningStatesTheJoinedIntervalAndTheNextOneComesAtThatInterval() {
     DiscoveryProtocol protocol =
         protocol(node(8558), s -> s.joinedHeartbeatInterval(Duration.ofSeconds(30)));
