@@ -10,7 +10,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
@@ -56,9 +54,6 @@ public final class DiscoveryProtocol {
      */
     HEARTBEAT_ONLY
   }
-
-  /** At most one warning about rejected payloads per this interval; the rest are counted. */
-  private static final long REJECT_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /**
    * At most one error about skewed clocks, or about nodes of another toolkit, per this interval.
@@ -270,16 +265,7 @@ public final class DiscoveryProtocol {
    */
   private final Map<String, Boolean> members;
 
-  // Counters.
-  private long sent;
-  private final Map<String, Long> sentByType = new TreeMap<>();
-  private long received;
-  private long accepted;
-  private long clashes;
-  private long repliesSuppressed;
-  private final Map<Reason, Long> rejected = new EnumMap<>(Reason.class);
-  private long lastRejectWarning = Long.MIN_VALUE;
-  private long rejectsSinceWarning;
+  private final Counters counters;
 
   public DiscoveryProtocol(
       DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
@@ -305,9 +291,7 @@ public final class DiscoveryProtocol {
     this.pendingProbes = new BoundedMap<>(probers, false);
     this.coveredProbers = new BoundedMap<>(probers, false);
     peers.keep(self.service());
-    for (Reason reason : Reason.values()) {
-      rejected.put(reason, 0L);
-    }
+    this.counters = new Counters(settings);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
@@ -396,7 +380,7 @@ public final class DiscoveryProtocol {
   /** A notification arrived on one of {@link #channels()}. */
   public List<Effect> received(String payload, long now, long wallMillis) {
     List<Effect> out = new ArrayList<>();
-    received++;
+    counters.received();
     expire(out, now);
     Message message = open(payload, now, wallMillis, out);
     if (message != null) {
@@ -794,13 +778,13 @@ public final class DiscoveryProtocol {
         peers.snapshot(now),
         clashList,
         maxSkew,
-        sent,
-        Collections.unmodifiableMap(new TreeMap<>(sentByType)),
-        received,
-        accepted,
-        new EnumMap<>(rejected),
-        clashes,
-        repliesSuppressed);
+        counters.sentTotal(),
+        counters.sentByType(),
+        counters.receivedTotal(),
+        counters.acceptedTotal(),
+        counters.rejected(),
+        counters.clashesDetected(),
+        counters.repliesSuppressed());
   }
 
   /**
@@ -836,7 +820,7 @@ public final class DiscoveryProtocol {
     try {
       envelope = codec.open(payload);
     } catch (RejectedMessageException e) {
-      reject(e.reason(), e.getMessage(), now, out);
+      counters.reject(e.reason(), e.getMessage(), now, out);
       return null;
     }
     if (replayGuard != null) {
@@ -859,7 +843,7 @@ public final class DiscoveryProtocol {
                 out);
           }
         }
-        reject(e.reason(), e.getMessage(), now, out);
+        counters.reject(e.reason(), e.getMessage(), now, out);
         return null;
       }
     }
@@ -932,7 +916,7 @@ public final class DiscoveryProtocol {
   private void handle(Message message, long now, long wallMillis, List<Effect> out) {
     skewed.remove(message.incarnation());
     if (message instanceof Message.Probe probe) {
-      accepted++;
+      counters.accepted();
       if (probe.senderIncarnation().equals(self.incarnation())) {
         if (ownProbeSentAt != null && probe.service().equals(self.service())) {
           echoLatency = now - ownProbeSentAt;
@@ -973,7 +957,7 @@ public final class DiscoveryProtocol {
     } else if (message instanceof Message.Announce announce) {
       announced(announce, now, out);
     } else if (message instanceof Message.Goodbye goodbye) {
-      accepted++;
+      counters.accepted();
       Announcement node = goodbye.node();
       if (selfClash != null && selfClash.incarnation().equals(node.incarnation())) {
         selfClash = null;
@@ -1002,7 +986,8 @@ public final class DiscoveryProtocol {
       // A probe asked again keeps when the prober's first one was heard: that tells when it started
       // listening.
       Pending earlier = pendingProbes.get(probe.senderIncarnation());
-      long since = earlier != null && probe.attempt() > 0 ? earlier.since() : received;
+      long since =
+          earlier != null && probe.attempt() > 0 ? earlier.since() : counters.receivedSoFar();
       pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, since));
       return;
     }
@@ -1022,7 +1007,7 @@ public final class DiscoveryProtocol {
     String prober = (probe.all() ? "all:" : "") + probe.senderIncarnation();
     Long last = repliedTo.get(prober);
     if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
-      repliesSuppressed++;
+      counters.replySuppressed();
       return;
     }
     repliedTo.put(prober, now);
@@ -1119,7 +1104,7 @@ public final class DiscoveryProtocol {
   private void waitOutProbeOfEverybody(long now) {
     if (fallbackEchoAt == null) {
       fallbackEchoAt = now;
-      fallbackHeardAfter = received;
+      fallbackHeardAfter = counters.receivedSoFar();
     }
   }
 
@@ -1264,18 +1249,19 @@ public final class DiscoveryProtocol {
    */
   private void rostered(Message.Roster roster, long now, List<Effect> out) {
     if (!roster.to().equals(self.incarnation())) {
-      reject(Reason.MISADDRESSED, "roster of " + roster.service() + " for another node", now, out);
+      counters.reject(
+          Reason.MISADDRESSED, "roster of " + roster.service() + " for another node", now, out);
       return;
     }
     if (!peers.keeps(roster.service())) {
-      reject(
+      counters.reject(
           Reason.OTHER_SERVICE,
           "roster of service " + roster.service() + ", which is not looked up here",
           now,
           out);
       return;
     }
-    accepted++;
+    counters.accepted();
     long longest =
         Math.max(
             timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis()),
@@ -1328,7 +1314,7 @@ public final class DiscoveryProtocol {
             ? watchedTtlNanos(node)
             : timing.expireAfterNanos(announce.intervalMillis());
     if (node.incarnation().equals(self.incarnation())) {
-      accepted++;
+      counters.accepted();
       if (echoOfAnnouncement) {
         probeEchoAt.putIfAbsent(self.service(), now);
         selfCheckReported = true;
@@ -1340,13 +1326,13 @@ public final class DiscoveryProtocol {
       return;
     }
     if (node.sameContactPoint(self)) {
-      accepted++;
+      counters.accepted();
       boolean isNew = !selfClashActive(now) || !selfClash.incarnation().equals(node.incarnation());
       selfClash = node;
       selfClashLastHeard = now;
       selfClashExpireAfter = expireAfter;
       if (isNew) {
-        clashes++;
+        counters.clash();
         out.add(
             new Effect.Notice(
                 Level.ERROR,
@@ -1360,19 +1346,19 @@ public final class DiscoveryProtocol {
     peers.watched(node, announce.watched());
     switch (admission) {
       case NEW -> {
-        accepted++;
+        counters.accepted();
         out.add(new Effect.PeerAdded(node));
         out.add(
             new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
       }
-      case REFRESHED, STALE -> accepted++;
+      case REFRESHED, STALE -> counters.accepted();
       case CLASH -> {
-        accepted++;
-        clashes++;
+        counters.accepted();
+        counters.clash();
         out.add(new Effect.Notice(Level.ERROR, clashText(peers.holder(node), node)));
       }
       case RETIRED ->
-          reject(
+          counters.reject(
               Reason.RETIRED,
               "announcement of "
                   + node.endpoint()
@@ -1382,13 +1368,13 @@ public final class DiscoveryProtocol {
               now,
               out);
       case FULL ->
-          reject(
+          counters.reject(
               Reason.TABLE_FULL,
               "no room for " + node.endpoint() + " in service " + node.service(),
               now,
               out);
       case OTHER_SERVICE ->
-          reject(
+          counters.reject(
               Reason.OTHER_SERVICE,
               "service " + node.service() + " is not looked up here",
               now,
@@ -1403,11 +1389,11 @@ public final class DiscoveryProtocol {
    */
   private void otherToolkit(Announcement node, long now, List<Effect> out) {
     if (!node.service().equals(self.service())) {
-      reject(
+      counters.reject(
           Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here", now, out);
       return;
     }
-    reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
+    counters.reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
     if (lastToolkitError == Long.MIN_VALUE || now - lastToolkitError >= SKEW_ERROR_INTERVAL_NANOS) {
       lastToolkitError = now;
       out.add(
@@ -1461,57 +1447,6 @@ public final class DiscoveryProtocol {
         + "). Cluster Bootstrap can reach only one of them there. Give every node its own"
         + " management hostname and port; a common cause is a hostname that resolves to 127.0.1.1 through"
         + " /etc/hosts on every machine.";
-  }
-
-  /**
-   * Counts a dropped payload and warns about drops at most every 10 s, with a hint at the likely
-   * cause.
-   */
-  private void reject(Reason reason, String detail, long now, List<Effect> out) {
-    rejected.merge(reason, 1L, Long::sum);
-    if (!reason.warns()) {
-      return;
-    }
-    rejectsSinceWarning++;
-    if (lastRejectWarning == Long.MIN_VALUE
-        || now - lastRejectWarning >= REJECT_WARNING_INTERVAL_NANOS) {
-      out.add(
-          new Effect.Notice(
-              Level.WARN,
-              "Dropped "
-                  + rejectsSinceWarning
-                  + " notification(s) on channel "
-                  + settings.channel()
-                  + ", latest: "
-                  + detail
-                  + " ("
-                  + reason
-                  + "). "
-                  + hint(reason)
-                  + " Further drops are logged at most every 10 s."));
-      lastRejectWarning = now;
-      rejectsSinceWarning = 0;
-    }
-  }
-
-  private String hint(Reason reason) {
-    return switch (reason) {
-      case MISSING_SIGNATURE, BAD_SIGNATURE ->
-          "Nodes with another shared secret, or none, use this channel: a"
-              + " separate cluster, or a node of this one with the wrong "
-              + settings.naming().key("shared-secret")
-              + ".";
-      case STALE ->
-          "Are the nodes' clocks synchronised? Otherwise widen "
-              + settings.naming().key("replay-window")
-              + ".";
-      case REPLAYED -> "Somebody with access to the database may be replaying recorded messages.";
-      case TABLE_FULL ->
-          "More contact points announce this service than "
-              + settings.naming().key("max-peers-per-service")
-              + " allows; raise it if that many nodes are real.";
-      default -> "Is another application, or another version of this library, using this channel?";
-    };
   }
 
   private void expire(List<Effect> out, long now) {
@@ -1667,25 +1602,7 @@ public final class DiscoveryProtocol {
 
   private void send(List<Effect> out, String channel, Message message, long wallMillis) {
     out.add(new Effect.Send(channel, codec.encode(message, ++seq, wallMillis), message));
-    sent++;
-    sentByType.merge(kind(message), 1L, Long::sum);
-  }
-
-  /**
-   * What a message is, for the counters: its type, with the variant that costs the server
-   * differently.
-   */
-  private static String kind(Message message) {
-    if (message instanceof Message.Announce announce) {
-      return announce.watched() ? "announce-watched" : "announce";
-    } else if (message instanceof Message.Probe probe) {
-      return probe.all() ? "probe-all" : "probe";
-    } else if (message instanceof Message.Roster roster) {
-      return roster.entries().isEmpty() ? "roster-empty" : "roster-part";
-    } else if (message instanceof Message.Goodbye) {
-      return "goodbye";
-    }
-    return message.getClass().getSimpleName();
+    counters.sent(message);
   }
 
   private Message.Announce announcement() {
