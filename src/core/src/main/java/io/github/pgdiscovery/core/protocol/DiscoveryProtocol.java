@@ -55,10 +55,8 @@ public final class DiscoveryProtocol {
     HEARTBEAT_ONLY
   }
 
-  /**
-   * At most one error about skewed clocks, or about nodes of another toolkit, per this interval.
-   */
-  private static final long SKEW_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+  /** At most one error about nodes of another toolkit per this interval. */
+  private static final long TOOLKIT_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   /**
    * A node replies at most once per prober incarnation within this time: a forged or replayed probe
@@ -67,7 +65,6 @@ public final class DiscoveryProtocol {
   static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private static final int MAX_REMEMBERED_PROBERS = 4096;
-  private static final int MAX_REMEMBERED_SKEWED = 256;
 
   /**
    * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs
@@ -221,14 +218,8 @@ public final class DiscoveryProtocol {
   private long selfClashLastHeard;
   private long selfClashExpireAfter;
 
-  private record Skew(long seq, long lastHeard, long expireAfter, long skewMillis, String sender) {}
+  private final ClockSkew skew;
 
-  private final Map<String, Skew> skewed = new BoundedMap<>(MAX_REMEMBERED_SKEWED, false);
-
-  /** The latest sequence number heard in a stale message, per incarnation, for as long as room. */
-  private final Map<String, Long> staleSeqs = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
-
-  private long lastSkewError = Long.MIN_VALUE;
   private long lastToolkitError = Long.MIN_VALUE;
 
   private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
@@ -292,6 +283,7 @@ public final class DiscoveryProtocol {
     this.coveredProbers = new BoundedMap<>(probers, false);
     peers.keep(self.service());
     this.counters = new Counters(settings);
+    this.skew = new ClockSkew(settings);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
@@ -410,15 +402,10 @@ public final class DiscoveryProtocol {
         send(out, settings.channel(), announcement(), wallMillis);
         nextHeartbeat = now + heartbeatDelayNanos(interval);
       }
-      if (!ready
-          && !skewed.isEmpty()
-          && !skewActive(now)
-          && mode == Mode.PROBE_AND_REPLY
-          && !echoOfAnnouncement) {
+      if (!ready && mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && skew.agedOut(now)) {
         // The stale messages that kept this node waiting have aged out. Members are quiet once
-        // joined, so their
-        // silence says nothing: ask again, and take a view only from answers heard from now on.
-        skewed.clear();
+        // joined, so their silence says nothing: ask again, and take a view only from answers
+        // heard from now on.
         probeEchoAt.remove(self.service());
         rosterParts.clear();
         rosterComplete = false;
@@ -646,41 +633,41 @@ public final class DiscoveryProtocol {
         return now;
       }
       if (announcing && !silent()) {
-        next = earlier(next, nextHeartbeat);
+        next = Deadlines.earlier(next, nextHeartbeat);
       }
       // Timers for a state change only while it is still ahead: one already past that did not
       // change the state is
       // held back by something with a timer of its own, and asking for a tick now would spin the
       // engine's loop.
       if (!ready) {
-        for (Skew skew : skewed.values()) {
-          next = ahead(next, skew.lastHeard() + skew.expireAfter() + 1, now);
-        }
+        next = skew.nextDeadline(next, now);
       }
       if (catchUpArmed) {
         return now;
       }
       if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY) {
-        next = earlier(next, nextCatchUp);
+        next = Deadlines.earlier(next, nextCatchUp);
       }
       if (!reprobeAnswered && reprobeEchoAt != null) {
-        next = earlier(next, reprobeEchoAt + (replyWait() << Math.min(reprobeAttempt, 3)));
+        next =
+            Deadlines.earlier(next, reprobeEchoAt + (replyWait() << Math.min(reprobeAttempt, 3)));
       } else if (reprobeWanted(now)) {
-        next = earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
+        next = Deadlines.earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
       }
       Long echo = probeEchoAt.get(self.service());
       long window = timing.probeReplyWindow().toNanos();
       if (echo == null && !selfCheckReported) {
-        next = earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
+        next =
+            Deadlines.earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
       } else if (echo != null && !ready) {
         boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement;
         if (!rosterRule) {
-          next = ahead(next, echo + window, now);
+          next = Deadlines.ahead(next, echo + window, now);
         } else if (!rosterComplete && !fallbackProbed) {
-          next = earlier(next, echo + rosterWait());
+          next = Deadlines.earlier(next, echo + rosterWait());
         }
         if (fallbackEchoAt != null) {
-          next = ahead(next, fallbackEchoAt + replyWait(), now);
+          next = Deadlines.ahead(next, fallbackEchoAt + replyWait(), now);
         }
       }
     }
@@ -688,23 +675,11 @@ public final class DiscoveryProtocol {
     // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be,
     // it would wrap
     // and come out earlier than any negative reading (System.nanoTime may be negative).
-    return expiry == Long.MAX_VALUE ? next : earlier(next, expiry);
+    return expiry == Long.MAX_VALUE ? next : Deadlines.earlier(next, expiry);
   }
 
   private boolean isSelf(String address, long uid) {
     return address.equals(self.address()) && uid == self.uid();
-  }
-
-  /**
-   * {@code deadline} if it is earlier than {@code next} and still ahead of {@code now}, else {@code
-   * next}.
-   */
-  private static long ahead(long next, long deadline, long now) {
-    return deadline - now > 0 ? earlier(next, deadline) : next;
-  }
-
-  private static long earlier(long a, long b) {
-    return a - b <= 0 ? a : b;
   }
 
   // ---------------------------------------------------------------------------------------------------- state
@@ -744,7 +719,7 @@ public final class DiscoveryProtocol {
           + " was connected too recently, or has not heard this"
           + " node's own probe";
     }
-    if (skewActive(now)) {
+    if (skew.active(now)) {
       return "signed messages from peers are outside "
           + settings.naming().key("replay-window")
           + " of this node's clock (clock skew); see the error logged";
@@ -762,13 +737,7 @@ public final class DiscoveryProtocol {
     if (selfClashActive(now)) {
       clashList.add(new PeerTable.Clash(self, selfClash));
     }
-    long maxSkew = 0;
-    for (Skew skew : skewed.values()) {
-      if (now - skew.lastHeard() <= skew.expireAfter()
-          && Math.abs(skew.skewMillis()) > Math.abs(maxSkew)) {
-        maxSkew = skew.skewMillis();
-      }
-    }
+    long maxSkew = skew.largestMillis(now);
     // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it
     // sent.
     return new Snapshot(
@@ -828,7 +797,18 @@ public final class DiscoveryProtocol {
         replayGuard.check(envelope, wallMillis);
       } catch (RejectedMessageException e) {
         if (e.reason() == Reason.STALE) {
-          clockSkew(envelope, now, wallMillis, out);
+          // Kept as long as the sender's stated interval would keep it as a peer: a joined member
+          // announces seldom, and a newcomer must not take the quiet between two of its stale
+          // heartbeats for the end of the skew.
+          skew.heard(
+              envelope,
+              replayGuard,
+              envelope.message() instanceof Message.Announce announce
+                  ? timing.expireAfterNanos(announce.intervalMillis())
+                  : timing.expireAfter().toNanos(),
+              now,
+              wallMillis,
+              out);
           if (envelope.message() instanceof Message.Probe probe) {
             // Answered all the same: the reply is stale at the skewed prober, which then waits
             // instead of taking a view without us for complete. It adds or removes nobody, and is
@@ -850,71 +830,8 @@ public final class DiscoveryProtocol {
     return envelope.message();
   }
 
-  /**
-   * A message signed with our secret, so from this cluster, but outside the replay window: the
-   * sender's clock or ours is off. Until it is fixed this node must not take its view for complete,
-   * or two skewed nodes could each form a cluster of their own. A repeated copy (no newer sequence
-   * number) is a replay, not news of the skew.
-   */
-  private void clockSkew(
-      MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
-    String incarnation = envelope.message().incarnation();
-    Skew before = skewed.get(incarnation);
-    Long staleBefore = staleSeqs.get(incarnation);
-    if (before != null && envelope.seq() <= before.seq()
-        || staleBefore != null && envelope.seq() <= staleBefore
-        || replayGuard.seenSince(incarnation, envelope.seq())) {
-      // A copy of a message heard before, stale or not: a replay, however long after, is no news
-      // of a clock that is off. (The skew state ages out; what was heard does not.)
-      return;
-    }
-    staleSeqs.put(incarnation, envelope.seq());
-    long skewMillis = envelope.timestampMillis() - wallMillis;
-    Message stale = envelope.message();
-    String sender;
-    if (stale instanceof Message.Announce announce) {
-      sender = announce.node().address() + " at " + announce.node().endpoint();
-    } else if (stale instanceof Message.Goodbye goodbye) {
-      sender = goodbye.node().address() + " at " + goodbye.node().endpoint();
-    } else {
-      sender =
-          "the node with incarnation "
-              + incarnation
-              + (stale instanceof Message.Probe ? " (probing)" : " (answering a probe)");
-    }
-    // Remembered as long as the sender's stated interval would keep it as a peer: a joined member
-    // announces
-    // seldom, and a newcomer must not take the quiet between two of its stale heartbeats for the
-    // end of the skew.
-    long expireAfter =
-        envelope.message() instanceof Message.Announce announce
-            ? timing.expireAfterNanos(announce.intervalMillis())
-            : timing.expireAfter().toNanos();
-    skewed.put(incarnation, new Skew(envelope.seq(), now, expireAfter, skewMillis, sender));
-    if (lastSkewError == Long.MIN_VALUE || now - lastSkewError >= SKEW_ERROR_INTERVAL_NANOS) {
-      lastSkewError = now;
-      out.add(
-          new Effect.Notice(
-              Level.ERROR,
-              "Messages correctly signed by "
-                  + sender
-                  + " carry a clock "
-                  + Math.abs(skewMillis)
-                  + " ms "
-                  + (skewMillis > 0 ? "ahead of" : "behind")
-                  + " this node's, beyond "
-                  + settings.naming().key("replay-window")
-                  + " ("
-                  + DiscoverySettings.readable(settings.security().replayWindow())
-                  + "), so they are dropped. While it"
-                  + " hears such messages a node that is not yet answering lookups keeps waiting, so that it cannot form a"
-                  + " cluster of its own. Synchronise the nodes' clocks (NTP), or widen the replay window beyond the"
-                  + " skew. Logged at most once a minute."));
-    }
-  }
-
   private void handle(Message message, long now, long wallMillis, List<Effect> out) {
-    skewed.remove(message.incarnation());
+    skew.heardInWindow(message.incarnation());
     if (message instanceof Message.Probe probe) {
       counters.accepted();
       if (probe.senderIncarnation().equals(self.incarnation())) {
@@ -1394,7 +1311,8 @@ public final class DiscoveryProtocol {
       return;
     }
     counters.reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
-    if (lastToolkitError == Long.MIN_VALUE || now - lastToolkitError >= SKEW_ERROR_INTERVAL_NANOS) {
+    if (lastToolkitError == Long.MIN_VALUE
+        || now - lastToolkitError >= TOOLKIT_ERROR_INTERVAL_NANOS) {
       lastToolkitError = now;
       out.add(
           new Effect.Notice(
@@ -1495,20 +1413,11 @@ public final class DiscoveryProtocol {
     // service. A whole roster in hand, signed by a responder whose clock agrees with this node's,
     // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
     // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
-    return ready || rosterComplete || !skewActive(now);
+    return ready || rosterComplete || !skew.active(now);
   }
 
   private boolean selfClashActive(long now) {
     return selfClash != null && now - selfClashLastHeard <= selfClashExpireAfter;
-  }
-
-  private boolean skewActive(long now) {
-    for (Skew skew : skewed.values()) {
-      if (now - skew.lastHeard() <= skew.expireAfter()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
