@@ -194,22 +194,7 @@ public final class DiscoveryProtocol {
    */
   private boolean announceNow;
 
-  /**
-   * The cluster told of a member this node holds no contact point for: it joined while this node
-   * was away from the channel, and members are quiet. This node asks (a probe with its view digest)
-   * up to this many more times, a couple of heartbeat intervals apart, until a roster brings it; a
-   * member that never announces on the channel (one that found its cluster some other way) costs no
-   * more than that.
-   */
-  private int catchUpProbes;
-
-  private boolean catchUpArmed;
-
-  /** The catch-up waits its turn by rank to ask everybody. */
-  private boolean catchUpTurnTaken;
-
-  private long nextCatchUp;
-  static final int CATCH_UP_PROBES = 4;
+  private final CatchUp catchUp = new CatchUp();
   private long seq;
 
   // Readiness and what can spoil it.
@@ -414,40 +399,16 @@ public final class DiscoveryProtocol {
         fallbackHeardAfter = -1;
         probesToSend.add(self.service());
       }
-      if (catchUpArmed) {
-        catchUpArmed = false;
-        // Its announcement is usually on its way: two heartbeat intervals first. A member that has
-        // listened all along heard every announcement since, so asking the responders, who heard
-        // the same, tells it nothing: it goes straight to asking everybody, in its turn.
-        nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
-        if (!mayHaveMissedAnnouncements(now)) {
-          catchUpProbes = 1;
-        }
-      } else if (catchUpProbes > 0
-          && ready
-          && mode == Mode.PROBE_AND_REPLY
-          && now - nextCatchUp >= 0) {
-        if (!membersUnknown()) {
-          catchUpProbes = 0;
-        } else if (--catchUpProbes > 0) {
-          // Back on the channel only lately, it may have missed more: the responders' views, asked
-          // again of the next two in rank as well.
-          nextCatchUp = now + 2 * timing.heartbeatInterval().toNanos();
-          probeOwnService(CATCH_UP_PROBES - 1 - catchUpProbes);
-        } else if (!catchUpTurnTaken) {
-          // Nobody's view has it: the member announced while everybody was away, or never here (a
-          // member of another service, channel or data centre of the same cluster). Only the member
-          // can tell. Everybody is asked to announce, on the channel, where every other member
-          // catching up hears the answers too; to keep it to one such probe, each waits its turn by
-          // rank and stands down when it hears another's (see handle).
-          catchUpTurnTaken = true;
-          catchUpProbes = 1;
-          nextCatchUp =
-              now + peers.rankAmongWatched(self, "", now, Integer.MAX_VALUE) * catchUpStagger();
-        } else {
-          catchUpTurnTaken = false;
-          askEverybody(out, now, wallMillis);
-        }
+      switch (catchUp.tick(
+          now,
+          ready && mode == Mode.PROBE_AND_REPLY,
+          timing.heartbeatInterval().toNanos(),
+          () -> !mayHaveMissedAnnouncements(now),
+          this::membersUnknown,
+          () -> peers.rankAmongWatched(self, "", now, Integer.MAX_VALUE) * catchUpStagger())) {
+        case PROBE -> probeOwnService(catchUp.attempt());
+        case ASK_EVERYBODY -> askEverybody(out, now, wallMillis);
+        case NOTHING -> {}
       }
       if (reprobeDue(now)) {
         reprobedAt = now;
@@ -566,12 +527,8 @@ public final class DiscoveryProtocol {
     if (timing.silentOnceJoined()) {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
       members.put(PeerTable.memberKey(address, uid), Boolean.TRUE);
-      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS) && catchUpProbes == 0) {
-        // Its announcement is usually just on its way (a node announces before it is Up): give it
-        // time first.
-        catchUpProbes = CATCH_UP_PROBES;
-        catchUpTurnTaken = false;
-        catchUpArmed = true;
+      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS)) {
+        catchUp.memberUnheard();
       }
     }
     return List.of();
@@ -642,12 +599,10 @@ public final class DiscoveryProtocol {
       if (!ready) {
         next = skew.nextDeadline(next, now);
       }
-      if (catchUpArmed) {
+      if (catchUp.armed()) {
         return now;
       }
-      if (catchUpProbes > 0 && ready && mode == Mode.PROBE_AND_REPLY) {
-        next = Deadlines.earlier(next, nextCatchUp);
-      }
+      next = catchUp.nextDeadline(next, ready && mode == Mode.PROBE_AND_REPLY);
       if (!reprobeAnswered && reprobeEchoAt != null) {
         next =
             Deadlines.earlier(next, reprobeEchoAt + (replyWait() << Math.min(reprobeAttempt, 3)));
@@ -850,11 +805,10 @@ public final class DiscoveryProtocol {
         }
         return;
       }
-      if (probe.all() && probe.service().equals(self.service()) && catchUpProbes > 0) {
+      if (probe.all() && probe.service().equals(self.service())) {
         // Every node announces in answer, on the channel: this node hears the member it lacks, if
         // it is there to answer, without asking itself.
-        catchUpProbes = 0;
-        catchUpTurnTaken = false;
+        catchUp.othersAskedEverybody();
       }
       if (mode == Mode.PROBE_AND_REPLY
           && probe.all()
@@ -1142,7 +1096,7 @@ public final class DiscoveryProtocol {
     // recently to have heard everything: it may have missed more while it was away. A member that
     // has listened for longer knows what the channel knows, so when the cluster tells a quiet
     // cluster of a member nobody heard, its members keep answering newcomers.
-    if (catchUpProbes > 0 && membersUnknown() && mayHaveMissedAnnouncements(now)) {
+    if (catchUp.active() && membersUnknown() && mayHaveMissedAnnouncements(now)) {
       return false;
     }
     // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for

@@ -1159,7 +1159,7 @@ final class DiscoveryProtocolTest {
     }
 
     assertEquals(
-        DiscoveryProtocol.CATCH_UP_PROBES - 1,
+        CatchUp.PROBES - 1,
         sent.stream().filter(m -> m instanceof Message.Probe probe && !probe.all()).count(),
         sent::toString);
     assertEquals(
