@@ -18,6 +18,9 @@ import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -43,6 +46,19 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   /** How often a waiting lookup looks again, for a service whose first probe is still out. */
   private static final long LOOKUP_RETRY_MILLIS = 50;
+
+  /**
+   * Where waiting lookups look again: one daemon thread for every engine of the JVM, the library's
+   * own, so that a lookup waiting for the protocol's lock holds no thread the JDK or the toolkit
+   * shares.
+   */
+  private static final ScheduledExecutorService LOOKUP_TIMER =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "pg-discovery-lookup-timer");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   /** Opens connections; the runtime's one seam, for the pgjdbc transport or a test's. */
   @FunctionalInterface
@@ -207,11 +223,18 @@ public final class DiscoveryEngine implements AutoCloseable {
     long waitMillis =
         Math.max(
             1, Math.min(TimeUnit.NANOSECONDS.toMillis(deadline - now) + 1, LOOKUP_RETRY_MILLIS));
-    // copy(): the timeout must end this caller's wait, not the shared readiness future.
-    ready
-        .copy()
-        .completeOnTimeout(null, waitMillis, TimeUnit.MILLISECONDS)
-        .whenComplete((ok, error) -> attemptLookup(service, deadline, timeout, result));
+    // copy(): the timer must end this caller's wait, not the shared readiness future. The next
+    // attempt runs on the library's own timer thread, never on a thread the JDK shares (such as
+    // the CompletableFuture delayer), as it takes the protocol's lock.
+    CompletableFuture<Void> wake = ready.copy();
+    ScheduledFuture<?> timer =
+        LOOKUP_TIMER.schedule(() -> wake.complete(null), waitMillis, TimeUnit.MILLISECONDS);
+    wake.whenCompleteAsync(
+        (ok, error) -> {
+          timer.cancel(false);
+          attemptLookup(service, deadline, timeout, result);
+        },
+        LOOKUP_TIMER);
   }
 
   /** True while lookups of this node's own service are answered. */
