@@ -199,9 +199,7 @@ public final class DiscoveryProtocol {
 
   // Readiness and what can spoil it.
   private boolean ready;
-  private Announcement selfClash;
-  private long selfClashLastHeard;
-  private long selfClashExpireAfter;
+  private final OwnEndpointClash ownEndpoint = new OwnEndpointClash();
 
   private final ClockSkew skew;
 
@@ -661,11 +659,11 @@ public final class DiscoveryProtocol {
     if (!connected) {
       return "PostgreSQL discovery channel " + channel + " is not connected";
     }
-    if (selfClashActive(now)) {
+    if (ownEndpoint.active(now)) {
       return "another live node announces this node's own contact point "
           + self.endpoint()
           + " ("
-          + selfClash.address()
+          + ownEndpoint.other().address()
           + "); see the error logged";
     }
     if (!probeEchoAt.containsKey(self.service())) {
@@ -689,8 +687,8 @@ public final class DiscoveryProtocol {
   /** What an operator sees of the protocol; see {@code EngineStatus}. */
   public Snapshot snapshot(long now) {
     List<PeerTable.Clash> clashList = new ArrayList<>(peers.clashes(now));
-    if (selfClashActive(now)) {
-      clashList.add(new PeerTable.Clash(self, selfClash));
+    if (ownEndpoint.active(now)) {
+      clashList.add(new PeerTable.Clash(self, ownEndpoint.other()));
     }
     long maxSkew = skew.largestMillis(now);
     // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it
@@ -830,9 +828,7 @@ public final class DiscoveryProtocol {
     } else if (message instanceof Message.Goodbye goodbye) {
       counters.accepted();
       Announcement node = goodbye.node();
-      if (selfClash != null && selfClash.incarnation().equals(node.incarnation())) {
-        selfClash = null;
-      }
+      ownEndpoint.goodbye(node);
       if (peers.goodbye(node)) {
         out.add(new Effect.PeerRemoved(node, "said goodbye"));
         out.add(
@@ -1198,11 +1194,7 @@ public final class DiscoveryProtocol {
     }
     if (node.sameContactPoint(self)) {
       counters.accepted();
-      boolean isNew = !selfClashActive(now) || !selfClash.incarnation().equals(node.incarnation());
-      selfClash = node;
-      selfClashLastHeard = now;
-      selfClashExpireAfter = expireAfter;
-      if (isNew) {
+      if (ownEndpoint.heard(node, now, expireAfter)) {
         counters.clash();
         out.add(
             new Effect.Notice(
@@ -1345,7 +1337,7 @@ public final class DiscoveryProtocol {
 
   /** Whether lookups of {@code service} are answered now. */
   private boolean answers(String service, long now) {
-    if (!connected || selfClashActive(now)) {
+    if (!connected || ownEndpoint.active(now)) {
       return false;
     }
     boolean rosterRule =
@@ -1368,10 +1360,6 @@ public final class DiscoveryProtocol {
     // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
     // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
     return ready || rosterComplete || !skew.active(now);
-  }
-
-  private boolean selfClashActive(long now) {
-    return selfClash != null && now - selfClashLastHeard <= selfClashExpireAfter;
   }
 
   /**
