@@ -58,12 +58,6 @@ public final class DiscoveryProtocol {
   /** At most one error about nodes of another toolkit per this interval. */
   private static final long TOOLKIT_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-  /**
-   * A node replies at most once per prober incarnation within this time: a forged or replayed probe
-   * repeated in a loop then costs each member one reply, not one per copy.
-   */
-  static final long PROBE_REPLY_SUPPRESSION_NANOS = TimeUnit.SECONDS.toNanos(1);
-
   private static final int MAX_REMEMBERED_PROBERS = 4096;
 
   /**
@@ -205,31 +199,7 @@ public final class DiscoveryProtocol {
 
   private long lastToolkitError = Long.MIN_VALUE;
 
-  private final Map<String, Long> repliedTo = new BoundedMap<>(MAX_REMEMBERED_PROBERS, true);
-
-  /**
-   * Probes for this node's service heard while it was not yet answering lookups, by prober: when it
-   * becomes ready it answers those it is a responder for at once. In a cold start the others wait
-   * for the first node's roster, and would otherwise hear it only at their next probe, later each
-   * time.
-   */
-  private record Pending(Message.Probe probe, long heardAt, long since) {}
-
-  private final Map<String, Pending> pendingProbes;
-
-  /**
-   * Probers whose first probe on their connection this node heard before the probe of everybody it
-   * waited out: they hear that probe and its answers too, so their probes asked again on the same
-   * connection (attempt above 0) get no roster. A first attempt (a new connection) takes a prober
-   * off.
-   */
-  private final Map<String, Boolean> coveredProbers;
-
-  /**
-   * Both maps above hold one entry per prober: as many as the contact points kept per service, at
-   * least this.
-   */
-  private static final int MAX_PENDING_PROBES = 1024;
+  private final ProbeReplies replies;
 
   /**
    * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link
@@ -258,12 +228,7 @@ public final class DiscoveryProtocol {
     this.members =
         new BoundedMap<>(
             Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()), false);
-    // In a cold start of N every node hears N - 1 probes before it is ready: a prober forgotten
-    // here would be sent
-    // a roster it does not need.
-    int probers = Math.max(MAX_PENDING_PROBES, settings.security().maxPeersPerService());
-    this.pendingProbes = new BoundedMap<>(probers, false);
-    this.coveredProbers = new BoundedMap<>(probers, false);
+    this.replies = new ProbeReplies(settings.security().maxPeersPerService());
     peers.keep(self.service());
     this.counters = new Counters(settings);
     this.skew = new ClockSkew(settings);
@@ -302,7 +267,7 @@ public final class DiscoveryProtocol {
     fallbackProbed = false;
     fallbackEchoAt = null;
     fallbackHeardAfter = -1;
-    coveredProbers.clear();
+    replies.connected();
     unansweredProbes = 1;
     reprobedAt = now;
     reprobeAnswered = true;
@@ -850,34 +815,19 @@ public final class DiscoveryProtocol {
       return;
     }
     if (!probe.all() && !ready) {
-      // A probe asked again keeps when the prober's first one was heard: that tells when it started
-      // listening.
-      Pending earlier = pendingProbes.get(probe.senderIncarnation());
-      long since =
-          earlier != null && probe.attempt() > 0 ? earlier.since() : counters.receivedSoFar();
-      pendingProbes.put(probe.senderIncarnation(), new Pending(probe, now, since));
+      replies.hold(probe, now, counters.receivedSoFar());
       return;
     }
-    if (!probe.all()) {
-      if (probe.attempt() == 0) {
-        coveredProbers.remove(probe.senderIncarnation());
-      } else if (coveredProbers.containsKey(probe.senderIncarnation())) {
-        return;
-      }
+    if (!probe.all() && replies.coveredAlready(probe)) {
+      return;
     }
     if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
       return;
     }
-    // Kept apart: a roster to the prober, moments ago, must not hold back the answer to its probe
-    // of everybody,
-    // which the other nodes waiting for a view take as theirs too.
-    String prober = (probe.all() ? "all:" : "") + probe.senderIncarnation();
-    Long last = repliedTo.get(prober);
-    if (last != null && now - last < PROBE_REPLY_SUPPRESSION_NANOS) {
+    if (replies.suppressed(probe, now)) {
       counters.replySuppressed();
       return;
     }
-    repliedTo.put(prober, now);
     if (probe.all()) {
       // On the channel, not to the prober alone: every other node waiting for a view hears the
       // answers as well, so
@@ -949,14 +899,12 @@ public final class DiscoveryProtocol {
    * too.
    */
   private void answerPendingProbes(List<Effect> out, long now, long wallMillis) {
-    if (!ready || pendingProbes.isEmpty()) {
+    if (!ready || !replies.holdsAny()) {
       return;
     }
-    List<Pending> pending = new ArrayList<>(pendingProbes.values());
-    pendingProbes.clear();
-    for (Pending probe : pending) {
+    for (ProbeReplies.Pending probe : replies.takeHeld()) {
       if (probe.since() < fallbackHeardAfter) {
-        coveredProbers.put(probe.probe().senderIncarnation(), Boolean.TRUE);
+        replies.cover(probe.probe().senderIncarnation());
       } else if (now - probe.heardAt() <= timing.expireAfter().toNanos()
           && !peers.retired(probe.probe().senderIncarnation())) {
         reply(probe.probe(), now, wallMillis, out);
