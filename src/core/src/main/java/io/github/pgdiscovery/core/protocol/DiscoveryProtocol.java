@@ -177,16 +177,7 @@ public final class DiscoveryProtocol {
   private long echoLatency;
 
   // Announcing.
-  private boolean announceRequested = true;
-  private boolean announcing;
-  private boolean joined;
-  private long nextHeartbeat;
-
-  /**
-   * Announce at the next tick, whatever the schedule: this node just joined and tells that its
-   * cluster watches it.
-   */
-  private boolean announceNow;
+  private final Announcing heartbeats;
 
   private final CatchUp catchUp = new CatchUp();
   private long seq;
@@ -231,6 +222,7 @@ public final class DiscoveryProtocol {
     this.replies = new ProbeReplies(settings.security().maxPeersPerService());
     peers.keep(self.service());
     this.counters = new Counters(settings);
+    this.heartbeats = new Announcing(timing, mode == Mode.PROBE_AND_REPLY, random);
     this.skew = new ClockSkew(settings);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
@@ -276,11 +268,8 @@ public final class DiscoveryProtocol {
     ownProbeAttempt = 0;
     ownProbeSentAt = null;
     echoLatency = 0;
-    announceNow = false;
-    announcing = announceRequested;
-    if (announcing) {
+    if (heartbeats.connected(now)) {
       send(out, settings.channel(), announcement(), wallMillis);
-      nextHeartbeat = now + heartbeatDelayNanos(heartbeatInterval());
     }
     // A member of its cluster does not probe for its own service on reconnect: the cluster watches
     // its peers, it
@@ -289,7 +278,8 @@ public final class DiscoveryProtocol {
     // announcements, not N probes answered by N members each. Its own announcement coming back
     // shows that
     // notifications are delivered, as a probe would.
-    echoOfAnnouncement = mode == Mode.HEARTBEAT_ONLY || joined && announcing;
+    echoOfAnnouncement =
+        mode == Mode.HEARTBEAT_ONLY || heartbeats.isJoined() && heartbeats.announcing();
     if (mode == Mode.PROBE_AND_REPLY) {
       // A member probes too, with the digest of its view: it may have missed what was said while it
       // was away, and
@@ -311,7 +301,7 @@ public final class DiscoveryProtocol {
   public List<Effect> disconnected(long now) {
     List<Effect> out = new ArrayList<>();
     connected = false;
-    announcing = false;
+    heartbeats.disconnected();
     probeEchoAt.clear();
     updateReadiness(out, now);
     return out;
@@ -335,20 +325,15 @@ public final class DiscoveryProtocol {
   public List<Effect> tick(long now, long wallMillis) {
     List<Effect> out = new ArrayList<>();
     if (connected) {
-      if (announcing && !announceRequested) {
-        announcing = false;
-        send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
-        out.add(
-            new Effect.Notice(
-                Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
-      }
-      if (announcing && (announceNow || !silent() && now - nextHeartbeat >= 0)) {
-        announceNow = false;
-        // One read of the interval for both the stated interval and the next delay: they must
-        // agree.
-        Duration interval = heartbeatInterval();
-        send(out, settings.channel(), announcement(), wallMillis);
-        nextHeartbeat = now + heartbeatDelayNanos(interval);
+      switch (heartbeats.tick(now)) {
+        case GOODBYE -> {
+          send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
+          out.add(
+              new Effect.Notice(
+                  Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
+        }
+        case ANNOUNCE -> send(out, settings.channel(), announcement(), wallMillis);
+        case NOTHING -> {}
       }
       if (!ready && mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && skew.agedOut(now)) {
         // The stale messages that kept this node waiting have aged out. Members are quiet once
@@ -449,14 +434,10 @@ public final class DiscoveryProtocol {
    * findable. Idempotent.
    */
   public List<Effect> joined() {
-    if (joined) {
+    if (!heartbeats.joined()) {
       return List.of();
     }
-    joined = true;
-    if (silent()) {
-      // Tell everybody at once, then say nothing more: its peers keep it until the cluster removes
-      // it.
-      announceNow = announcing;
+    if (heartbeats.silent()) {
       return List.of(
           new Effect.Notice(
               Level.DEBUG,
@@ -476,7 +457,7 @@ public final class DiscoveryProtocol {
    * lookups.
    */
   public List<Effect> stopAnnouncing() {
-    announceRequested = false;
+    heartbeats.stop();
     return List.of();
   }
 
@@ -506,7 +487,7 @@ public final class DiscoveryProtocol {
   public List<Effect> memberRemoved(String address, long uid) {
     List<Effect> out = new ArrayList<>();
     if (isSelf(address, uid)) {
-      announceRequested = false;
+      heartbeats.stop();
       return out;
     }
     members.remove(PeerTable.memberKey(address, uid));
@@ -549,12 +530,10 @@ public final class DiscoveryProtocol {
   public long nextDeadline(long now) {
     long next = now + TimeUnit.SECONDS.toNanos(1);
     if (connected) {
-      if (announcing && (!announceRequested || announceNow) || !probesToSend.isEmpty()) {
+      if (heartbeats.wantsTickNow() || !probesToSend.isEmpty()) {
         return now;
       }
-      if (announcing && !silent()) {
-        next = Deadlines.earlier(next, nextHeartbeat);
-      }
+      next = heartbeats.nextDeadline(next);
       // Timers for a state change only while it is still ahead: one already past that did not
       // change the state is
       // held back by something with a timer of its own, and asking for a tick now would spin the
@@ -615,7 +594,7 @@ public final class DiscoveryProtocol {
    * member that needs no discovery to stay one.
    */
   public boolean isUpInCluster() {
-    return joined && announceRequested;
+    return heartbeats.isJoined() && heartbeats.requested();
   }
 
   /** Why lookups are not answered now, for the error a waiting lookup fails with. */
@@ -660,8 +639,8 @@ public final class DiscoveryProtocol {
     // sent.
     return new Snapshot(
         ready,
-        announceRequested,
-        silent() && !announceNow ? Duration.ZERO : heartbeatInterval(),
+        heartbeats.requested(),
+        heartbeats.quiet() ? Duration.ZERO : heartbeats.interval(),
         peers.snapshot(now),
         clashList,
         maxSkew,
@@ -808,7 +787,7 @@ public final class DiscoveryProtocol {
    * second.
    */
   private void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
-    if (!announcing
+    if (!heartbeats.announcing()
         || mode != Mode.PROBE_AND_REPLY
         || !probe.service().equals(self.service())
         || probe.senderIncarnation().equals(self.incarnation())) {
@@ -870,11 +849,11 @@ public final class DiscoveryProtocol {
     entries.add(
         new Message.Roster.Entry(
             self,
-            silent()
+            heartbeats.silent()
                 ? Message.Roster.Entry.WATCHED
                 // Capped like every other entry: beyond the cap the prober could not read the part.
                 : Math.min(
-                    ceilMillis(timing.expireAfterNanos(heartbeatInterval().toMillis())),
+                    ceilMillis(timing.expireAfterNanos(heartbeats.interval().toMillis())),
                     MessageCodec.MAX_TTL_MILLIS)));
     List<List<Message.Roster.Entry>> parts = codec.partition(entries);
     for (int i = 0; i < parts.size(); i++) {
@@ -954,7 +933,7 @@ public final class DiscoveryProtocol {
     return !connected
         || now - connectedAt
             < timing.expireAfter().toNanos()
-                + longestHeartbeatDelayNanos(timing.heartbeatInterval())
+                + Announcing.longestDelayNanos(timing.heartbeatInterval())
                 + timing.probeReplyWindow().toNanos();
   }
 
@@ -1032,7 +1011,7 @@ public final class DiscoveryProtocol {
     if (!ready
         || echoOfAnnouncement
             && now - connectedAt
-                < longestHeartbeatDelayNanos(timing.heartbeatInterval())
+                < Announcing.longestDelayNanos(timing.heartbeatInterval())
                     + timing.probeReplyWindow().toNanos()) {
       return false;
     }
@@ -1051,7 +1030,7 @@ public final class DiscoveryProtocol {
     // members: a node that has not joined cannot vouch for them, as only the cluster knows when one
     // leaves.
     int rank =
-        silent()
+        heartbeats.silent()
             ? peers.rankAmongWatched(self, prober, now, enough)
             : peers.rankUnlessWatched(self, prober, now, enough);
     return rank >= 0 && (rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt);
@@ -1113,7 +1092,7 @@ public final class DiscoveryProtocol {
         peers.prolongWatched(
             self.service(),
             now,
-            joined ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
+            heartbeats.isJoined() ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
       }
     }
   }
@@ -1344,7 +1323,7 @@ public final class DiscoveryProtocol {
    */
   private void askEverybody(List<Effect> out, long now, long wallMillis) {
     ownProbeSentAt = now;
-    if (announcing) {
+    if (heartbeats.announcing()) {
       send(out, settings.channel(), announcement(), wallMillis);
     }
     send(
@@ -1405,17 +1384,9 @@ public final class DiscoveryProtocol {
   }
 
   private Message.Announce announcement() {
-    return silent()
+    return heartbeats.silent()
         ? Message.Announce.watched(self)
-        : new Message.Announce(self, heartbeatInterval().toMillis());
-  }
-
-  /**
-   * Joined, with joined heartbeats off: this node announced that its cluster watches it, and is
-   * quiet.
-   */
-  private boolean silent() {
-    return joined && timing.silentOnceJoined() && mode == Mode.PROBE_AND_REPLY;
+        : new Message.Announce(self, heartbeats.interval().toMillis());
   }
 
   /**
@@ -1432,7 +1403,7 @@ public final class DiscoveryProtocol {
   /** A node waiting to join asks again, every half of a watched peer's stay, while it holds any. */
   private boolean reprobeWanted(long now) {
     return mode == Mode.PROBE_AND_REPLY
-        && !joined
+        && !heartbeats.isJoined()
         && ready
         && reprobeAnswered
         && !echoOfAnnouncement
@@ -1441,25 +1412,6 @@ public final class DiscoveryProtocol {
 
   private boolean reprobeDue(long now) {
     return reprobeWanted(now) && now - reprobedAt >= timing.watchedPeerTtlNanos() / 2;
-  }
-
-  private Duration heartbeatInterval() {
-    return joined && !timing.silentOnceJoined()
-        ? timing.joinedHeartbeatInterval()
-        : timing.heartbeatInterval();
-  }
-
-  /**
-   * Uniform within ±10% of the interval: spreads nodes out so they do not notify in step, while the
-   * mean stays the interval, so N nodes send N / interval notifications a second.
-   */
-  private long heartbeatDelayNanos(Duration interval) {
-    return (long) (interval.toNanos() * (0.9 + 0.2 * random.nextDouble()));
-  }
-
-  /** The longest {@link #heartbeatDelayNanos} can be. */
-  private static long longestHeartbeatDelayNanos(Duration interval) {
-    return (long) Math.ceil(interval.toNanos() * 1.1);
   }
 
   private static Announcement nodeOf(Message message) {
