@@ -9,9 +9,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,6 +61,12 @@ public final class DiscoveryProtocol {
   private static final int MAX_REMEMBERED_PROBERS = 4096;
 
   /**
+   * Responders whose roster parts are counted at once: a handful answer a probe, so more are
+   * strangers making them up; the oldest is forgotten first, which bounds memory however many come.
+   */
+  private static final int MAX_ROSTERS_IN_PROGRESS = 64;
+
+  /**
    * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs
    * nothing. A probe asked again (attempt a) is answered by the first two and by the two ranked 2a
    * and 2a + 1: at most four rosters, and responders that crashed or are reconnecting are stepped
@@ -107,6 +113,7 @@ public final class DiscoveryProtocol {
   // Connection.
   private boolean connected;
   private long connectedAt;
+  private long connectedWallMillis;
   private boolean selfCheckReported;
 
   /**
@@ -116,7 +123,7 @@ public final class DiscoveryProtocol {
   private boolean echoOfAnnouncement;
 
   /** Roster parts heard on this connection, per responder incarnation. */
-  private final Map<String, Set<Integer>> rosterParts = new HashMap<>();
+  private final Map<String, BitSet> rosterParts = new BoundedMap<>(MAX_ROSTERS_IN_PROGRESS, true);
 
   /** One responder's whole view of this node's service is in: lookups need not wait any longer. */
   private boolean rosterComplete;
@@ -252,6 +259,7 @@ public final class DiscoveryProtocol {
     List<Effect> out = new ArrayList<>();
     connected = true;
     connectedAt = now;
+    connectedWallMillis = wallMillis;
     selfCheckReported = false;
     probeEchoAt.clear();
     rosterParts.clear();
@@ -312,9 +320,9 @@ public final class DiscoveryProtocol {
     List<Effect> out = new ArrayList<>();
     counters.received();
     expire(out, now);
-    Message message = open(payload, now, wallMillis, out);
-    if (message != null) {
-      handle(message, now, wallMillis, out);
+    MessageCodec.Envelope envelope = open(payload, now, wallMillis, out);
+    if (envelope != null) {
+      handle(envelope, now, wallMillis, out);
     }
     updateReadiness(out, now);
     answerPendingProbes(out, now, wallMillis);
@@ -681,7 +689,7 @@ public final class DiscoveryProtocol {
 
   // ---------------------------------------------------------------------------------------------------- rules
 
-  private Message open(String payload, long now, long wallMillis, List<Effect> out) {
+  private MessageCodec.Envelope open(String payload, long now, long wallMillis, List<Effect> out) {
     MessageCodec.Envelope envelope;
     try {
       envelope = codec.open(payload);
@@ -724,10 +732,11 @@ public final class DiscoveryProtocol {
         return null;
       }
     }
-    return envelope.message();
+    return envelope;
   }
 
-  private void handle(Message message, long now, long wallMillis, List<Effect> out) {
+  private void handle(MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
+    Message message = envelope.message();
     skew.heardInWindow(message.incarnation());
     if (message instanceof Message.Probe probe) {
       counters.accepted();
@@ -756,7 +765,8 @@ public final class DiscoveryProtocol {
           && probe.all()
           && probe.service().equals(self.service())
           && !ready
-          && !echoOfAnnouncement) {
+          && !echoOfAnnouncement
+          && !signedBeforeThisConnection(envelope)) {
         // Everybody answers it on the channel, where this node hears the answers too: it serves
         // this node as well
         // as a probe of everybody of its own would (it committed after this node's LISTEN, or it
@@ -889,6 +899,16 @@ public final class DiscoveryProtocol {
         reply(probe.probe(), now, wallMillis, out);
       }
     }
+  }
+
+  /**
+   * A signed message stamped before this node connected: a copy played back, as a probe of
+   * everybody sent then would have been committed before this node listened, and unheard. Taking
+   * its answers for its own would make a newcomer ready with only what answered that copy.
+   * (Unsigned messages carry no time; anyone could send them anyway.)
+   */
+  private boolean signedBeforeThisConnection(MessageCodec.Envelope envelope) {
+    return replayGuard != null && envelope.timestampMillis() < connectedWallMillis;
   }
 
   /**
@@ -1080,10 +1100,10 @@ public final class DiscoveryProtocol {
         peers.watched(node, true);
       }
     }
-    Set<Integer> parts =
-        rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new HashSet<>());
-    parts.add(roster.part());
-    if (parts.size() == roster.parts() && roster.service().equals(self.service())) {
+    BitSet parts =
+        rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new BitSet());
+    parts.set(roster.part());
+    if (parts.cardinality() == roster.parts() && roster.service().equals(self.service())) {
       rosterComplete = true;
       reprobeAnswered = true;
       if (roster.entries().isEmpty()) {
@@ -1132,6 +1152,9 @@ public final class DiscoveryProtocol {
       }
       return;
     }
+    // The asker announces with every probe of everybody, in the same commit: a new one, on a new
+    // connection, is answered although the last was answered less than a second ago.
+    replies.announced(node.incarnation());
     PeerTable.Admission admission = peers.admit(node, now, expireAfter);
     peers.watched(node, announce.watched());
     switch (admission) {

@@ -82,7 +82,8 @@ public final class PeerTable {
 
     long deadline() {
       long own = lastHeard + expireAfter;
-      return clash == null ? own : Math.min(own, clashLastHeard + clashExpireAfter);
+      // By difference, not Math.min: the readings may lie on either side of the clock's wrap.
+      return clash == null ? own : Deadlines.earlier(own, clashLastHeard + clashExpireAfter);
     }
 
     /** The clashing incarnation takes over the endpoint. */

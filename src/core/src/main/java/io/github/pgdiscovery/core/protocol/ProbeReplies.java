@@ -116,4 +116,13 @@ final class ProbeReplies {
     repliedTo.put(prober, now);
     return false;
   }
+
+  /**
+   * {@code incarnation} announced: a node announces in the same commit as each probe of everybody
+   * it sends, so the next one heard is a new ask (after a reconnect, say) and is answered, however
+   * soon; a probe of everybody repeated on its own stays suppressed.
+   */
+  void announced(String incarnation) {
+    repliedTo.remove("all:" + incarnation);
+  }
 }
