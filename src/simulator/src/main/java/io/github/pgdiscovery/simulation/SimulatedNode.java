@@ -276,6 +276,26 @@ public final class SimulatedNode {
    * The network between this node and the database silently drops everything from now on, both
    * ways.
    */
+  /**
+   * The node's process stops for {@code nanos} (a GC pause, a CPU-starved container) and then goes
+   * on: what the server delivers meanwhile waits in the socket and arrives all at once, late, in
+   * order; its ticks wait too. The connection stays up.
+   */
+  public void pause(long nanos) {
+    pausedUntil = Math.max(pausedUntil, sim.loop().now() + nanos);
+  }
+
+  private boolean paused() {
+    return sim.loop().now() < pausedUntil;
+  }
+
+  /** The server ends this node's session alone; the node notices and reconnects. */
+  public void sessionDropped() {
+    if (connection != null && connection.backend != null) {
+      sim.db().terminate(connection.backend);
+    }
+  }
+
   public void stall() {
     if (connection != null) {
       connection.stalled = true;
@@ -343,6 +363,10 @@ public final class SimulatedNode {
       return;
     }
     long at = Math.max(c.lastDelivery, sim.loop().now() + sim.deliveryLatency(random));
+    if (paused()) {
+      // Read after the pause, after what had arrived before it (those are read at its end).
+      at = Math.max(at, pausedUntil + 1);
+    }
     c.lastDelivery = at;
     sim.inFlight(+1);
     sim.loop()
@@ -356,6 +380,11 @@ public final class SimulatedNode {
 
   private void receive(Connection c, List<String> payloads) {
     if (connection != c || !c.established || c.stalled || c.blocked || !live()) {
+      return;
+    }
+    if (paused()) {
+      // Arrived before the pause began and not yet read: read after it, in order.
+      sim.loop().at(pausedUntil, () -> receive(c, payloads));
       return;
     }
     // What the protocol answers to one read goes out together, in one transaction, as the engine
@@ -405,6 +434,18 @@ public final class SimulatedNode {
     if (connection != c || !c.established || c.blocked || !live()) {
       return;
     }
+    if (paused()) {
+      long generation = ++tickGeneration;
+      sim.loop()
+          .at(
+              pausedUntil,
+              () -> {
+                if (generation == tickGeneration) {
+                  tick(c);
+                }
+              });
+      return;
+    }
     long t = sim.loop().now();
     if (t - c.lastHeard >= sim.settings().database().connectionCheckInterval().toNanos()) {
       if (c.stalled) {
@@ -437,6 +478,9 @@ public final class SimulatedNode {
   }
 
   private int spins;
+
+  /** Until when (the event loop's clock) the process is paused; see {@link #pause}. */
+  private long pausedUntil = Long.MIN_VALUE;
 
   /**
    * The effects in order, but the messages all together, sent last in one transaction, as the

@@ -324,6 +324,18 @@ public final class SimulatedPostgres {
   }
 
   /**
+   * The server ends one session ({@code pg_terminate_backend}, {@code idle_session_timeout}, a TCP
+   * reset): its listener is gone at once, and the client is told.
+   */
+  public void terminate(Backend backend) {
+    if (!backend.alive) {
+      return;
+    }
+    disconnect(backend);
+    backend.terminated.run();
+  }
+
+  /**
    * The server restarts: every connection is terminated (clients are told), the queue is emptied,
    * and no connection is accepted for {@code downtimeNanos}.
    */
