@@ -1,5 +1,17 @@
 package io.github.pgdiscovery.core.protocol;
 
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.MS;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SECOND;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SECRET;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SERVICE;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.T0;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.WALL0;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.encode;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.makeReady;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.node;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.notices;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.protocol;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.sends;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,14 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.core.protocol.Effect.Level;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
-import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,82 +31,6 @@ import org.junit.jupiter.api.Test;
  * Times are made up and passed in; nothing waits.
  */
 final class DiscoveryProtocolTest {
-
-  private static final long MS = 1_000_000L;
-  private static final long SECOND = 1000 * MS;
-
-  /** Monotonic readings have no meaning on their own: start somewhere arbitrary. */
-  private static final long T0 = 5_000_000_000_000L;
-
-  private static final long WALL0 = 1_763_769_600_000L;
-  private static final String SECRET = "0123456789abcdef-test-secret";
-  private static final String SERVICE = "orders";
-
-  private static DiscoverySettings settings(UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return adjust
-        .apply(DiscoverySettings.builder("jdbc:postgresql://db/app").channel("disc"))
-        .build();
-  }
-
-  private static Announcement node(int port) {
-    return node(port, UUID.randomUUID().toString());
-  }
-
-  private static Announcement node(int port, String incarnation) {
-    return new Announcement(
-        SERVICE,
-        "10.0.0." + (port % 250),
-        port,
-        "akka://orders@10.0.0." + (port % 250) + ":25520",
-        port * 31L,
-        incarnation);
-  }
-
-  private static DiscoveryProtocol protocol(
-      Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return new DiscoveryProtocol(
-        settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
-  }
-
-  private static List<Effect.Send> sends(List<Effect> effects) {
-    return effects.stream()
-        .filter(Effect.Send.class::isInstance)
-        .map(Effect.Send.class::cast)
-        .toList();
-  }
-
-  private static List<Effect.Notice> notices(List<Effect> effects, Level level) {
-    return effects.stream()
-        .filter(Effect.Notice.class::isInstance)
-        .map(Effect.Notice.class::cast)
-        .filter(n -> n.level() == level)
-        .toList();
-  }
-
-  /**
-   * Connects as the only node on the channel: hears its own announcement and probe come back; no
-   * roster comes, so after the reply window it asks again, then everybody, hears that probe back
-   * too, and after one more window is ready.
-   */
-  private static long makeReady(DiscoveryProtocol protocol, long now) {
-    List<Effect> out = protocol.connected(now, WALL0);
-    long t = now;
-    for (int round = 0; round < 8 && !protocol.isReady(); round++) {
-      t += MS;
-      for (Effect.Send send : sends(out)) {
-        protocol.received(send.payload(), t, WALL0 + 1);
-      }
-      t += protocol.settings().timing().probeReplyWindow().toNanos();
-      out = protocol.tick(t, WALL0 + 400);
-    }
-    long after = t;
-    assertTrue(protocol.isReady(), () -> protocol.notReadyReason(after));
-    return after;
-  }
-
-  private static String encode(MessageCodec codec, Message message, long seq, long wall) {
-    return codec.encode(message, seq, wall);
-  }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Readiness

@@ -1,5 +1,15 @@
 package io.github.pgdiscovery.core.protocol;
 
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.MS;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SECOND;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SECRET;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.SERVICE;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.T0;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.WALL0;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.makeReady;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.node;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.protocol;
+import static io.github.pgdiscovery.core.protocol.ProtocolFixtures.sends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,85 +22,19 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Suspected defects of the protocol, each settled by a test through the public API only: inputs in,
- * effects out. A test that fails on the current code is kept {@code @Disabled("confirmed: ...")};
- * one that passes stays as a regression test named after the rule it holds to.
+ * Defects a review suspected, each settled by a test through the public API only: inputs in,
+ * effects out. Those confirmed (they failed before their fix) and those disproved stay as tests
+ * named after the rule; one confirmed limit is documented instead (the channel is not signed).
  */
 final class SuspectedDefectsTest {
 
-  private static final long MS = 1_000_000L;
-  private static final long SECOND = 1000 * MS;
-
-  /** Monotonic readings have no meaning on their own: start somewhere arbitrary. */
-  private static final long T0 = 5_000_000_000_000L;
-
-  private static final long WALL0 = 1_763_769_600_000L;
-  private static final String SECRET = "0123456789abcdef-test-secret";
-  private static final String SERVICE = "orders";
-
   // ------------------------------------------------------------------------------------------------ helpers
-  // (copied from DiscoveryProtocolTest, and a small in-memory channel)
-
-  private static DiscoverySettings settings(UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return adjust
-        .apply(DiscoverySettings.builder("jdbc:postgresql://db/app").channel("disc"))
-        .build();
-  }
-
-  private static Announcement node(int port) {
-    return node(port, UUID.randomUUID().toString());
-  }
-
-  private static Announcement node(int port, String incarnation) {
-    return new Announcement(
-        SERVICE,
-        "10.0.0." + (port % 250),
-        port,
-        "akka://orders@10.0.0." + (port % 250) + ":25520",
-        port * 31L,
-        incarnation);
-  }
-
-  private static DiscoveryProtocol protocol(
-      Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return new DiscoveryProtocol(
-        settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
-  }
-
-  private static List<Effect.Send> sends(List<Effect> effects) {
-    return effects.stream()
-        .filter(Effect.Send.class::isInstance)
-        .map(Effect.Send.class::cast)
-        .toList();
-  }
-
-  /**
-   * Connects as the only node on the channel: hears its own announcement and probe come back; no
-   * roster comes, so after the reply window it asks again, then everybody, hears that probe back
-   * too, and after one more window is ready.
-   */
-  private static long makeReady(DiscoveryProtocol protocol, long now) {
-    List<Effect> out = protocol.connected(now, WALL0);
-    long t = now;
-    for (int round = 0; round < 8 && !protocol.isReady(); round++) {
-      t += MS;
-      for (Effect.Send send : sends(out)) {
-        protocol.received(send.payload(), t, WALL0 + 1);
-      }
-      t += protocol.settings().timing().probeReplyWindow().toNanos();
-      out = protocol.tick(t, WALL0 + 400);
-    }
-    long after = t;
-    assertTrue(protocol.isReady(), () -> protocol.notReadyReason(after));
-    return after;
-  }
+  // (a small in-memory channel; the rest is in ProtocolFixtures)
 
   /**
    * Delivers every payload sent in {@code from} to each of {@code to} that listens on its channel,
