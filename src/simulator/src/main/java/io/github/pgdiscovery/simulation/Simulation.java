@@ -9,6 +9,7 @@ import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,6 +75,9 @@ public final class Simulation {
 
     boolean negativeClocks = true;
 
+    /** The longest a cluster event takes to reach a node; 0: a millisecond, the same everywhere. */
+    long membershipLag;
+
     public Config(long seed) {
       this.seed = seed;
     }
@@ -126,6 +130,15 @@ public final class Simulation {
      * Monotonic clocks start anywhere in the long range (true, the default), or at positive
      * readings only.
      */
+    /**
+     * Cluster events (MemberUp, MemberRemoved) reach each node after its own random delay, up to
+     * {@code max}: gossip converges at different moments on different nodes.
+     */
+    public Config membershipLag(Duration max) {
+      this.membershipLag = max.toNanos();
+      return this;
+    }
+
     public Config negativeClocks(boolean value) {
       negativeClocks = value;
       return this;
@@ -198,6 +211,13 @@ public final class Simulation {
   private final DiscoverySettings settings;
   private final EventLoop loop = new EventLoop();
   private final SplittableRandom random;
+
+  /** Only for cluster events' delays, so that other draws stay as they were without them. */
+  private final SplittableRandom membershipRandom;
+
+  /** When each node's latest cluster event is due: the next one comes after it. */
+  private final Map<SimulatedNode, Long> lastClusterEvent = new HashMap<>();
+
   private final SimulatedPostgres db;
   private final List<SimulatedNode> nodes = new ArrayList<>();
   private final List<PassiveMember> passives = new ArrayList<>();
@@ -214,6 +234,7 @@ public final class Simulation {
   public Simulation(Config config) {
     this.config = config;
     this.random = new SplittableRandom(config.seed);
+    this.membershipRandom = new SplittableRandom(~config.seed);
     this.settings =
         config
             .settings
@@ -732,12 +753,17 @@ public final class Simulation {
           && !member.hasBeenRemoved()
           && member.life() != SimulatedNode.Life.STOPPED
           && member.self().service().equals(node.self().service())) {
-        loop.after(
-            MILLISECOND,
-            () -> {
-              member.memberUp(node.self().address(), node.self().uid());
-              node.memberUp(member.self().address(), member.self().uid());
-            });
+        if (config.membershipLag > 0) {
+          clusterEvent(member, () -> member.memberUp(node.self().address(), node.self().uid()));
+          clusterEvent(node, () -> node.memberUp(member.self().address(), member.self().uid()));
+        } else {
+          loop.after(
+              MILLISECOND,
+              () -> {
+                member.memberUp(node.self().address(), node.self().uid());
+                node.memberUp(member.self().address(), member.self().uid());
+              });
+        }
       }
     }
     if (!passives.isEmpty()) {
@@ -755,9 +781,32 @@ public final class Simulation {
     node.removedFromCluster();
     for (SimulatedNode member : live()) {
       if (member.hasJoined() && member.self().service().equals(node.self().service())) {
-        member.memberRemoved(node.self().address(), node.self().uid());
+        if (config.membershipLag > 0) {
+          clusterEvent(
+              member,
+              () -> {
+                if (member.live()) {
+                  member.memberRemoved(node.self().address(), node.self().uid());
+                }
+              });
+        } else {
+          member.memberRemoved(node.self().address(), node.self().uid());
+        }
       }
     }
+  }
+
+  /**
+   * Delivers a cluster event to {@code node} after its own random lag, but after the events before
+   * it: a subscriber sees its cluster's events in order (Up before Removed), however late.
+   */
+  private void clusterEvent(SimulatedNode node, Runnable event) {
+    long at =
+        Math.max(
+            loop.now() + MILLISECOND + membershipRandom.nextLong(config.membershipLag),
+            lastClusterEvent.getOrDefault(node, Long.MIN_VALUE) + 1);
+    lastClusterEvent.put(node, at);
+    loop.at(at, event);
   }
 
   void effect(SimulatedNode node, Effect effect) {
