@@ -122,7 +122,9 @@ public final class DiscoveryEngine implements AutoCloseable {
     this.serverCheck = new ServerCheck(settings, transports);
     this.backoff =
         new Backoff(
-            settings.database().reconnectMinBackoff(), settings.database().reconnectMaxBackoff());
+            settings.database().reconnectMinBackoff(),
+            settings.database().reconnectMaxBackoff(),
+            new SplittableRandom());
     // Channel and port in the name tell the engines of several nodes in one JVM (tests, benchmarks)
     // apart.
     this.thread =
