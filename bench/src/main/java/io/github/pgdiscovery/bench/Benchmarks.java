@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -64,9 +63,7 @@ public final class Benchmarks {
     try (BenchDatabase db = BenchDatabase.start()) {
       machine = machine(db);
       String server =
-          "PostgreSQL "
-              + db.version()
-              + (db.embedded() ? " (embedded, on the same 2 cores)" : " (external)");
+          "PostgreSQL " + db.version() + (db.embedded() ? " (embedded)" : " (external)");
       if (options.only().contains("formation")) {
         section(
             sections,
@@ -223,6 +220,7 @@ public final class Benchmarks {
       Map<String, String> sections, Options options, String server, String title, Body body)
       throws Exception {
     double loadBefore = loadAverage();
+    ZonedDateTime at = ZonedDateTime.now(ZoneOffset.UTC);
     long started = System.nanoTime();
     String text = body.get();
     long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
@@ -232,10 +230,7 @@ public final class Benchmarks {
             + "` at commit "
             + commit()
             + ", "
-            + ZonedDateTime.now(ZoneOffset.UTC)
-                .truncatedTo(ChronoUnit.MINUTES)
-                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
-                .replace('T', ' ')
+            + at.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT))
             + " UTC; this section took "
             + (seconds >= 120 ? (seconds + 30) / 60 + " min" : seconds + " s")
             + ". "
@@ -284,7 +279,9 @@ public final class Benchmarks {
     try {
       String root = System.getProperty("bench.root", ".");
       String head = git(root, "rev-parse", "--short", "HEAD");
-      String changes = git(root, "status", "--porcelain", "--untracked-files=no");
+      // The file the benchmarks write does not count as a change to what is measured.
+      String changes =
+          git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md");
       return head.isEmpty() ? "unknown" : head + (changes.isEmpty() ? "" : "+changes");
     } catch (IOException | InterruptedException e) {
       return "unknown";
