@@ -412,7 +412,8 @@ final class DatabaseCostBenchmark {
         .append("messages wake every backend listening by then, so starting N costs about N² / 2 ")
         .append("wake-ups at least; *benchmark JVM CPU* is the participants' own work (each ")
         .append("message is parsed by every participant in this one JVM); *load average*: ")
-        .append("1-minute, at the end of the start-up (2 cores).\n\n");
+        .append("1-minute, at the end of the start-up (2 cores; every backend woken at once ")
+        .append("counts in it).\n\n");
     md.append(
         "| N | announcing | started in | notifications | commits | PostgreSQL CPU | benchmark JVM"
             + " CPU | load average |\n");
