@@ -274,14 +274,18 @@ public final class Benchmarks {
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
-  /** The repository's commit (with "+changes" if the work tree differs), or "unknown". */
+  /**
+   * The repository's commit (with "+changes" if the work tree differs but in Markdown), or
+   * "unknown".
+   */
   private static String commit() {
     try {
       String root = System.getProperty("bench.root", ".");
       String head = git(root, "rev-parse", "--short", "HEAD");
-      // The file the benchmarks write does not count as a change to what is measured.
+      // Documentation (BENCHMARKS.md, which the benchmarks write, among it) does not count as a
+      // change to what is measured.
       String changes =
-          git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md");
+          git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md");
       return head.isEmpty() ? "unknown" : head + (changes.isEmpty() ? "" : "+changes");
     } catch (IOException | InterruptedException e) {
       return "unknown";

@@ -408,9 +408,12 @@ final class DatabaseCostBenchmark {
     md.append("\nGetting there: from the first participant's start until all are ready (and, ")
         .append("silent once joined, joined; heartbeat-only, 2.3 heartbeats more), then ")
         .append(SETTLE.toSeconds())
-        .append(" s for the backends to report their commits. Every participant's start-up ")
-        .append("messages wake every backend listening by then, so starting N costs about N² / 2 ")
-        .append("wake-ups at least; *benchmark JVM CPU* is the participants' own work (each ")
+        .append(" s for the backends to report their commits. What a newcomer's join sends (its ")
+        .append("announcement and probe, two responders' rosters of ceil(n / 40) parts, n the ")
+        .append("participants by then) wakes every backend listening by then, so starting N one ")
+        .append("batch after another costs up to about N³ / 60 backend wake-ups, fewer where the ")
+        .append(
+            "server coalesces signals; *benchmark JVM CPU* is the participants' own work (each ")
         .append("message is parsed by every participant in this one JVM); *load average*: ")
         .append("1-minute, at the end of the start-up (2 cores; every backend woken at once ")
         .append("counts in it).\n\n");
