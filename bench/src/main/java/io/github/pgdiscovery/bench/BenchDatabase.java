@@ -104,7 +104,8 @@ final class BenchDatabase implements AutoCloseable {
 
   /**
    * CPU time (user + system, in clock ticks of 1/100 s) of the embedded server's postmaster and all
-   * its children, read from /proc; empty for an external server or without /proc.
+   * its children, those that exited included, read from /proc; empty for an external server or
+   * without /proc.
    */
   OptionalLong serverCpuTicks() throws IOException {
     if (embedded == null || !Files.isDirectory(Path.of("/proc"))) {
@@ -127,6 +128,10 @@ final class BenchDatabase implements AutoCloseable {
       if (pid == postmaster || parent == postmaster) {
         // Fields after the command name: state(0) ppid(1) ... utime(11) stime(12).
         ticks += Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
+      }
+      if (pid == postmaster) {
+        // cutime(13) cstime(14): the children that exited (backends of closed connections).
+        ticks += Long.parseLong(stat[13]) + Long.parseLong(stat[14]);
       }
     }
     return OptionalLong.of(ticks);

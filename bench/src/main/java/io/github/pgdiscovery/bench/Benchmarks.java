@@ -1,15 +1,20 @@
 package io.github.pgdiscovery.bench;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,14 +32,18 @@ public final class Benchmarks {
           "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500]",
           "                    [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
           "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
-          "                                                      rows, 0 for off (the default)",
+          "                                                      rows, 0 for off (the default configuration)",
+          "                    [--cost-comparison-sizes 200]     sizes at which the cost benchmark also runs the",
+          "                                                      comparison modes (one rate, joined heartbeats);",
+          "                                                      none for none (at N = 500 they saturate 2 cores)",
           "                    [--cost-connection-checks 5]      connection-check-interval(s) in seconds for the cost rows",
           "                    [--convergence-heartbeat-only yes|no]   also the heartbeat-only comparison (default yes;",
           "                                                      at N = 500 it saturates 2 cores)",
           "                    [--cost-one-rate yes|no]           also measure every participant announcing every 5 s",
           "                                                      throughout (default yes; at N = 500 it saturates 2 cores)",
-          "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000,10000]",
-          "                    [--simulation-mirror-sizes 50,200,500]   none for an empty list",
+          "                    [--simulation-sizes 10,100,1000,10000] [--simulation-cold-start-sizes 100,1000]",
+          "                    [--simulation-mirror-sizes 50,200]   none for an empty list; a cold start of 3000",
+          "                                                      needs BENCH_JAVA_OPTS=-Xmx16g",
           "  --smoke   tiny sizes, a few seconds each; writes bench/target/BENCHMARKS-smoke.md",
           "  --only    run only these benchmarks (default: all five)",
           "  --output  where to write the Markdown (default: BENCHMARKS.md in the repository root)");
@@ -49,107 +58,246 @@ public final class Benchmarks {
       return;
     }
     long started = System.nanoTime();
-    StringBuilder md = new StringBuilder();
+    Map<String, String> sections = new LinkedHashMap<>();
+    String machine;
     try (BenchDatabase db = BenchDatabase.start()) {
-      md.append("# Benchmarks\n\n");
-      md.append("Produced by `")
-          .append(options.command())
-          .append("` on ")
-          .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
-          .append(".\n\n");
-      md.append(machine(db)).append('\n');
+      machine = machine(db);
+      String server =
+          "PostgreSQL " + db.version() + (db.embedded() ? " (embedded)" : " (external)");
       if (options.only().contains("formation")) {
         section(
-            md,
+            sections,
+            options,
+            server,
             "Formation: launch to all Up, postgres vs config discovery",
-            FormationBenchmark.run(
-                db.url(),
-                db.user(),
-                db.password(),
-                options.nodeClasspath(),
-                options.smoke() ? new int[] {2} : options.formationSizes(),
-                options.smoke() ? 1 : 5));
+            () ->
+                FormationBenchmark.run(
+                    db.url(),
+                    db.user(),
+                    db.password(),
+                    options.nodeClasspath(),
+                    options.smoke() ? new int[] {2} : options.formationSizes(),
+                    options.smoke() ? 1 : 5));
       }
       if (options.only().contains("convergence")) {
         ConvergenceBenchmark convergence =
             new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
         section(
-            md,
+            sections,
+            options,
+            server,
             "Convergence: a new participant and everybody else",
-            options.smoke()
-                ? convergence.run(new int[] {5}, 3, 2)
-                : convergence.run(
-                    options.convergenceSizes(), 30, options.convergenceHeartbeatOnly() ? 10 : 0));
+            () ->
+                options.smoke()
+                    ? convergence.run(new int[] {5}, 3, 2)
+                    : convergence.run(
+                        options.convergenceSizes(),
+                        30,
+                        options.convergenceHeartbeatOnly() ? 10 : 0));
       }
       if (options.only().contains("coldstart")) {
         ConvergenceBenchmark convergence =
             new ConvergenceBenchmark(db, Duration.ofSeconds(options.smoke() ? 1 : 5));
         section(
-            md,
+            sections,
+            options,
+            server,
             "Cold start: N participants started at once",
-            convergence.coldStart(
-                options.smoke() ? new int[] {5} : options.coldStartSizes(),
-                Duration.ofSeconds(options.smoke() ? 30 : 120)));
+            () ->
+                convergence.coldStart(
+                    options.smoke() ? new int[] {5} : options.coldStartSizes(),
+                    Duration.ofSeconds(options.smoke() ? 30 : 120)));
       }
       if (options.only().contains("cost")) {
         DatabaseCostBenchmark cost = new DatabaseCostBenchmark(db);
         section(
-            md,
+            sections,
+            options,
+            server,
             "Database cost in steady state",
-            options.smoke()
-                ? cost.run(
-                    new int[] {5},
-                    true,
-                    Duration.ofSeconds(1),
-                    List.of(Duration.ZERO, Duration.ofSeconds(2)),
-                    List.of(Duration.ofSeconds(1)),
-                    Duration.ofSeconds(3))
-                : cost.run(
-                    options.costSizes(),
-                    options.costOneRate(),
-                    Duration.ofSeconds(5),
-                    Arrays.stream(options.costJoinedSeconds())
-                        .mapToObj(Duration::ofSeconds)
-                        .toList(),
-                    Arrays.stream(options.costConnectionChecks())
-                        .mapToObj(Duration::ofSeconds)
-                        .toList(),
-                    Duration.ofSeconds(60)));
+            () ->
+                options.smoke()
+                    ? cost.run(
+                        new int[] {5},
+                        new int[] {5},
+                        true,
+                        Duration.ofSeconds(1),
+                        List.of(Duration.ZERO, Duration.ofSeconds(2)),
+                        List.of(Duration.ofSeconds(1)),
+                        Duration.ofSeconds(3))
+                    : cost.run(
+                        options.costSizes(),
+                        options.costComparisonSizes(),
+                        options.costOneRate(),
+                        Duration.ofSeconds(5),
+                        Arrays.stream(options.costJoinedSeconds())
+                            .mapToObj(Duration::ofSeconds)
+                            .toList(),
+                        Arrays.stream(options.costConnectionChecks())
+                            .mapToObj(Duration::ofSeconds)
+                            .toList(),
+                        Duration.ofSeconds(60)));
       }
       if (options.only().contains("simulation")) {
         section(
-            md,
+            sections,
+            options,
+            server,
             "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000",
-            options.smoke()
-                ? new SimulationBenchmark()
-                    .run(
-                        new int[] {10},
-                        1,
-                        Duration.ofSeconds(60),
-                        new int[] {10},
-                        Duration.ofSeconds(60),
-                        new int[] {10})
-                : new SimulationBenchmark()
-                    .run(
-                        options.simulationSizes(),
-                        5,
-                        Duration.ofSeconds(120),
-                        options.simulationMirrorSizes(),
-                        Duration.ofSeconds(60),
-                        options.simulationColdStartSizes()));
+            () ->
+                options.smoke()
+                    ? new SimulationBenchmark()
+                        .run(
+                            new int[] {10},
+                            1,
+                            Duration.ofSeconds(60),
+                            new int[] {10},
+                            Duration.ofSeconds(60),
+                            new int[] {10})
+                    : new SimulationBenchmark()
+                        .run(
+                            options.simulationSizes(),
+                            5,
+                            Duration.ofSeconds(120),
+                            options.simulationMirrorSizes(),
+                            Duration.ofSeconds(60),
+                            options.simulationColdStartSizes()));
       }
     }
-    md.append("Total run time: ")
-        .append(Duration.ofNanos(System.nanoTime() - started).toSeconds())
-        .append(" s.\n");
-    Files.createDirectories(options.output().toAbsolutePath().getParent());
-    Files.writeString(options.output(), md.toString());
+    Path output = options.output();
+    if (!options.smoke() && Files.exists(output)) {
+      // A run of some benchmarks replaces their sections and keeps the others.
+      Map<String, String> merged = sections(Files.readString(output));
+      merged.putAll(sections);
+      sections = merged;
+    }
+    StringBuilder md = new StringBuilder();
+    md.append("# Benchmarks\n\n")
+        .append("The current figures, each section written by the `bench/run.sh` command it names ")
+        .append("(a run of some benchmarks, `--only`, replaces their sections here and keeps the ")
+        .append("others). History is in git and CHANGELOG.md. Everything runs on one machine: the ")
+        .append(
+            "server, the benchmark and every participant share its cores, and other work on it ")
+        .append("shows in the load average each section states.\n\n")
+        .append(machine)
+        .append('\n');
+    for (String title : TITLES) {
+      String body = sections.get(title);
+      if (body != null) {
+        md.append("## ").append(title).append("\n\n").append(body.strip()).append("\n\n");
+      }
+    }
+    Files.createDirectories(output.toAbsolutePath().getParent());
+    Files.writeString(output, md.toString());
     System.out.println(md);
-    System.out.println("Written to " + options.output());
+    System.out.println(
+        "Written to "
+            + output
+            + " in "
+            + Duration.ofNanos(System.nanoTime() - started).toSeconds()
+            + " s");
   }
 
-  private static void section(StringBuilder md, String title, String body) {
-    md.append("## ").append(title).append("\n\n").append(body.strip()).append("\n\n");
+  static final String FORMATION = "Formation: launch to all Up, postgres vs config discovery";
+  static final String CONVERGENCE = "Convergence: a new participant and everybody else";
+  static final String COLD_START = "Cold start: N participants started at once";
+  static final String COST = "Database cost in steady state";
+  static final String SIMULATION =
+      "Simulation: the protocol on a model of PostgreSQL, up to N = 10,000";
+  private static final List<String> TITLES =
+      List.of(FORMATION, CONVERGENCE, COLD_START, COST, SIMULATION);
+
+  /** What one benchmark returns: its Markdown. */
+  interface Body {
+    String get() throws Exception;
+  }
+
+  /**
+   * Runs one benchmark and files its Markdown under {@code title}, headed by the command, commit,
+   * date, server, load and duration of this run.
+   */
+  private static void section(
+      Map<String, String> sections, Options options, String server, String title, Body body)
+      throws Exception {
+    double loadBefore = loadAverage();
+    ZonedDateTime at = ZonedDateTime.now(ZoneOffset.UTC);
+    long started = System.nanoTime();
+    String text = body.get();
+    long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+    String note =
+        "*Command:* `"
+            + options.command()
+            + "` at commit "
+            + commit()
+            + ", "
+            + at.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT))
+            + " UTC; this section took "
+            + (seconds >= 120 ? (seconds + 30) / 60 + " min" : seconds + " s")
+            + ". "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores shared by "
+            + server
+            + ", the benchmark and every participant; "
+            + String.format(
+                Locale.ROOT,
+                "load average %.1f at the start, %.1f at the end",
+                loadBefore,
+                loadAverage())
+            + ".";
+    sections.put(title, note + "\n\n" + text.strip());
+  }
+
+  /** The sections of a file this class wrote: title to body, the header left out. */
+  static Map<String, String> sections(String markdown) {
+    Map<String, String> result = new LinkedHashMap<>();
+    String title = null;
+    StringBuilder body = new StringBuilder();
+    for (String line : markdown.split("\n", -1)) {
+      if (line.startsWith("## ")) {
+        if (title != null) {
+          result.put(title, body.toString());
+        }
+        title = line.substring(3).strip();
+        body.setLength(0);
+      } else if (title != null) {
+        body.append(line).append('\n');
+      }
+    }
+    if (title != null) {
+      result.put(title, body.toString());
+    }
+    result.keySet().retainAll(TITLES);
+    return result;
+  }
+
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  /**
+   * The repository's commit (with "+changes" if the work tree differs but in Markdown), or
+   * "unknown".
+   */
+  private static String commit() {
+    try {
+      String root = System.getProperty("bench.root", ".");
+      String head = git(root, "rev-parse", "--short", "HEAD");
+      // Documentation (BENCHMARKS.md, which the benchmarks write, among it) does not count as a
+      // change to what is measured.
+      String changes =
+          git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md");
+      return head.isEmpty() ? "unknown" : head + (changes.isEmpty() ? "" : "+changes");
+    } catch (IOException | InterruptedException e) {
+      return "unknown";
+    }
+  }
+
+  private static String git(String root, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("git", "-C", root));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes()).strip();
+    return process.waitFor() == 0 ? out : "";
   }
 
   private static String machine(BenchDatabase db) throws Exception {
@@ -216,6 +364,7 @@ public final class Benchmarks {
       int[] formationSizes,
       int[] convergenceSizes,
       int[] costSizes,
+      int[] costComparisonSizes,
       int[] costJoinedSeconds,
       boolean convergenceHeartbeatOnly,
       int[] costConnectionChecks,
@@ -235,6 +384,9 @@ public final class Benchmarks {
       int[] formationSizes = {3, 10};
       int[] convergenceSizes = {10, 50, 200, 500};
       int[] costSizes = {200, 500};
+      // The comparison modes keep 500 participants announcing at once: minutes of a saturated
+      // server on 2 cores before the first figure.
+      int[] costComparisonSizes = {200};
       // 0: joined heartbeats off (the default), then a joined interval for comparison.
       int[] costJoinedSeconds = {0, 30};
       int[] coldStartSizes = {200, 500};
@@ -242,8 +394,9 @@ public final class Benchmarks {
       boolean convergenceHeartbeatOnly = true;
       int[] costConnectionChecks = {5};
       int[] simulationSizes = {10, 100, 1000, 10_000};
-      int[] simulationColdStartSizes = {100, 1000, 3000};
-      int[] simulationMirrorSizes = {50, 200, 500};
+      // 3,000 takes minutes of one thread and about 7 GB of heap (N² table entries): an option.
+      int[] simulationColdStartSizes = {100, 1000};
+      int[] simulationMirrorSizes = {50, 200};
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--smoke" -> smoke = true;
@@ -278,6 +431,7 @@ public final class Benchmarks {
           case "--formation-sizes",
               "--convergence-sizes",
               "--cost-sizes",
+              "--cost-comparison-sizes",
               "--cost-joined-heartbeats",
               "--cost-connection-checks",
               "--cold-start-sizes",
@@ -294,6 +448,7 @@ public final class Benchmarks {
             switch (args[i]) {
               case "--formation-sizes" -> formationSizes = sizes;
               case "--cost-sizes" -> costSizes = sizes;
+              case "--cost-comparison-sizes" -> costComparisonSizes = sizes;
               case "--cost-joined-heartbeats" -> costJoinedSeconds = sizes;
               case "--cost-connection-checks" -> costConnectionChecks = sizes;
               case "--cold-start-sizes" -> coldStartSizes = sizes;
@@ -337,6 +492,7 @@ public final class Benchmarks {
           formationSizes,
           convergenceSizes,
           costSizes,
+          costComparisonSizes,
           costJoinedSeconds,
           convergenceHeartbeatOnly,
           costConnectionChecks,

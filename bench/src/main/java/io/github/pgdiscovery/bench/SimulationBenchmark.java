@@ -134,9 +134,11 @@ final class SimulationBenchmark {
             "\n**Cold start**: N nodes started at the same instant on an empty "
                 + "channel, none joining, counted until every node is ready and nothing is in flight (virtual time: from "
                 + "the start to then), and every view checked to be all N. The first node by host and port asks "
-                + "everybody and is answered by all; the others get its roster and the second node's once those are ready. "
+                + "everybody; the answers go on the channel, and every node still waiting for a view takes them as its "
+                + "own, so few rosters are sent. "
                 + "Always the full model (nobody is passive in a cold start), so N is bounded by memory: N² table entries, "
-                + "about 0.7 GB of heap per 10^6.\n\n");
+                + "about 0.7 GB of heap per 10^6: N = 3,000 (`--simulation-cold-start-sizes 100,1000,3000`) needs "
+                + "`BENCH_JAVA_OPTS=-Xmx16g` and minutes of one thread.\n\n");
     md.append(
         "| N | notifications | per node | of which announce / probe / roster | wake-ups | virtual time "
             + "| wall time |\n");
@@ -434,7 +436,8 @@ final class SimulationBenchmark {
           .append(" s or two joined intervals) run on the simulator. ")
           .append(
               "*Commits/s* on the simulator = NOTIFY commits + wake-ups + LISTENs; the real column is ")
-          .append("pg_stat_database.xact_commit. Real figures: see the note below the table.\n\n");
+          .append("pg_stat_database.xact_commit. The real figures are the cost benchmark's ")
+          .append("comparison rows at the same N (`--cost-comparison-sizes`).\n\n");
       md.append(
           "| N | announcing | simulated notifications/s | simulated commits/s | wall time |\n");
       md.append("|---:|---|---:|---:|---:|\n");

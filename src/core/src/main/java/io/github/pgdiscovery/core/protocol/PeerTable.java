@@ -85,15 +85,6 @@ public final class PeerTable {
       // By difference, not Math.min: the readings may lie on either side of the clock's wrap.
       return clash == null ? own : Deadlines.earlier(own, clashLastHeard + clashExpireAfter);
     }
-
-    /** The clashing incarnation takes over the endpoint. */
-    void promoteClash() {
-      node = clash;
-      lastHeard = clashLastHeard;
-      expireAfter = clashExpireAfter;
-      clash = null;
-      superseded = null;
-    }
   }
 
   private record Deadline(long atNanos, Endpoint endpoint) {}
@@ -126,6 +117,13 @@ public final class PeerTable {
 
   private final int maxPerService;
   private final Map<Endpoint, Entry> entries = new HashMap<>();
+
+  /**
+   * The endpoints whose holder (not a clashing incarnation) has this cluster address: {@link
+   * #member} is called for every member of the cluster, on every node, and looks one up.
+   */
+  private final Map<String, Set<Endpoint>> byAddress = new HashMap<>();
+
   private final Map<String, Integer> countByService = new HashMap<>();
   private final Set<String> services = new LinkedHashSet<>();
   private final int maxServices;
@@ -204,13 +202,14 @@ public final class PeerTable {
       }
       Entry added = new Entry(node, now, expireAfterNanos);
       entries.put(endpoint, added);
+      index(endpoint, node);
       countByService.merge(node.service(), 1, Integer::sum);
       schedule(endpoint, added);
       return Admission.NEW;
     }
     Admission admission;
     if (entry.node.incarnation().equals(node.incarnation())) {
-      entry.node = node;
+      hold(endpoint, entry, node);
       entry.lastHeard = now;
       entry.expireAfter = expireAfterNanos;
       admission = Admission.REFRESHED;
@@ -229,7 +228,7 @@ public final class PeerTable {
     } else {
       // A restart on the same endpoint, in all likelihood: the newer incarnation takes over.
       entry.superseded = entry.node.incarnation();
-      entry.node = node;
+      hold(endpoint, entry, node);
       entry.lastHeard = now;
       entry.expireAfter = expireAfterNanos;
       entry.clash = null;
@@ -318,7 +317,7 @@ public final class PeerTable {
   private boolean dropIncarnation(Endpoint endpoint, Entry entry, String incarnation) {
     if (entry.node.incarnation().equals(incarnation)) {
       if (entry.clash != null) {
-        entry.promoteClash();
+        promoteClash(endpoint, entry);
         return false;
       }
       remove(endpoint);
@@ -351,7 +350,7 @@ public final class PeerTable {
       }
       if (entry.expired(now)) {
         if (entry.clash != null) {
-          entry.promoteClash();
+          promoteClash(endpoint, entry);
           schedule(endpoint, entry);
           continue;
         }
@@ -476,6 +475,22 @@ public final class PeerTable {
    * @return whether the table holds that member
    */
   public boolean member(String address, long uid, long expireAfterNanos) {
+    Set<Endpoint> at = byAddress.get(address);
+    if (at == null) {
+      return false;
+    }
+    if (at.size() == 1) {
+      Endpoint endpoint = at.iterator().next();
+      Entry entry = entries.get(endpoint);
+      if (!matches(entry.node, address, uid)) {
+        return false;
+      }
+      entry.watched = true;
+      entry.expireAfter = expireAfterNanos;
+      schedule(endpoint, entry);
+      return true;
+    }
+    // Several endpoints with this address (rare): in the table's order, as always.
     boolean held = false;
     for (var e : entries.entrySet()) {
       Entry entry = e.getValue();
@@ -610,8 +625,40 @@ public final class PeerTable {
     return deadlines.size();
   }
 
+  /** The clashing incarnation takes over the endpoint. */
+  private void promoteClash(Endpoint endpoint, Entry entry) {
+    Announcement clash = entry.clash;
+    hold(endpoint, entry, clash);
+    entry.lastHeard = entry.clashLastHeard;
+    entry.expireAfter = entry.clashExpireAfter;
+    entry.clash = null;
+    entry.superseded = null;
+  }
+
+  /** {@code node} holds the entry from now on. */
+  private void hold(Endpoint endpoint, Entry entry, Announcement node) {
+    if (!entry.node.address().equals(node.address())) {
+      unindex(endpoint, entry.node);
+      index(endpoint, node);
+    }
+    entry.node = node;
+  }
+
+  private void index(Endpoint endpoint, Announcement node) {
+    byAddress.computeIfAbsent(node.address(), address -> new HashSet<>(2)).add(endpoint);
+  }
+
+  private void unindex(Endpoint endpoint, Announcement node) {
+    Set<Endpoint> at = byAddress.get(node.address());
+    if (at != null && at.remove(endpoint) && at.isEmpty()) {
+      byAddress.remove(node.address());
+    }
+  }
+
   private void remove(Endpoint endpoint) {
-    if (entries.remove(endpoint) != null) {
+    Entry removed = entries.remove(endpoint);
+    if (removed != null) {
+      unindex(endpoint, removed.node);
       countByService.computeIfPresent(
           endpoint.service(), (service, count) -> count == 1 ? null : count - 1);
     }

@@ -327,6 +327,45 @@ final class PeerTableTest {
     assertEquals(List.of(peer), table.contactPoints("orders", SELF_ELSEWHERE, T0));
   }
 
+  @Test
+  void memberFindsTheEntriesHeldUnderAnAddressThroughRestartsClashesAndRemovals() {
+    long watchedTtl = 365L * 86_400 * SECOND;
+    String addressA = "akka://orders@10.0.0.1:25520";
+    String addressB = "akka://orders@10.0.0.9:25520";
+    Announcement first = node("orders", "10.0.0.1", 8558, addressA, 1, "a1");
+    Announcement secondEndpoint = node("orders", "10.0.0.1", 8559, addressA, 1, "a1");
+    Announcement elsewhere = node("orders", "10.0.0.1", 8558, addressB, 2, "a2");
+    assertFalse(table.table.member(addressA, 1, watchedTtl));
+
+    table.heard(first, T0);
+    assertFalse(table.table.member(addressA, 7, watchedTtl));
+    assertTrue(table.table.member(addressA, 1, watchedTtl));
+    table.heard(secondEndpoint, T0);
+    assertTrue(table.table.member(addressA, 1, watchedTtl));
+    // Both endpoints are watched now and outlive the table's expiry.
+    assertEquals(List.of(), table.expire(T0 + 2 * EXPIRE_AFTER));
+
+    // A restart on the first endpoint under another address: the new address holds the first
+    // endpoint, the old one the second.
+    long t1 = T0 + 2 * EXPIRE_AFTER;
+    table.admit(elsewhere, t1);
+    assertTrue(table.table.member(addressB, 2, EXPIRE_AFTER));
+    assertTrue(table.table.member(addressA, 1, watchedTtl));
+    // The replaced incarnation is heard again: a clash. When the newer one goes quiet, the older
+    // one holds the endpoint again, under its own address.
+    table.admit(first, t1 + SECOND);
+    table.admit(first, t1 + EXPIRE_AFTER);
+    table.table.expire(t1 + EXPIRE_AFTER + 2 * SECOND);
+    assertEquals(
+        List.of(first, secondEndpoint),
+        table.contactPoints("orders", SELF_ELSEWHERE, t1 + EXPIRE_AFTER + 2 * SECOND));
+    assertFalse(table.table.member(addressB, 2, watchedTtl));
+    assertTrue(table.table.member(addressA, 1, watchedTtl));
+
+    assertEquals(2, table.memberRemoved(addressA, 1));
+    assertFalse(table.table.member(addressA, 1, watchedTtl));
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Contact points: order, self, services
 
