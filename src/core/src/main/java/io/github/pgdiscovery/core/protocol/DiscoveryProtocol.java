@@ -9,7 +9,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -59,12 +58,6 @@ public final class DiscoveryProtocol {
   private static final long TOOLKIT_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private static final int MAX_REMEMBERED_PROBERS = 4096;
-
-  /**
-   * Responders whose roster parts are counted at once: a handful answer a probe, so more are
-   * strangers making them up; the oldest is forgotten first, which bounds memory however many come.
-   */
-  private static final int MAX_ROSTERS_IN_PROGRESS = 64;
 
   /**
    * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs
@@ -122,11 +115,7 @@ public final class DiscoveryProtocol {
    */
   private boolean echoOfAnnouncement;
 
-  /** Roster parts heard on this connection, per responder incarnation. */
-  private final Map<String, BitSet> rosterParts = new BoundedMap<>(MAX_ROSTERS_IN_PROGRESS, true);
-
-  /** One responder's whole view of this node's service is in: lookups need not wait any longer. */
-  private boolean rosterComplete;
+  private final RosterParts rosters = new RosterParts();
 
   /**
    * No roster came within the reply window, so this node asked everybody (see {@link
@@ -262,8 +251,7 @@ public final class DiscoveryProtocol {
     connectedWallMillis = wallMillis;
     selfCheckReported = false;
     probeEchoAt.clear();
-    rosterParts.clear();
-    rosterComplete = false;
+    rosters.reset();
     fallbackProbed = false;
     fallbackEchoAt = null;
     fallbackHeardAfter = -1;
@@ -348,8 +336,7 @@ public final class DiscoveryProtocol {
         // joined, so their silence says nothing: ask again, and take a view only from answers
         // heard from now on.
         probeEchoAt.remove(self.service());
-        rosterParts.clear();
-        rosterComplete = false;
+        rosters.reset();
         fallbackProbed = false;
         fallbackEchoAt = null;
         fallbackHeardAfter = -1;
@@ -371,7 +358,7 @@ public final class DiscoveryProtocol {
         reprobeAnswered = false;
         reprobeEchoAt = null;
         reprobeAttempt = 0;
-        rosterParts.clear();
+        rosters.forgetParts();
         probeOwnService(0);
       } else if (!reprobeAnswered
           && reprobeEchoAt != null
@@ -389,7 +376,7 @@ public final class DiscoveryProtocol {
       Long echo = probeEchoAt.get(self.service());
       if (mode == Mode.PROBE_AND_REPLY
           && !echoOfAnnouncement
-          && !rosterComplete
+          && !rosters.complete()
           && !fallbackProbed
           && echo != null
           && noRosterComing(now, echo)) {
@@ -568,7 +555,7 @@ public final class DiscoveryProtocol {
         boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement;
         if (!rosterRule) {
           next = Deadlines.ahead(next, echo + window, now);
-        } else if (!rosterComplete && !fallbackProbed) {
+        } else if (!rosters.complete() && !fallbackProbed) {
           next = Deadlines.earlier(next, echo + rosterWait());
         }
         if (fallbackEchoAt != null) {
@@ -990,7 +977,7 @@ public final class DiscoveryProtocol {
    */
   private long rosterWait() {
     long window = replyWait();
-    return rosterParts.isEmpty() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
+    return !rosters.arriving() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
   }
 
   /**
@@ -1100,11 +1087,11 @@ public final class DiscoveryProtocol {
         peers.watched(node, true);
       }
     }
-    BitSet parts =
-        rosterParts.computeIfAbsent(roster.senderIncarnation(), responder -> new BitSet());
-    parts.set(roster.part());
-    if (parts.cardinality() == roster.parts() && roster.service().equals(self.service())) {
-      rosterComplete = true;
+    if (rosters.heard(
+        roster.senderIncarnation(),
+        roster.part(),
+        roster.parts(),
+        roster.service().equals(self.service()))) {
       reprobeAnswered = true;
       if (roster.entries().isEmpty()) {
         // "Nothing you do not know": the responder holds the same view, watched peers included, so
@@ -1299,7 +1286,7 @@ public final class DiscoveryProtocol {
     if (rosterRule) {
       // Ready once one responder's whole view is in; with nobody answering, once everybody had time
       // to.
-      if (!rosterComplete && (fallbackEchoAt == null || now - fallbackEchoAt < replyWait())) {
+      if (!rosters.complete() && (fallbackEchoAt == null || now - fallbackEchoAt < replyWait())) {
         return false;
       }
     } else if (now - echo < timing.probeReplyWindow().toNanos()) {
@@ -1309,7 +1296,7 @@ public final class DiscoveryProtocol {
     // service. A whole roster in hand, signed by a responder whose clock agrees with this node's,
     // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
     // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
-    return ready || rosterComplete || !skew.active(now);
+    return ready || rosters.complete() || !skew.active(now);
   }
 
   /**
