@@ -47,7 +47,10 @@ final class Counters {
     received++;
   }
 
-  /** How many payloads were received so far: a position in what this node heard. */
+  /**
+   * How many payloads were received so far: the operator's counter, and a position in what this
+   * node heard.
+   */
   long receivedSoFar() {
     return received;
   }
@@ -101,10 +104,6 @@ final class Counters {
 
   Map<String, Long> sentByType() {
     return Collections.unmodifiableMap(new TreeMap<>(sentByType));
-  }
-
-  long receivedTotal() {
-    return received;
   }
 
   long acceptedTotal() {

@@ -641,7 +641,7 @@ public final class DiscoveryProtocol {
         maxSkew,
         counters.sentTotal(),
         counters.sentByType(),
-        counters.receivedTotal(),
+        counters.receivedSoFar(),
         counters.acceptedTotal(),
         counters.rejected(),
         counters.clashesDetected(),
