@@ -26,7 +26,9 @@ final class LookupWaitTest {
     AtomicReference<String> completedOn = new AtomicReference<>();
 
     CompletableFuture<List<io.github.pgdiscovery.core.protocol.Announcement>> lookup =
-        engine.contactPoints(Participants.SERVICE, Duration.ofMillis(300));
+        engine.contactPoints(Participants.SERVICE, Duration.ofSeconds(3));
+    // Seconds ahead: still waiting when the observer below is attached, however loaded the machine,
+    // so it runs on the thread that completes the lookup, not on this one.
     lookup.whenComplete((ok, error) -> completedOn.set(Thread.currentThread().getName()));
 
     ExecutionException failed =
