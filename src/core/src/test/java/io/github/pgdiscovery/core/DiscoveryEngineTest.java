@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import io.github.pgdiscovery.core.protocol.Announcement;
-import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Message;
 import io.github.pgdiscovery.core.protocol.MessageCodec;
 import io.github.pgdiscovery.core.protocol.PeerTable;
+import io.github.pgdiscovery.core.protocol.ReplyChannel;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.testing.ChannelTap;
 import io.github.pgdiscovery.testing.DatabaseTest;
@@ -140,11 +140,11 @@ final class DiscoveryEngineTest {
 
   @Test
   void replyChannelIsAValidIdentifierDerivedFromChannelAndIncarnation() {
-    String reply = DiscoveryProtocol.replyChannel("akka_discovery", "3f1c9a7e");
+    String reply = ReplyChannel.of("akka_discovery", "3f1c9a7e");
 
     assertTrue(DiscoverySettings.isValidChannel(reply), reply);
-    assertEquals(reply, DiscoveryProtocol.replyChannel("akka_discovery", "3f1c9a7e"));
-    assertTrue(!reply.equals(DiscoveryProtocol.replyChannel("other_channel", "3f1c9a7e")));
+    assertEquals(reply, ReplyChannel.of("akka_discovery", "3f1c9a7e"));
+    assertTrue(!reply.equals(ReplyChannel.of("other_channel", "3f1c9a7e")));
   }
 
   @Test

@@ -4,19 +4,11 @@ import io.github.pgdiscovery.core.protocol.Effect.Level;
 import io.github.pgdiscovery.core.protocol.RejectedMessageException.Reason;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.settings.DiscoverySettings.Timing;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
@@ -57,168 +49,64 @@ public final class DiscoveryProtocol {
   /** At most one error about nodes of another toolkit per this interval. */
   private static final long TOOLKIT_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-  private static final int MAX_REMEMBERED_PROBERS = 4096;
+  /** How many nodes answer a probe with their view; see {@link Responder}. */
+  public static final int RESPONDERS = Responder.RESPONDERS;
 
-  /**
-   * How many nodes answer a probe with their view: two, so that one that crashed unnoticed costs
-   * nothing. A probe asked again (attempt a) is answered by the first two and by the two ranked 2a
-   * and 2a + 1: at most four rosters, and responders that crashed or are reconnecting are stepped
-   * past instead of everybody being asked.
-   */
-  public static final int RESPONDERS = 2;
+  /** See {@link OwnProbe#PROBES_BEFORE_ASKING_EVERYBODY}. */
+  public static final int PROBES_BEFORE_ASKING_EVERYBODY = OwnProbe.PROBES_BEFORE_ASKING_EVERYBODY;
 
-  /**
-   * Probes a node sends for its own service without a roster coming back before it asks everybody,
-   * unless it comes first among the nodes it knows (see {@code probesBeforeAskingEverybody}). In a
-   * cold start nobody is ready to send rosters, so the first node by host and port asks everybody
-   * and is answered by all, and the others are answered by its roster when they ask again; asking
-   * everybody at once, all of them would be answered by all, N x N notifications. The same count
-   * bounds the watched re-probe and the catch-up: each asks the next responders before everybody.
-   */
-  public static final int PROBES_BEFORE_ASKING_EVERYBODY = 4;
-
-  /**
-   * The same for a node that knows no other node: an empty channel, or a newcomer to a formed
-   * cluster, whose members are quiet. It cannot tell them apart, so it asks once more, of the next
-   * two responders as well, before asking everybody: in a formed cluster whose first responders
-   * crashed or are slow, that costs two rosters instead of an announcement from every member. A
-   * node that knows others and comes first among them (a cold start) asks everybody after one.
-   */
-  public static final int PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY = 2;
-
-  /**
-   * How long a member keeps a peer that its cluster watches: for as long as the process runs (fifty
-   * years). Only the cluster (a removal), the peer (its goodbye) or a successor on its endpoint
-   * take it out.
-   */
-  static final long WATCHED_BY_THE_CLUSTER_NANOS = TimeUnit.DAYS.toNanos(365L * 50);
+  /** See {@link OwnProbe#PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY}. */
+  public static final int PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY =
+      OwnProbe.PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY;
 
   private final DiscoverySettings settings;
   private final Timing timing;
   private final Announcement self;
-  private final Mode mode;
-  private final RandomGenerator random;
+  private final boolean probing;
   private final MessageCodec codec;
   private final ReplayGuard replayGuard;
   private final PeerTable peers;
   private final String replyChannel;
+  private final Counters counters;
 
-  // Connection.
+  // The parts, one rule each.
+  private final Announcing heartbeats;
+  private final OwnProbe ownProbe;
+  private final Responder responder;
+  private final ProbeReplies replies;
+  private final WatchedReprobe reprobe;
+  private final CatchUp catchUp = new CatchUp();
+  private final ClusterMembers members;
+  private final OwnEndpointClash ownEndpoint = new OwnEndpointClash();
+  private final ClockSkew skew;
+
   private boolean connected;
   private long connectedAt;
   private long connectedWallMillis;
-  private boolean selfCheckReported;
-
-  /**
-   * On this connection, readiness comes from this node's own announcement coming back, not from its
-   * probe.
-   */
-  private boolean echoOfAnnouncement;
-
-  private final RosterParts rosters = new RosterParts();
-
-  /**
-   * No roster came within the reply window, so this node asked everybody (see {@link
-   * Message.Probe#all()}), or it heard another node of its service ask everybody: either way it
-   * waits out the answers.
-   */
-  private boolean fallbackProbed;
-
-  private Long fallbackEchoAt;
-
-  /**
-   * How many messages this node had received when it heard that probe of everybody: a probe it
-   * heard before was committed before it, so its sender, listening since before its own probe,
-   * hears the probe of everybody and every answer too, and needs no roster (see {@link
-   * #answerPendingProbes}).
-   */
-  private long fallbackHeardAfter = -1;
-
-  /** Probes for this node's own service sent on this connection that no roster answered so far. */
-  private int unansweredProbes;
-
-  /** Per kept service: when this node heard its own probe for it come back on this connection. */
-  private final Map<String, Long> probeEchoAt = new HashMap<>();
-
-  private final Set<String> probesToSend = new LinkedHashSet<>();
-
-  /**
-   * A node that has not joined and holds watched peers asks again now and then, so that a watched
-   * peer the cluster removed unheard leaves its view (see {@link Timing#watchedPeerTtlNanos()}):
-   * when it last asked, and whether a whole roster (or, failing that, everybody) answered.
-   */
-  private long reprobedAt;
-
-  private boolean reprobeAnswered = true;
-  private Long reprobeEchoAt;
-
-  /** Re-probes sent since the last answered one: the attempt of the next. */
-  private int reprobeAttempt;
-
-  /**
-   * The attempt the next probe for this node's own service states (see {@link
-   * Message.Probe#attempt()}).
-   */
-  private int ownProbeAttempt;
-
-  /**
-   * When this node last sent a probe of its own service that it has not yet heard back, or null.
-   */
-  private Long ownProbeSentAt;
-
-  /**
-   * How long this node's last such probe took from sending to its echo: the server's delay right
-   * now.
-   */
-  private long echoLatency;
-
-  // Announcing.
-  private final Announcing heartbeats;
-
-  private final CatchUp catchUp = new CatchUp();
-  private long seq;
-
-  // Readiness and what can spoil it.
   private boolean ready;
-  private final OwnEndpointClash ownEndpoint = new OwnEndpointClash();
-
-  private final ClockSkew skew;
-
+  private long seq;
   private long lastToolkitError = Long.MIN_VALUE;
-
-  private final ProbeReplies replies;
-
-  /**
-   * Members of this node's cluster that are Up ("address#uid"), as the cluster told; see {@link
-   * #memberUp}. Only the cluster adds to it, so it is bounded for memory's sake only, by twice the
-   * contact points kept per service: a member forgotten here would no longer be vouched for in
-   * rosters.
-   */
-  private final Map<String, Boolean> members;
-
-  private final Counters counters;
 
   public DiscoveryProtocol(
       DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
     this.settings = settings;
     this.timing = settings.timing();
     this.self = self;
-    this.mode = mode;
-    this.random = random;
+    this.probing = mode == Mode.PROBE_AND_REPLY;
     this.codec = new MessageCodec(settings.security().sharedSecret());
     this.replayGuard =
         codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
-    this.peers =
-        new PeerTable(
-            settings.security().maxPeersPerService(), DiscoverySettings.Security.MAX_SERVICES);
-    this.replyChannel = replyChannel(settings.channel(), self.incarnation());
-    this.members =
-        new BoundedMap<>(
-            Math.max(MAX_REMEMBERED_PROBERS, 2 * settings.security().maxPeersPerService()), false);
-    this.replies = new ProbeReplies(settings.security().maxPeersPerService());
+    int maxPeers = settings.security().maxPeersPerService();
+    this.peers = new PeerTable(maxPeers, DiscoverySettings.Security.MAX_SERVICES);
+    this.replyChannel = ReplyChannel.of(settings.channel(), self.incarnation());
     peers.keep(self.service());
     this.counters = new Counters(settings);
-    this.heartbeats = new Announcing(timing, mode == Mode.PROBE_AND_REPLY, random);
+    this.heartbeats = new Announcing(timing, probing, random);
+    this.ownProbe = new OwnProbe(self, timing, probing, peers);
+    this.members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
+    this.responder = new Responder(self, timing, peers, members, heartbeats, codec);
+    this.replies = new ProbeReplies(maxPeers);
+    this.reprobe = new WatchedReprobe(timing.watchedPeerTtlNanos());
     this.skew = new ClockSkew(settings);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
@@ -249,43 +137,18 @@ public final class DiscoveryProtocol {
     connected = true;
     connectedAt = now;
     connectedWallMillis = wallMillis;
-    selfCheckReported = false;
-    probeEchoAt.clear();
-    rosters.reset();
-    fallbackProbed = false;
-    fallbackEchoAt = null;
-    fallbackHeardAfter = -1;
     replies.connected();
-    unansweredProbes = 1;
-    reprobedAt = now;
-    reprobeAnswered = true;
-    reprobeEchoAt = null;
-    reprobeAttempt = 0;
-    ownProbeAttempt = 0;
-    ownProbeSentAt = null;
-    echoLatency = 0;
-    if (heartbeats.connected(now)) {
+    reprobe.connected(now);
+    boolean announce = heartbeats.connected(now);
+    // A member of its cluster needs no roster on reconnect: the cluster watches its peers, it looks
+    // nobody up, and it still has its table. So a database restart under a formed cluster of N
+    // costs N announcements, not N probes answered by N members each. Its own announcement coming
+    // back shows that notifications are delivered, as a probe would.
+    ownProbe.connected(!probing || heartbeats.isJoined() && heartbeats.announcing());
+    if (announce) {
       send(out, settings.channel(), announcement(), wallMillis);
     }
-    // A member of its cluster does not probe for its own service on reconnect: the cluster watches
-    // its peers, it
-    // looks nobody up, and it still has its table. So a database restart under a formed cluster of
-    // N costs N
-    // announcements, not N probes answered by N members each. Its own announcement coming back
-    // shows that
-    // notifications are delivered, as a probe would.
-    echoOfAnnouncement =
-        mode == Mode.HEARTBEAT_ONLY || heartbeats.isJoined() && heartbeats.announcing();
-    if (mode == Mode.PROBE_AND_REPLY) {
-      // A member probes too, with the digest of its view: it may have missed what was said while it
-      // was away, and
-      // members are quiet once joined. Responders whose view has the same digest answer with an
-      // empty roster, so a
-      // database restart under a formed cluster costs a few notifications per member, not a view
-      // per member.
-      probesToSend.addAll(peers.keptServices());
-      sendProbes(out, now, wallMillis);
-    }
+    sendProbes(out, now, wallMillis);
     updateReadiness(out, now);
     return out;
   }
@@ -298,7 +161,7 @@ public final class DiscoveryProtocol {
     List<Effect> out = new ArrayList<>();
     connected = false;
     heartbeats.disconnected();
-    probeEchoAt.clear();
+    ownProbe.disconnected();
     updateReadiness(out, now);
     return out;
   }
@@ -331,90 +194,38 @@ public final class DiscoveryProtocol {
         case ANNOUNCE -> send(out, settings.channel(), announcement(), wallMillis);
         case NOTHING -> {}
       }
-      if (!ready && mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && skew.agedOut(now)) {
-        // The stale messages that kept this node waiting have aged out. Members are quiet once
-        // joined, so their silence says nothing: ask again, and take a view only from answers
-        // heard from now on.
-        probeEchoAt.remove(self.service());
-        rosters.reset();
-        fallbackProbed = false;
-        fallbackEchoAt = null;
-        fallbackHeardAfter = -1;
-        probesToSend.add(self.service());
+      if (!ready && ownProbe.waitsForRosters() && skew.agedOut(now)) {
+        ownProbe.askAnew();
       }
       switch (catchUp.tick(
           now,
-          ready && mode == Mode.PROBE_AND_REPLY,
+          ready && probing,
           timing.heartbeatInterval().toNanos(),
           () -> !mayHaveMissedAnnouncements(now),
-          this::membersUnknown,
+          () -> members.anyUnheard(peers),
           () -> peers.rankAmongWatched(self, "", now, Integer.MAX_VALUE) * catchUpStagger())) {
-        case PROBE -> probeOwnService(catchUp.attempt());
+        case PROBE -> ownProbe.probeOwnService(catchUp.attempt());
         case ASK_EVERYBODY -> askEverybody(out, now, wallMillis);
         case NOTHING -> {}
       }
-      if (reprobeDue(now)) {
-        reprobedAt = now;
-        reprobeAnswered = false;
-        reprobeEchoAt = null;
-        reprobeAttempt = 0;
-        rosters.forgetParts();
-        probeOwnService(0);
-      } else if (!reprobeAnswered
-          && reprobeEchoAt != null
-          && now - reprobeEchoAt >= replyWait() << Math.min(reprobeAttempt, 3)) {
-        if (++reprobeAttempt < PROBES_BEFORE_ASKING_EVERYBODY) {
-          // Nobody sent a whole roster in time: ask again, and the next responders answer too.
-          reprobeEchoAt = null;
-          probeOwnService(reprobeAttempt);
-        } else {
-          // Still none: everybody answers instead, and each answer keeps its sender.
-          reprobeAnswered = true;
-          askEverybody(out, now, wallMillis);
+      switch (reprobe.tick(now, reprobeEligible(now), ownProbe.replyWait())) {
+        case PROBE -> {
+          if (reprobe.attempt() == 0) {
+            ownProbe.forgetRosterParts();
+          }
+          ownProbe.probeOwnService(reprobe.attempt());
         }
+        case ASK_EVERYBODY -> askEverybody(out, now, wallMillis);
+        case NOTHING -> {}
       }
-      Long echo = probeEchoAt.get(self.service());
-      if (mode == Mode.PROBE_AND_REPLY
-          && !echoOfAnnouncement
-          && !rosters.complete()
-          && !fallbackProbed
-          && echo != null
-          && noRosterComing(now, echo)) {
-        if (unansweredProbes >= probesBeforeAskingEverybody(now)) {
-          // No responder answered in time (an empty channel, a cold start, responders that
-          // crashed): ask everybody.
-          fallbackProbed = true;
-          askEverybody(out, now, wallMillis);
-        } else {
-          // Somebody before this node is likely becoming ready (a cold start), or the first
-          // responders crashed or
-          // are reconnecting: ask again, of them and of the next two.
-          unansweredProbes++;
-          probeEchoAt.remove(self.service());
-          probeOwnService(unansweredProbes - 1);
-        }
+      if (ownProbe.tick(now) == OwnProbe.Step.ASK_EVERYBODY) {
+        askEverybody(out, now, wallMillis);
       }
       sendProbes(out, now, wallMillis);
-      if (!selfCheckReported
-          && !probeEchoAt.containsKey(self.service())
-          && now - connectedAt >= settings.database().connectTimeout().toNanos()) {
-        selfCheckReported = true;
+      long timeout = settings.database().connectTimeout().toNanos();
+      if (ownProbe.selfCheckFailed(now, connectedAt, timeout)) {
         out.add(
-            new Effect.Notice(
-                Level.ERROR,
-                "Connected to channel "
-                    + settings.channel()
-                    + " but did not hear"
-                    + " this node's own "
-                    + (echoOfAnnouncement ? "announcement" : "probe")
-                    + " within "
-                    + DiscoverySettings.readable(settings.database().connectTimeout())
-                    + ": notifications are not delivered"
-                    + " on this connection. Likely causes: a pooler in transaction mode (PgBouncer, Supavisor), a read"
-                    + " replica or hot standby, or a proxy that drops asynchronous messages. Point "
-                    + settings.naming().key("url")
-                    + " at the primary directly. Lookups keep failing until this is"
-                    + " fixed."));
+            Notices.notDelivered(settings, ownProbe.waitsForRosters() ? "probe" : "announcement"));
       }
     }
     expire(out, now);
@@ -465,8 +276,8 @@ public final class DiscoveryProtocol {
     }
     if (timing.silentOnceJoined()) {
       // A member of this node's cluster: kept until the cluster removes it, as this node will hear.
-      members.put(PeerTable.memberKey(address, uid), Boolean.TRUE);
-      if (!peers.member(address, uid, WATCHED_BY_THE_CLUSTER_NANOS)) {
+      members.up(address, uid);
+      if (!peers.member(address, uid, ClusterMembers.WATCHED_BY_THE_CLUSTER_NANOS)) {
         catchUp.memberUnheard();
       }
     }
@@ -485,7 +296,7 @@ public final class DiscoveryProtocol {
       heartbeats.stop();
       return out;
     }
-    members.remove(PeerTable.memberKey(address, uid));
+    members.removed(address, uid);
     for (Announcement gone : peers.memberRemoved(address, uid)) {
       out.add(new Effect.PeerRemoved(gone, "removed from the cluster"));
       out.add(
@@ -509,8 +320,8 @@ public final class DiscoveryProtocol {
    * for the replies instead of seeing nobody.
    */
   public Optional<List<Announcement>> lookup(String service, long now) {
-    if (!peers.keeps(service) && peers.keep(service) && connected && mode == Mode.PROBE_AND_REPLY) {
-      probesToSend.add(service);
+    if (!peers.keeps(service) && peers.keep(service) && connected) {
+      ownProbe.probe(service);
     }
     if (!answers(service, now)) {
       return Optional.empty();
@@ -525,48 +336,26 @@ public final class DiscoveryProtocol {
   public long nextDeadline(long now) {
     long next = now + TimeUnit.SECONDS.toNanos(1);
     if (connected) {
-      if (heartbeats.wantsTickNow() || !probesToSend.isEmpty()) {
+      if (heartbeats.wantsTickNow() || ownProbe.wantsTickNow() || catchUp.armed()) {
         return now;
       }
       next = heartbeats.nextDeadline(next);
       // Timers for a state change only while it is still ahead: one already past that did not
-      // change the state is
-      // held back by something with a timer of its own, and asking for a tick now would spin the
-      // engine's loop.
+      // change the state is held back by something with a timer of its own, and asking for a tick
+      // now would spin the engine's loop.
       if (!ready) {
         next = skew.nextDeadline(next, now);
       }
-      if (catchUp.armed()) {
-        return now;
-      }
-      next = catchUp.nextDeadline(next, ready && mode == Mode.PROBE_AND_REPLY);
-      if (!reprobeAnswered && reprobeEchoAt != null) {
-        next =
-            Deadlines.earlier(next, reprobeEchoAt + (replyWait() << Math.min(reprobeAttempt, 3)));
-      } else if (reprobeWanted(now)) {
-        next = Deadlines.earlier(next, reprobedAt + timing.watchedPeerTtlNanos() / 2);
-      }
-      Long echo = probeEchoAt.get(self.service());
-      long window = timing.probeReplyWindow().toNanos();
-      if (echo == null && !selfCheckReported) {
-        next =
-            Deadlines.earlier(next, connectedAt + settings.database().connectTimeout().toNanos());
-      } else if (echo != null && !ready) {
-        boolean rosterRule = mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement;
-        if (!rosterRule) {
-          next = Deadlines.ahead(next, echo + window, now);
-        } else if (!rosters.complete() && !fallbackProbed) {
-          next = Deadlines.earlier(next, echo + rosterWait());
-        }
-        if (fallbackEchoAt != null) {
-          next = Deadlines.ahead(next, fallbackEchoAt + replyWait(), now);
-        }
-      }
+      next = catchUp.nextDeadline(next, ready && probing);
+      next = reprobe.nextDeadline(next, reprobeEligible(now), ownProbe.replyWait());
+      next =
+          ownProbe.nextDeadline(
+              next, now, ready, connectedAt + settings.database().connectTimeout().toNanos());
     }
     long expiry = peers.nextExpiryNanos();
     // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be,
-    // it would wrap
-    // and come out earlier than any negative reading (System.nanoTime may be negative).
+    // it would wrap and come out earlier than any negative reading (System.nanoTime may be
+    // negative).
     return expiry == Long.MAX_VALUE ? next : Deadlines.earlier(next, expiry);
   }
 
@@ -605,7 +394,7 @@ public final class DiscoveryProtocol {
           + ownEndpoint.other().address()
           + "); see the error logged";
     }
-    if (!probeEchoAt.containsKey(self.service())) {
+    if (!ownProbe.heardOwnProbe()) {
       return "PostgreSQL discovery channel "
           + channel
           + " was connected too recently, or has not heard this"
@@ -728,18 +517,8 @@ public final class DiscoveryProtocol {
     if (message instanceof Message.Probe probe) {
       counters.accepted();
       if (probe.senderIncarnation().equals(self.incarnation())) {
-        if (ownProbeSentAt != null && probe.service().equals(self.service())) {
-          echoLatency = now - ownProbeSentAt;
-          ownProbeSentAt = null;
-        }
-        if (mode == Mode.PROBE_AND_REPLY && probe.all()) {
-          waitOutProbeOfEverybody(now);
-        } else if (mode == Mode.PROBE_AND_REPLY) {
-          probeEchoAt.putIfAbsent(probe.service(), now);
-          selfCheckReported |= probe.service().equals(self.service());
-          if (!reprobeAnswered && reprobeEchoAt == null && probe.service().equals(self.service())) {
-            reprobeEchoAt = now;
-          }
+        if (ownProbe.heardOwn(probe, now, counters.receivedSoFar())) {
+          reprobe.echoed(now);
         }
         return;
       }
@@ -747,19 +526,10 @@ public final class DiscoveryProtocol {
         // Every node announces in answer, on the channel: this node hears the member it lacks, if
         // it is there to answer, without asking itself.
         catchUp.othersAskedEverybody();
-      }
-      if (mode == Mode.PROBE_AND_REPLY
-          && probe.all()
-          && probe.service().equals(self.service())
-          && !ready
-          && !echoOfAnnouncement
-          && !signedBeforeThisConnection(envelope)) {
-        // Everybody answers it on the channel, where this node hears the answers too: it serves
-        // this node as well
-        // as a probe of everybody of its own would (it committed after this node's LISTEN, or it
-        // would be unheard).
-        fallbackProbed = true;
-        waitOutProbeOfEverybody(now);
+        if (!ready && ownProbe.waitsForRosters() && !signedBeforeThisConnection(envelope)) {
+          // It committed after this node's LISTEN, or it would be unheard.
+          ownProbe.othersAskEverybody(now, counters.receivedSoFar());
+        }
       }
       reply(probe, now, wallMillis, out);
     } else if (message instanceof Message.Roster roster) {
@@ -785,7 +555,7 @@ public final class DiscoveryProtocol {
    */
   private void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
     if (!heartbeats.announcing()
-        || mode != Mode.PROBE_AND_REPLY
+        || !probing
         || !probe.service().equals(self.service())
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;
@@ -794,10 +564,10 @@ public final class DiscoveryProtocol {
       replies.hold(probe, now, counters.receivedSoFar());
       return;
     }
-    if (!probe.all() && replies.coveredAlready(probe)) {
-      return;
-    }
-    if (!probe.all() && !firstResponder(probe.senderIncarnation(), probe.attempt(), now)) {
+    if (!probe.all()
+        && (replies.coveredAlready(probe)
+            || !mayVouch(now)
+            || !responder.ranksToAnswer(probe.senderIncarnation(), probe.attempt(), now))) {
       return;
     }
     if (replies.suppressed(probe, now)) {
@@ -806,65 +576,15 @@ public final class DiscoveryProtocol {
     }
     if (probe.all()) {
       // On the channel, not to the prober alone: every other node waiting for a view hears the
-      // answers as well, so
-      // a probe of everybody in a cold start replaces the rosters each of them would otherwise
-      // need. The commit
-      // wakes every listening backend either way (PostgreSQL 14 to 18).
+      // answers as well, so a probe of everybody in a cold start replaces the rosters each of them
+      // would otherwise need. The commit wakes every listening backend either way (PostgreSQL 14
+      // to 18).
       send(out, settings.channel(), announcement(), wallMillis);
       return;
     }
-    String to = replyChannel(settings.channel(), probe.senderIncarnation());
-    if (probe.view() != null
-        && probe.view().equals(viewDigest(self.service(), now))
-        && vouchesForItsWatched(now)) {
-      // The prober knows what this node knows: say so in one empty roster rather than repeat the
-      // whole view.
-      send(
-          out,
-          to,
-          new Message.Roster(
-              self.service(), self.incarnation(), probe.senderIncarnation(), 0, 1, List.of()),
-          wallMillis);
-      return;
-    }
-    List<Message.Roster.Entry> entries = new ArrayList<>();
-    for (PeerTable.Live live : peers.live(self.service(), now)) {
-      if (!live.node().incarnation().equals(probe.senderIncarnation())) {
-        // Only the cluster vouches for a watched peer: a responder that is not told of it by its
-        // cluster passes on
-        // how long it would still keep it, so that waiting nodes cannot keep one another's stale
-        // entries alive.
-        boolean vouched = live.watched() && isMember(live.node());
-        entries.add(
-            new Message.Roster.Entry(
-                live.node(),
-                vouched
-                    ? Message.Roster.Entry.WATCHED
-                    : Math.min(ceilMillis(live.remainingNanos()), MessageCodec.MAX_TTL_MILLIS)));
-      }
-    }
-    entries.add(
-        new Message.Roster.Entry(
-            self,
-            heartbeats.silent()
-                ? Message.Roster.Entry.WATCHED
-                // Capped like every other entry: beyond the cap the prober could not read the part.
-                : Math.min(
-                    ceilMillis(timing.expireAfterNanos(heartbeats.interval().toMillis())),
-                    MessageCodec.MAX_TTL_MILLIS)));
-    List<List<Message.Roster.Entry>> parts = codec.partition(entries);
-    for (int i = 0; i < parts.size(); i++) {
-      send(
-          out,
-          to,
-          new Message.Roster(
-              self.service(),
-              self.incarnation(),
-              probe.senderIncarnation(),
-              i,
-              parts.size(),
-              parts.get(i)),
-          wallMillis);
+    String to = ReplyChannel.of(settings.channel(), probe.senderIncarnation());
+    for (Message.Roster roster : responder.answer(probe, now)) {
+      send(out, to, roster, wallMillis);
     }
   }
 
@@ -879,7 +599,7 @@ public final class DiscoveryProtocol {
       return;
     }
     for (ProbeReplies.Pending probe : replies.takeHeld()) {
-      if (probe.since() < fallbackHeardAfter) {
+      if (probe.since() < ownProbe.everybodyHeardAfter()) {
         replies.cover(probe.probe().senderIncarnation());
       } else if (now - probe.heardAt() <= timing.expireAfter().toNanos()
           && !peers.retired(probe.probe().senderIncarnation())) {
@@ -899,36 +619,11 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * The first probe of everybody heard on this connection, this node's own or another's, is the one
-   * waited out.
-   */
-  private void waitOutProbeOfEverybody(long now) {
-    if (fallbackEchoAt == null) {
-      fallbackEchoAt = now;
-      fallbackHeardAfter = counters.receivedSoFar();
-    }
-  }
-
-  /**
-   * Whether the cluster has every watched peer this node holds Up: an empty roster keeps the
-   * prober's watched peers for a whole watched stay, so it is sent only when this node's cluster
-   * vouches for each of them.
-   */
-  private boolean vouchesForItsWatched(long now) {
-    for (PeerTable.Live live : peers.live(self.service(), now)) {
-      if (live.watched() && !isMember(live.node())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
    * How long a member catching up waits per member ranked before it, to hear whether one of them
    * asked everybody already: a reply window and a margin for the server's delay.
    */
   private long catchUpStagger() {
-    return 2 * replyWait() + timing.probeReplyWindow().toNanos();
+    return 2 * ownProbe.replyWait() + timing.probeReplyWindow().toNanos();
   }
 
   /**
@@ -944,103 +639,28 @@ public final class DiscoveryProtocol {
                 + timing.probeReplyWindow().toNanos();
   }
 
-  /** Whether the cluster told this node that {@code node} is Up. */
-  private boolean isMember(Announcement node) {
-    return members.containsKey(PeerTable.memberKey(node.address(), node.uid()));
-  }
-
-  /** Whether the cluster told of an Up member that this node holds no contact point for. */
-  private boolean membersUnknown() {
-    Set<String> held = peers.memberKeys();
-    for (String member : members.keySet()) {
-      String withoutUid = PeerTable.memberKey(member.substring(0, member.lastIndexOf('#')), 0);
-      if (!held.contains(member) && !held.contains(withoutUid)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
-   * Whether this node's latest probe for its own service has gone unanswered for long enough to ask
-   * again: the reply window, doubled with every probe already sent (a loaded server delays rosters,
-   * and asking again, or everybody, would load it more); not while parts of a roster are arriving,
-   * unless they stop for 16 windows.
+   * Whether this node may answer a probe with its view: it answers lookups (so its view is
+   * complete: its own probe was answered, and it has heard everything committed since it listened),
+   * and it has heard what it could have missed while away. A member that reconnected answers
+   * lookups at once, but a node not yet joined is heard again only at its next heartbeat: the
+   * member waits the longest delay to that heartbeat (the interval and its jitter) and one reply
+   * window for its delivery before it vouches for anybody. (A node that joined while it was away is
+   * in others' rosters, answering its own probe.) Nor while it catches up on a member it holds no
+   * contact point for, if it connected too recently to have heard everything: it may have missed
+   * more while it was away. A member that has listened for longer knows what the channel knows, so
+   * when the cluster tells a quiet cluster of a member nobody heard, its members keep answering
+   * newcomers.
    */
-  private boolean noRosterComing(long now, long echo) {
-    return now - echo >= rosterWait();
-  }
-
-  /**
-   * How long after its probe's echo this node waits for a roster before it asks again (see
-   * noRosterComing).
-   */
-  private long rosterWait() {
-    long window = replyWait();
-    return !rosters.arriving() ? window << Math.min(unansweredProbes - 1, 3) : 16 * window;
-  }
-
-  /**
-   * How many of its probes go unanswered before this node asks everybody. One, if it comes first,
-   * by host and port, among the contact points of its service it knows, and knows some: a cold
-   * start, where nobody else will be ready before it. {@value
-   * #PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY} if it knows none: an empty channel, or a formed
-   * cluster, whose members are quiet. Otherwise {@value #PROBES_BEFORE_ASKING_EVERYBODY}.
-   */
-  private int probesBeforeAskingEverybody(long now) {
-    List<Announcement> known = peers.contactPoints(self.service(), self, now);
-    if (!known.get(0).incarnation().equals(self.incarnation())) {
-      return PROBES_BEFORE_ASKING_EVERYBODY;
-    }
-    return known.size() > 1 ? 1 : PROBES_BEFORE_THE_FIRST_ASKS_EVERYBODY;
-  }
-
-  /**
-   * Whether this node is one of the {@value #RESPONDERS} that answer a probe with their whole view:
-   * it answers lookups (so its view is complete: its own probe was answered, and it has heard
-   * everything committed since it listened), it has been connected long enough to have heard what
-   * came while it was away if it did not probe, it is not catching up on a member it missed, and it
-   * comes first, by host and port, among the contact points it knows besides the prober; once
-   * members are known (peers their cluster watches), among the members only, and only if it is one.
-   * A probe asked again (its {@code attempt} a > 0) is answered by the two ranked 2a and 2a + 1 as
-   * well. Every node computes the same from much the same view; if views differ for a moment, a
-   * probe gets one roster more or fewer, and without any the prober asks again and at last asks
-   * everybody.
-   */
-  private boolean firstResponder(String prober, int attempt, long now) {
-    // A member that reconnected answers lookups at once, but may have missed what was said while it
-    // was away: a
-    // node not yet joined is heard again at its next heartbeat, so it waits the longest delay to
-    // that heartbeat
-    // (the interval and its jitter) and one reply window for its delivery, before it vouches for
-    // anybody. (A node
-    // that joined while it was away is in others' rosters, answering its own probe.)
+  private boolean mayVouch(long now) {
     if (!ready
-        || echoOfAnnouncement
+        || !ownProbe.waitsForRosters()
             && now - connectedAt
                 < Announcing.longestDelayNanos(timing.heartbeatInterval())
                     + timing.probeReplyWindow().toNanos()) {
       return false;
     }
-    // Nor while it catches up on a member it holds no contact point for, if it connected too
-    // recently to have heard everything: it may have missed more while it was away. A member that
-    // has listened for longer knows what the channel knows, so when the cluster tells a quiet
-    // cluster of a member nobody heard, its members keep answering newcomers.
-    if (catchUp.active() && membersUnknown() && mayHaveMissedAnnouncements(now)) {
-      return false;
-    }
-    // Ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first nor for
-    // this attempt.
-    int enough = RESPONDERS * (attempt + 1);
-    // Once there are members (peers that said their cluster watches them), only members answer,
-    // ranked among
-    // members: a node that has not joined cannot vouch for them, as only the cluster knows when one
-    // leaves.
-    int rank =
-        heartbeats.silent()
-            ? peers.rankAmongWatched(self, prober, now, enough)
-            : peers.rankUnlessWatched(self, prober, now, enough);
-    return rank >= 0 && (rank < RESPONDERS || attempt > 0 && rank / RESPONDERS == attempt);
+    return !(catchUp.active() && members.anyUnheard(peers) && mayHaveMissedAnnouncements(now));
   }
 
   /**
@@ -1071,12 +691,12 @@ public final class DiscoveryProtocol {
       Announcement node = entry.node();
       if (node.sameContactPoint(self)
           || node.incarnation().equals(self.incarnation())
-          || !scheme(node.address()).equals(scheme(self.address()))) {
+          || !Notices.scheme(node.address()).equals(Notices.scheme(self.address()))) {
         continue;
       }
       long ttl =
           entry.watched()
-              ? watchedTtlNanos(node)
+              ? members.watchedTtlNanos(node)
               : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
       PeerTable.Admission admission = peers.vouch(node, now, ttl, connectedAt);
       if (admission == PeerTable.Admission.NEW) {
@@ -1087,42 +707,37 @@ public final class DiscoveryProtocol {
         peers.watched(node, true);
       }
     }
-    if (rosters.heard(
+    if (ownProbe.rosterHeard(
         roster.senderIncarnation(),
         roster.part(),
         roster.parts(),
         roster.service().equals(self.service()))) {
-      reprobeAnswered = true;
+      reprobe.answered();
       if (roster.entries().isEmpty()) {
         // "Nothing you do not know": the responder holds the same view, watched peers included, so
         // they stay.
         peers.prolongWatched(
             self.service(),
             now,
-            heartbeats.isJoined() ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
+            heartbeats.isJoined()
+                ? ClusterMembers.WATCHED_BY_THE_CLUSTER_NANOS
+                : timing.watchedPeerTtlNanos());
       }
     }
-  }
-
-  private static long ceilMillis(long nanos) {
-    return Math.max(1, (nanos + 999_999) / 1_000_000);
   }
 
   private void announced(Message.Announce announce, long now, List<Effect> out) {
     Announcement node = announce.node();
     long expireAfter =
         announce.watched()
-            ? watchedTtlNanos(node)
+            ? members.watchedTtlNanos(node)
             : timing.expireAfterNanos(announce.intervalMillis());
     if (node.incarnation().equals(self.incarnation())) {
       counters.accepted();
-      if (echoOfAnnouncement) {
-        probeEchoAt.putIfAbsent(self.service(), now);
-        selfCheckReported = true;
-      }
+      ownProbe.heardOwnAnnouncement(now);
       return;
     }
-    if (!scheme(node.address()).equals(scheme(self.address()))) {
+    if (!Notices.scheme(node.address()).equals(Notices.scheme(self.address()))) {
       otherToolkit(node, now, out);
       return;
     }
@@ -1131,11 +746,11 @@ public final class DiscoveryProtocol {
       if (ownEndpoint.heard(node, now, expireAfter)) {
         counters.clash();
         out.add(
-            new Effect.Notice(
-                Level.ERROR,
-                clashText(self, node)
-                    + " This node stops answering lookups"
-                    + " until the other one stops announcing (it is then dropped after its expiry)."));
+            Notices.clash(
+                self,
+                node,
+                " This node stops answering lookups until the other one stops announcing (it is"
+                    + " then dropped after its expiry)."));
       }
       return;
     }
@@ -1155,7 +770,7 @@ public final class DiscoveryProtocol {
       case CLASH -> {
         counters.accepted();
         counters.clash();
-        out.add(new Effect.Notice(Level.ERROR, clashText(peers.holder(node), node)));
+        out.add(Notices.clash(peers.holder(node), node, ""));
       }
       case RETIRED ->
           counters.reject(
@@ -1197,57 +812,8 @@ public final class DiscoveryProtocol {
     if (lastToolkitError == Long.MIN_VALUE
         || now - lastToolkitError >= TOOLKIT_ERROR_INTERVAL_NANOS) {
       lastToolkitError = now;
-      out.add(
-          new Effect.Notice(
-              Level.ERROR,
-              "A node with address "
-                  + node.address()
-                  + " at "
-                  + node.endpoint()
-                  + " announces service "
-                  + self.service()
-                  + " on channel "
-                  + settings.channel()
-                  + ", but this node's"
-                  + " address is "
-                  + self.address()
-                  + ": nodes of different toolkits ("
-                  + scheme(node.address())
-                  + " and "
-                  + scheme(self.address())
-                  + ") cannot form one cluster, so this node ignores it. Give them different"
-                  + " channels ("
-                  + settings.naming().key("channel")
-                  + ") or service names. Logged at most once a"
-                  + " minute."));
+      out.add(Notices.otherToolkit(node, self, settings));
     }
-  }
-
-  /**
-   * The scheme of a remoting address, such as the part before "://"; the whole address if it has
-   * none.
-   */
-  private static String scheme(String address) {
-    int end = address.indexOf("://");
-    return end < 0 ? address : address.substring(0, end);
-  }
-
-  private String clashText(Announcement a, Announcement b) {
-    return "Two live nodes announce the same contact point "
-        + a.endpoint()
-        + " for service "
-        + a.service()
-        + ": "
-        + a.address()
-        + " (incarnation "
-        + a.incarnation()
-        + ") and "
-        + b.address()
-        + " (incarnation "
-        + b.incarnation()
-        + "). Cluster Bootstrap can reach only one of them there. Give every node its own"
-        + " management hostname and port; a common cause is a hostname that resolves to 127.0.1.1 through"
-        + " /etc/hosts on every machine.";
   }
 
   private void expire(List<Effect> out, long now) {
@@ -1274,55 +840,20 @@ public final class DiscoveryProtocol {
 
   /** Whether lookups of {@code service} are answered now. */
   private boolean answers(String service, long now) {
-    if (!connected || ownEndpoint.active(now)) {
-      return false;
-    }
-    boolean rosterRule =
-        mode == Mode.PROBE_AND_REPLY && !echoOfAnnouncement && service.equals(self.service());
-    Long echo = probeEchoAt.get(mode == Mode.HEARTBEAT_ONLY ? self.service() : service);
-    if (echo == null) {
-      return false;
-    }
-    if (rosterRule) {
-      // Ready once one responder's whole view is in; with nobody answering, once everybody had time
-      // to.
-      if (!rosters.complete() && (fallbackEchoAt == null || now - fallbackEchoAt < replyWait())) {
-        return false;
-      }
-    } else if (now - echo < timing.probeReplyWindow().toNanos()) {
+    if (!connected || ownEndpoint.active(now) || !ownProbe.viewComplete(service, now)) {
       return false;
     }
     // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of
     // service. A whole roster in hand, signed by a responder whose clock agrees with this node's,
     // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
     // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
-    return ready || rosters.complete() || !skew.active(now);
-  }
-
-  /**
-   * Probe this node's own service at this tick, stating how many probes before this one went
-   * unanswered.
-   */
-  private void probeOwnService(int attempt) {
-    ownProbeAttempt = attempt;
-    probesToSend.add(self.service());
+    return ready || ownProbe.rosterComplete() || !skew.active(now);
   }
 
   private void sendProbes(List<Effect> out, long now, long wallMillis) {
-    for (String service : probesToSend) {
-      int attempt = 0;
-      if (service.equals(self.service())) {
-        ownProbeSentAt = now;
-        attempt = ownProbeAttempt;
-        ownProbeAttempt = 0;
-      }
-      send(
-          out,
-          settings.channel(),
-          new Message.Probe(service, self.incarnation(), false, viewDigest(service, now), attempt),
-          wallMillis);
+    for (Message.Probe probe : ownProbe.takeProbes(now)) {
+      send(out, settings.channel(), probe, wallMillis);
     }
-    probesToSend.clear();
   }
 
   /**
@@ -1332,7 +863,7 @@ public final class DiscoveryProtocol {
    * everybody but it hears them all.
    */
   private void askEverybody(List<Effect> out, long now, long wallMillis) {
-    ownProbeSentAt = now;
+    ownProbe.askingEverybody(now);
     if (heartbeats.announcing()) {
       send(out, settings.channel(), announcement(), wallMillis);
     }
@@ -1341,51 +872,6 @@ public final class DiscoveryProtocol {
         settings.channel(),
         new Message.Probe(self.service(), self.incarnation(), true),
         wallMillis);
-  }
-
-  /**
-   * How long after hearing its own probe back this node waits for the answers: the reply window
-   * plus twice the time that probe took to come back. On a loaded server an answer takes as long as
-   * the probe did, and the responders hear the probe when this node does; asking again too soon
-   * would only load the server more.
-   */
-  private long replyWait() {
-    return timing.probeReplyWindow().toNanos() + 2 * echoLatency;
-  }
-
-  /**
-   * The digest of the incarnations this node knows for {@code service}, itself included if it is
-   * its own.
-   */
-  private String viewDigest(String service, long now) {
-    List<String> incarnations = new ArrayList<>();
-    for (PeerTable.Live live : peers.live(service, now)) {
-      incarnations.add(live.node().incarnation());
-    }
-    if (service.equals(self.service())) {
-      incarnations.add(self.incarnation());
-    }
-    return viewDigest(incarnations);
-  }
-
-  /**
-   * A digest of a set of incarnations, independent of their order: the first 128 bits of SHA-256
-   * over them sorted and comma-separated, base64url without padding (22 characters). Equal views
-   * give equal digests; a different view gives another digest except with a chance of 2^-128.
-   */
-  public static String viewDigest(java.util.Collection<String> incarnations) {
-    List<String> sorted = new ArrayList<>(incarnations);
-    Collections.sort(sorted);
-    try {
-      byte[] hash =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(String.join(",", sorted).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.Base64.getUrlEncoder()
-          .withoutPadding()
-          .encodeToString(java.util.Arrays.copyOf(hash, 16));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java platform", e);
-    }
   }
 
   private void send(List<Effect> out, String channel, Message message, long wallMillis) {
@@ -1400,49 +886,13 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * How long a peer that says its cluster watches it stays here unheard: until the cluster removes
-   * it, if the cluster told this node that the peer is Up (see {@link #memberUp}); else until a
-   * roster or the peer confirms it again, within {@link Timing#watchedPeerTtlNanos()}. The cluster
-   * is the authority: neither a peer removed while this node was not in the cluster to hear it nor
-   * a forged announcement can stay for good.
+   * Whether this node asks for views again now and then (see {@link WatchedReprobe}): it probes for
+   * its view, answers lookups, has not joined, and holds peers whose cluster watches them.
    */
-  private long watchedTtlNanos(Announcement node) {
-    return isMember(node) ? WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos();
-  }
-
-  /** A node waiting to join asks again, every half of a watched peer's stay, while it holds any. */
-  private boolean reprobeWanted(long now) {
-    return mode == Mode.PROBE_AND_REPLY
-        && !heartbeats.isJoined()
+  private boolean reprobeEligible(long now) {
+    return !heartbeats.isJoined()
         && ready
-        && reprobeAnswered
-        && !echoOfAnnouncement
+        && ownProbe.waitsForRosters()
         && peers.holdsWatched(self.service(), now);
-  }
-
-  private boolean reprobeDue(long now) {
-    return reprobeWanted(now) && now - reprobedAt >= timing.watchedPeerTtlNanos() / 2;
-  }
-
-  private static Announcement nodeOf(Message message) {
-    return message instanceof Message.Announce announce
-        ? announce.node()
-        : ((Message.Goodbye) message).node();
-  }
-
-  /**
-   * The channel on which the node with {@code incarnation} hears replies to its probes: "pgd_" and
-   * 32 hex digits of a hash of the main channel and the incarnation, so it is always a valid
-   * identifier, differs per channel, and is not a name the sender of a probe can choose.
-   */
-  public static String replyChannel(String channel, String incarnation) {
-    try {
-      byte[] hash =
-          MessageDigest.getInstance("SHA-256")
-              .digest((channel + "/" + incarnation).getBytes(StandardCharsets.UTF_8));
-      return "pgd_" + HexFormat.of().formatHex(hash, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
-    }
   }
 }

@@ -46,9 +46,7 @@ final class DiscoveryProtocolTest {
     assertTrue(sent.get(0).message() instanceof Message.Announce);
     assertTrue(sent.get(1).message() instanceof Message.Probe);
     assertTrue(sent.stream().allMatch(s -> s.channel().equals("disc")));
-    assertEquals(
-        List.of("disc", DiscoveryProtocol.replyChannel("disc", self.incarnation())),
-        protocol.channels());
+    assertEquals(List.of("disc", ReplyChannel.of("disc", self.incarnation())), protocol.channels());
   }
 
   @Test
@@ -73,7 +71,7 @@ final class DiscoveryProtocolTest {
                 SERVICE,
                 protocol.self().incarnation(),
                 false,
-                DiscoveryProtocol.viewDigest(List.of(protocol.self().incarnation())),
+                ViewDigest.of(List.of(protocol.self().incarnation())),
                 1)),
         again.stream().map(Effect.Send::message).toList());
     protocol.received(again.get(0).payload(), T0 + 340 * MS, WALL0);
@@ -174,11 +172,7 @@ final class DiscoveryProtocolTest {
     assertTrue(
         roster.stream()
             .allMatch(
-                s ->
-                    s.channel()
-                        .equals(
-                            DiscoveryProtocol.replyChannel(
-                                "disc", newcomer.self().incarnation()))));
+                s -> s.channel().equals(ReplyChannel.of("disc", newcomer.self().incarnation()))));
     for (int i = 0; i < roster.size(); i++) {
       assertFalse(newcomer.isReady(), "not ready before the last part");
       newcomer.received(roster.get(i).payload(), now + 2 * MS, WALL0);
@@ -318,7 +312,7 @@ final class DiscoveryProtocolTest {
                 SERVICE,
                 member.self().incarnation(),
                 false,
-                DiscoveryProtocol.viewDigest(List.of(member.self().incarnation())))),
+                ViewDigest.of(List.of(member.self().incarnation())))),
         onReconnect.stream().map(Effect.Send::message).toList());
     member.received(onReconnect.get(0).payload(), now + SECOND + MS, WALL0 + 1000);
     member.tick(now + 2 * SECOND, WALL0 + 2000);
@@ -383,10 +377,7 @@ final class DiscoveryProtocolTest {
     assertEquals(1, probes.size());
     assertEquals(
         new Message.Probe(
-            "billing",
-            protocol.self().incarnation(),
-            false,
-            DiscoveryProtocol.viewDigest(List.of())),
+            "billing", protocol.self().incarnation(), false, ViewDigest.of(List.of())),
         probes.get(0).message());
     protocol.received(probes.get(0).payload(), now + MS, WALL0);
     protocol.tick(now + SECOND, WALL0);
@@ -697,8 +688,7 @@ final class DiscoveryProtocolTest {
         answers.stream()
             .allMatch(
                 send ->
-                    send.channel()
-                            .equals(DiscoveryProtocol.replyChannel("disc", prober.incarnation()))
+                    send.channel().equals(ReplyChannel.of("disc", prober.incarnation()))
                         && send.message() instanceof Message.Roster),
         answers::toString);
   }
@@ -898,8 +888,7 @@ final class DiscoveryProtocolTest {
             .findFirst()
             .orElseThrow(() -> new AssertionError(again));
     assertEquals(
-        DiscoveryProtocol.viewDigest(
-            List.of(responder.self().incarnation(), waiting.self().incarnation())),
+        ViewDigest.of(List.of(responder.self().incarnation(), waiting.self().incarnation())),
         reprobe.view());
     List<Effect.Send> same = List.of();
     for (Effect.Send send : again) {
@@ -926,9 +915,7 @@ final class DiscoveryProtocolTest {
     Announcement member = node(8600);
     String prober = UUID.randomUUID().toString();
     String probe =
-        codec.encode(
-            new Message.Probe(
-                SERVICE, prober, false, DiscoveryProtocol.viewDigest(List.of(prober))));
+        codec.encode(new Message.Probe(SERVICE, prober, false, ViewDigest.of(List.of(prober))));
 
     // Lowest by host and port, ready, but not in the cluster: it cannot tell when a member leaves.
     DiscoveryProtocol waiting = protocol(node(8501), s -> s);
@@ -1205,16 +1192,13 @@ final class DiscoveryProtocolTest {
 
     assertTrue(first.isReady(), () -> first.notReadyReason(T0 + 5 * SECOND));
     List<Effect.Send> toLate =
-        answers.stream()
-            .filter(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", late)))
-            .toList();
+        answers.stream().filter(a -> a.channel().equals(ReplyChannel.of("disc", late))).toList();
     assertEquals(1, toLate.size(), answers::toString);
     assertTrue(
         toLate.get(0).message() instanceof Message.Roster roster && roster.to().equals(late),
         toLate::toString);
     assertTrue(
-        answers.stream()
-            .noneMatch(a -> a.channel().equals(DiscoveryProtocol.replyChannel("disc", early))),
+        answers.stream().noneMatch(a -> a.channel().equals(ReplyChannel.of("disc", early))),
         () ->
             "the early prober heard the probe of everybody and its answers: no roster for it; "
                 + answers);
@@ -1233,7 +1217,7 @@ final class DiscoveryProtocolTest {
             first.received(
                 codec.encode(new Message.Probe(SERVICE, early)), later + 2 * SECOND, WALL0));
     assertEquals(1, reconnected.size(), reconnected::toString);
-    assertEquals(DiscoveryProtocol.replyChannel("disc", early), reconnected.get(0).channel());
+    assertEquals(ReplyChannel.of("disc", early), reconnected.get(0).channel());
   }
 
   @Test
@@ -1301,7 +1285,7 @@ final class DiscoveryProtocolTest {
                 new MessageCodec().encode(new Message.Probe(SERVICE, "p1")), now, WALL0));
 
     assertEquals(1, reply.size());
-    assertEquals(DiscoveryProtocol.replyChannel("disc", "p1"), reply.get(0).channel());
+    assertEquals(ReplyChannel.of("disc", "p1"), reply.get(0).channel());
   }
 
   @Test
