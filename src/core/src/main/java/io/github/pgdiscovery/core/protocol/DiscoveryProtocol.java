@@ -46,9 +46,6 @@ public final class DiscoveryProtocol {
     HEARTBEAT_ONLY
   }
 
-  /** At most one error about nodes of another toolkit per this interval. */
-  private static final long TOOLKIT_ERROR_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
-
   /** How many nodes answer a probe with their view; see {@link Responder}. */
   public static final int RESPONDERS = Responder.RESPONDERS;
 
@@ -79,13 +76,13 @@ public final class DiscoveryProtocol {
   private final ClusterMembers members;
   private final OwnEndpointClash ownEndpoint = new OwnEndpointClash();
   private final ClockSkew skew;
+  private final ViewIntake intake;
 
   private boolean connected;
   private long connectedAt;
   private long connectedWallMillis;
   private boolean ready;
   private long seq;
-  private long lastToolkitError = Long.MIN_VALUE;
 
   public DiscoveryProtocol(
       DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
@@ -108,6 +105,7 @@ public final class DiscoveryProtocol {
     this.replies = new ProbeReplies(maxPeers);
     this.reprobe = new WatchedReprobe(timing.watchedPeerTtlNanos());
     this.skew = new ClockSkew(settings);
+    this.intake = new ViewIntake(self, settings, peers, members, ownEndpoint, replies, counters);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
@@ -170,7 +168,7 @@ public final class DiscoveryProtocol {
   public List<Effect> received(String payload, long now, long wallMillis) {
     List<Effect> out = new ArrayList<>();
     counters.received();
-    expire(out, now);
+    intake.expire(out, now);
     MessageCodec.Envelope envelope = open(payload, now, wallMillis, out);
     if (envelope != null) {
       handle(envelope, now, wallMillis, out);
@@ -228,7 +226,7 @@ public final class DiscoveryProtocol {
             Notices.notDelivered(settings, ownProbe.waitsForRosters() ? "probe" : "announcement"));
       }
     }
-    expire(out, now);
+    intake.expire(out, now);
     updateReadiness(out, now);
     answerPendingProbes(out, now, wallMillis);
     return out;
@@ -533,19 +531,26 @@ public final class DiscoveryProtocol {
       }
       reply(probe, now, wallMillis, out);
     } else if (message instanceof Message.Roster roster) {
-      rostered(roster, now, out);
-    } else if (message instanceof Message.Announce announce) {
-      announced(announce, now, out);
-    } else if (message instanceof Message.Goodbye goodbye) {
-      counters.accepted();
-      Announcement node = goodbye.node();
-      ownEndpoint.goodbye(node);
-      if (peers.goodbye(node)) {
-        out.add(new Effect.PeerRemoved(node, "said goodbye"));
-        out.add(
-            new Effect.Notice(
-                Level.DEBUG, "Goodbye from " + node.service() + " at " + node.endpoint()));
+      if (intake.rostered(roster, now, connectedAt, out)
+          && ownProbe.rosterHeard(
+              roster.senderIncarnation(),
+              roster.part(),
+              roster.parts(),
+              roster.service().equals(self.service()))) {
+        reprobe.answered();
+        if (roster.entries().isEmpty()) {
+          intake.sameViewHeard(now, heartbeats.isJoined());
+        }
       }
+    } else if (message instanceof Message.Announce announce) {
+      if (announce.node().incarnation().equals(self.incarnation())) {
+        counters.accepted();
+        ownProbe.heardOwnAnnouncement(now);
+      } else {
+        intake.announced(announce, now, out);
+      }
+    } else if (message instanceof Message.Goodbye goodbye) {
+      intake.goodbye(goodbye.node(), out);
     }
   }
 
@@ -661,173 +666,6 @@ public final class DiscoveryProtocol {
       return false;
     }
     return !(catchUp.active() && members.anyUnheard(peers) && mayHaveMissedAnnouncements(now));
-  }
-
-  /**
-   * A responder's view, or one part of it, for this node's probe. Entries keep the responder's
-   * remaining expiry, so that a crashed node leaves this view no later than the responder's; an
-   * incarnation that said goodbye, even after the roster was sent, stays out.
-   */
-  private void rostered(Message.Roster roster, long now, List<Effect> out) {
-    if (!roster.to().equals(self.incarnation())) {
-      counters.reject(
-          Reason.MISADDRESSED, "roster of " + roster.service() + " for another node", now, out);
-      return;
-    }
-    if (!peers.keeps(roster.service())) {
-      counters.reject(
-          Reason.OTHER_SERVICE,
-          "roster of service " + roster.service() + ", which is not looked up here",
-          now,
-          out);
-      return;
-    }
-    counters.accepted();
-    long longest =
-        Math.max(
-            timing.expireAfterNanos(timing.joinedHeartbeatInterval().toMillis()),
-            timing.watchedPeerTtlNanos());
-    for (Message.Roster.Entry entry : roster.entries()) {
-      Announcement node = entry.node();
-      if (node.sameContactPoint(self)
-          || node.incarnation().equals(self.incarnation())
-          || !Notices.scheme(node.address()).equals(Notices.scheme(self.address()))) {
-        continue;
-      }
-      long ttl =
-          entry.watched()
-              ? members.watchedTtlNanos(node)
-              : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
-      PeerTable.Admission admission = peers.vouch(node, now, ttl, connectedAt);
-      if (admission == PeerTable.Admission.NEW) {
-        out.add(new Effect.PeerAdded(node));
-      }
-      if (entry.watched()
-          && (admission == PeerTable.Admission.NEW || admission == PeerTable.Admission.REFRESHED)) {
-        peers.watched(node, true);
-      }
-    }
-    if (ownProbe.rosterHeard(
-        roster.senderIncarnation(),
-        roster.part(),
-        roster.parts(),
-        roster.service().equals(self.service()))) {
-      reprobe.answered();
-      if (roster.entries().isEmpty()) {
-        // "Nothing you do not know": the responder holds the same view, watched peers included, so
-        // they stay.
-        peers.prolongWatched(
-            self.service(),
-            now,
-            heartbeats.isJoined()
-                ? ClusterMembers.WATCHED_BY_THE_CLUSTER_NANOS
-                : timing.watchedPeerTtlNanos());
-      }
-    }
-  }
-
-  private void announced(Message.Announce announce, long now, List<Effect> out) {
-    Announcement node = announce.node();
-    long expireAfter =
-        announce.watched()
-            ? members.watchedTtlNanos(node)
-            : timing.expireAfterNanos(announce.intervalMillis());
-    if (node.incarnation().equals(self.incarnation())) {
-      counters.accepted();
-      ownProbe.heardOwnAnnouncement(now);
-      return;
-    }
-    if (!Notices.scheme(node.address()).equals(Notices.scheme(self.address()))) {
-      otherToolkit(node, now, out);
-      return;
-    }
-    if (node.sameContactPoint(self)) {
-      counters.accepted();
-      if (ownEndpoint.heard(node, now, expireAfter)) {
-        counters.clash();
-        out.add(
-            Notices.clash(
-                self,
-                node,
-                " This node stops answering lookups until the other one stops announcing (it is"
-                    + " then dropped after its expiry)."));
-      }
-      return;
-    }
-    // The asker announces with every probe of everybody, in the same commit: a new one, on a new
-    // connection, is answered although the last was answered less than a second ago.
-    replies.announced(node.incarnation());
-    PeerTable.Admission admission = peers.admit(node, now, expireAfter);
-    peers.watched(node, announce.watched());
-    switch (admission) {
-      case NEW -> {
-        counters.accepted();
-        out.add(new Effect.PeerAdded(node));
-        out.add(
-            new Effect.Notice(Level.DEBUG, "Heard " + node.service() + " at " + node.endpoint()));
-      }
-      case REFRESHED, STALE -> counters.accepted();
-      case CLASH -> {
-        counters.accepted();
-        counters.clash();
-        out.add(Notices.clash(peers.holder(node), node, ""));
-      }
-      case RETIRED ->
-          counters.reject(
-              Reason.RETIRED,
-              "announcement of "
-                  + node.endpoint()
-                  + " from incarnation "
-                  + node.incarnation()
-                  + ", which said goodbye or was removed from the cluster",
-              now,
-              out);
-      case FULL ->
-          counters.reject(
-              Reason.TABLE_FULL,
-              "no room for " + node.endpoint() + " in service " + node.service(),
-              now,
-              out);
-      case OTHER_SERVICE ->
-          counters.reject(
-              Reason.OTHER_SERVICE,
-              "service " + node.service() + " is not looked up here",
-              now,
-              out);
-    }
-  }
-
-  /**
-   * A node of the same service whose address has another scheme ({@code pekko://} heard by an Akka
-   * node, say): the two toolkits' remoting cannot talk, so Bootstrap would probe it for ever.
-   * Dropped, counted and logged.
-   */
-  private void otherToolkit(Announcement node, long now, List<Effect> out) {
-    if (!node.service().equals(self.service())) {
-      counters.reject(
-          Reason.OTHER_SERVICE, "service " + node.service() + " is not looked up here", now, out);
-      return;
-    }
-    counters.reject(Reason.OTHER_TOOLKIT, "announcement of " + node.address(), now, out);
-    if (lastToolkitError == Long.MIN_VALUE
-        || now - lastToolkitError >= TOOLKIT_ERROR_INTERVAL_NANOS) {
-      lastToolkitError = now;
-      out.add(Notices.otherToolkit(node, self, settings));
-    }
-  }
-
-  private void expire(List<Effect> out, long now) {
-    for (PeerTable.Departure gone : peers.expire(now)) {
-      out.add(new Effect.PeerRemoved(gone.node(), gone.why()));
-      out.add(
-          new Effect.Notice(
-              Level.DEBUG,
-              "Contact point "
-                  + gone.node().endpoint()
-                  + " of "
-                  + gone.node().service()
-                  + " expired: not heard within its expiry"));
-    }
   }
 
   private void updateReadiness(List<Effect> out, long now) {
