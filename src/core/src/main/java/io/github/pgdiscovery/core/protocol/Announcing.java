@@ -128,6 +128,13 @@ final class Announcing {
         : timing.heartbeatInterval();
   }
 
+  /** What this node announces now: its interval, or that its cluster watches it. */
+  Message.Announce announcement(Announcement self) {
+    return silent()
+        ? Message.Announce.watched(self)
+        : new Message.Announce(self, interval().toMillis());
+  }
+
   /** Something to send at once: a goodbye, or the announcement after joining. */
   boolean wantsTickNow() {
     return announcing && (!requested || announceNow);

@@ -70,7 +70,6 @@ public final class DiscoveryProtocol {
   private final Announcing heartbeats;
   private final OwnProbe ownProbe;
   private final Responder responder;
-  private final ProbeReplies replies;
   private final WatchedReprobe reprobe;
   private final CatchUp catchUp = new CatchUp();
   private final ClusterMembers members;
@@ -78,11 +77,9 @@ public final class DiscoveryProtocol {
   private final ClockSkew skew;
   private final ViewIntake intake;
 
-  private boolean connected;
-  private long connectedAt;
-  private long connectedWallMillis;
-  private boolean ready;
-  private long seq;
+  private final Session session;
+  private final Readiness readiness;
+  private final Sender sender;
 
   public DiscoveryProtocol(
       DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
@@ -98,14 +95,24 @@ public final class DiscoveryProtocol {
     this.replyChannel = ReplyChannel.of(settings.channel(), self.incarnation());
     peers.keep(self.service());
     this.counters = new Counters(settings);
+    this.sender = new Sender(codec, counters);
+    this.session = new Session(timing, codec.signs());
     this.heartbeats = new Announcing(timing, probing, random);
     this.ownProbe = new OwnProbe(self, timing, probing, peers);
     this.members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
-    this.responder = new Responder(self, timing, peers, members, heartbeats, codec);
-    this.replies = new ProbeReplies(maxPeers);
     this.reprobe = new WatchedReprobe(timing.watchedPeerTtlNanos());
     this.skew = new ClockSkew(settings);
-    this.intake = new ViewIntake(self, settings, peers, members, ownEndpoint, replies, counters);
+    this.readiness = new Readiness(self, settings, session, ownProbe, ownEndpoint, skew);
+    this.responder =
+        new Responder(
+            self,
+            settings,
+            probing,
+            codec,
+            sender,
+            counters,
+            new Responder.Parts(peers, members, heartbeats, session, readiness, ownProbe, catchUp));
+    this.intake = new ViewIntake(self, settings, peers, members, ownEndpoint, responder, counters);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
@@ -132,10 +139,8 @@ public final class DiscoveryProtocol {
   /** The connection is up and listening on {@link #channels()}: announce, then probe. */
   public List<Effect> connected(long now, long wallMillis) {
     List<Effect> out = new ArrayList<>();
-    connected = true;
-    connectedAt = now;
-    connectedWallMillis = wallMillis;
-    replies.connected();
+    session.connected(now, wallMillis);
+    responder.connected();
     reprobe.connected(now);
     boolean announce = heartbeats.connected(now);
     // A member of its cluster needs no roster on reconnect: the cluster watches its peers, it looks
@@ -144,10 +149,10 @@ public final class DiscoveryProtocol {
     // back shows that notifications are delivered, as a probe would.
     ownProbe.connected(!probing || heartbeats.isJoined() && heartbeats.announcing());
     if (announce) {
-      send(out, settings.channel(), announcement(), wallMillis);
+      sender.send(out, settings.channel(), heartbeats.announcement(self), wallMillis);
     }
     sendProbes(out, now, wallMillis);
-    updateReadiness(out, now);
+    readiness.update(out, now);
     return out;
   }
 
@@ -157,10 +162,10 @@ public final class DiscoveryProtocol {
    */
   public List<Effect> disconnected(long now) {
     List<Effect> out = new ArrayList<>();
-    connected = false;
+    session.disconnected();
     heartbeats.disconnected();
     ownProbe.disconnected();
-    updateReadiness(out, now);
+    readiness.update(out, now);
     return out;
   }
 
@@ -173,33 +178,34 @@ public final class DiscoveryProtocol {
     if (envelope != null) {
       handle(envelope, now, wallMillis, out);
     }
-    updateReadiness(out, now);
-    answerPendingProbes(out, now, wallMillis);
+    readiness.update(out, now);
+    responder.answerHeldProbes(now, wallMillis, out);
     return out;
   }
 
   /** Time passed: heartbeats, goodbyes, probes asked for by lookups, expiry, readiness. */
   public List<Effect> tick(long now, long wallMillis) {
     List<Effect> out = new ArrayList<>();
-    if (connected) {
+    if (session.connected()) {
       switch (heartbeats.tick(now)) {
         case GOODBYE -> {
-          send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
+          sender.send(out, settings.channel(), new Message.Goodbye(self), wallMillis);
           out.add(
               new Effect.Notice(
                   Level.DEBUG, "Stopped announcing " + self.endpoint() + " and said goodbye"));
         }
-        case ANNOUNCE -> send(out, settings.channel(), announcement(), wallMillis);
+        case ANNOUNCE ->
+            sender.send(out, settings.channel(), heartbeats.announcement(self), wallMillis);
         case NOTHING -> {}
       }
-      if (!ready && ownProbe.waitsForRosters() && skew.agedOut(now)) {
+      if (!readiness.ready() && ownProbe.waitsForRosters() && skew.agedOut(now)) {
         ownProbe.askAnew();
       }
       switch (catchUp.tick(
           now,
-          ready && probing,
+          readiness.ready() && probing,
           timing.heartbeatInterval().toNanos(),
-          () -> !mayHaveMissedAnnouncements(now),
+          () -> !session.mayHaveMissedAnnouncements(now),
           () -> members.anyUnheard(peers),
           () -> peers.rankAmongWatched(self, "", now, Integer.MAX_VALUE) * catchUpStagger())) {
         case PROBE -> ownProbe.probeOwnService(catchUp.attempt());
@@ -221,14 +227,14 @@ public final class DiscoveryProtocol {
       }
       sendProbes(out, now, wallMillis);
       long timeout = settings.database().connectTimeout().toNanos();
-      if (ownProbe.selfCheckFailed(now, connectedAt, timeout)) {
+      if (ownProbe.selfCheckFailed(now, session.since(), timeout)) {
         out.add(
             Notices.notDelivered(settings, ownProbe.waitsForRosters() ? "probe" : "announcement"));
       }
     }
     intake.expire(out, now);
-    updateReadiness(out, now);
-    answerPendingProbes(out, now, wallMillis);
+    readiness.update(out, now);
+    responder.answerHeldProbes(now, wallMillis, out);
     return out;
   }
 
@@ -318,10 +324,10 @@ public final class DiscoveryProtocol {
    * for the replies instead of seeing nobody.
    */
   public Optional<List<Announcement>> lookup(String service, long now) {
-    if (!peers.keeps(service) && peers.keep(service) && connected) {
+    if (!peers.keeps(service) && peers.keep(service) && session.connected()) {
       ownProbe.probe(service);
     }
-    if (!answers(service, now)) {
+    if (!readiness.answers(service, now)) {
       return Optional.empty();
     }
     return Optional.of(peers.contactPoints(service, self, now));
@@ -333,7 +339,7 @@ public final class DiscoveryProtocol {
    */
   public long nextDeadline(long now) {
     long next = now + TimeUnit.SECONDS.toNanos(1);
-    if (connected) {
+    if (session.connected()) {
       if (heartbeats.wantsTickNow() || ownProbe.wantsTickNow() || catchUp.armed()) {
         return now;
       }
@@ -341,14 +347,17 @@ public final class DiscoveryProtocol {
       // Timers for a state change only while it is still ahead: one already past that did not
       // change the state is held back by something with a timer of its own, and asking for a tick
       // now would spin the engine's loop.
-      if (!ready) {
+      if (!readiness.ready()) {
         next = skew.nextDeadline(next, now);
       }
-      next = catchUp.nextDeadline(next, ready && probing);
+      next = catchUp.nextDeadline(next, readiness.ready() && probing);
       next = reprobe.nextDeadline(next, reprobeEligible(now), ownProbe.replyWait());
       next =
           ownProbe.nextDeadline(
-              next, now, ready, connectedAt + settings.database().connectTimeout().toNanos());
+              next,
+              now,
+              readiness.ready(),
+              session.since() + settings.database().connectTimeout().toNanos());
     }
     long expiry = peers.nextExpiryNanos();
     // Long.MAX_VALUE stands for "nothing to expire": compared by difference, as readings must be,
@@ -364,11 +373,11 @@ public final class DiscoveryProtocol {
   // ---------------------------------------------------------------------------------------------------- state
 
   public boolean isReady() {
-    return ready;
+    return readiness.ready();
   }
 
   public boolean isConnected() {
-    return connected;
+    return session.connected();
   }
 
   /**
@@ -381,33 +390,7 @@ public final class DiscoveryProtocol {
 
   /** Why lookups are not answered now, for the error a waiting lookup fails with. */
   public String notReadyReason(long now) {
-    String channel = settings.channel();
-    if (!connected) {
-      return "PostgreSQL discovery channel " + channel + " is not connected";
-    }
-    if (ownEndpoint.active(now)) {
-      return "another live node announces this node's own contact point "
-          + self.endpoint()
-          + " ("
-          + ownEndpoint.other().address()
-          + "); see the error logged";
-    }
-    if (!ownProbe.heardOwnProbe()) {
-      return "PostgreSQL discovery channel "
-          + channel
-          + " was connected too recently, or has not heard this"
-          + " node's own probe";
-    }
-    if (skew.active(now)) {
-      return "signed messages from peers are outside "
-          + settings.naming().key("replay-window")
-          + " of this node's clock (clock skew); see the error logged";
-    }
-    return "PostgreSQL discovery channel "
-        + channel
-        + " is waiting "
-        + DiscoverySettings.readable(timing.probeReplyWindow())
-        + " for replies to its probe";
+    return readiness.notReadyReason(now);
   }
 
   /** What an operator sees of the protocol; see {@code EngineStatus}. */
@@ -420,7 +403,7 @@ public final class DiscoveryProtocol {
     // Zero (off) once the node is quiet: joined, and its announcement that its cluster watches it
     // sent.
     return new Snapshot(
-        ready,
+        readiness.ready(),
         heartbeats.requested(),
         heartbeats.quiet() ? Duration.ZERO : heartbeats.interval(),
         peers.snapshot(now),
@@ -495,7 +478,7 @@ public final class DiscoveryProtocol {
             // responders on the prober's own channel, even if it asked everybody: a probe of
             // everybody recorded and played back would otherwise make every node announce, on the
             // channel, for each copy.
-            reply(
+            responder.reply(
                 probe.all() ? new Message.Probe(probe.service(), probe.senderIncarnation()) : probe,
                 now,
                 wallMillis,
@@ -524,14 +507,14 @@ public final class DiscoveryProtocol {
         // Every node announces in answer, on the channel: this node hears the member it lacks, if
         // it is there to answer, without asking itself.
         catchUp.othersAskedEverybody();
-        if (!ready && ownProbe.waitsForRosters() && !signedBeforeThisConnection(envelope)) {
+        if (!readiness.ready() && ownProbe.waitsForRosters() && !session.stampedBefore(envelope)) {
           // It committed after this node's LISTEN, or it would be unheard.
           ownProbe.othersAskEverybody(now, counters.receivedSoFar());
         }
       }
-      reply(probe, now, wallMillis, out);
+      responder.reply(probe, now, wallMillis, out);
     } else if (message instanceof Message.Roster roster) {
-      if (intake.rostered(roster, now, connectedAt, out)
+      if (intake.rostered(roster, now, session.since(), out)
           && ownProbe.rosterHeard(
               roster.senderIncarnation(),
               roster.part(),
@@ -555,75 +538,6 @@ public final class DiscoveryProtocol {
   }
 
   /**
-   * Answers another node's probe for our service on its reply channel, once per prober within a
-   * second.
-   */
-  private void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
-    if (!heartbeats.announcing()
-        || !probing
-        || !probe.service().equals(self.service())
-        || probe.senderIncarnation().equals(self.incarnation())) {
-      return;
-    }
-    if (!probe.all() && !ready) {
-      replies.hold(probe, now, counters.receivedSoFar());
-      return;
-    }
-    if (!probe.all()
-        && (replies.coveredAlready(probe)
-            || !mayVouch(now)
-            || !responder.ranksToAnswer(probe.senderIncarnation(), probe.attempt(), now))) {
-      return;
-    }
-    if (replies.suppressed(probe, now)) {
-      counters.replySuppressed();
-      return;
-    }
-    if (probe.all()) {
-      // On the channel, not to the prober alone: every other node waiting for a view hears the
-      // answers as well, so a probe of everybody in a cold start replaces the rosters each of them
-      // would otherwise need. The commit wakes every listening backend either way (PostgreSQL 14
-      // to 18).
-      send(out, settings.channel(), announcement(), wallMillis);
-      return;
-    }
-    String to = ReplyChannel.of(settings.channel(), probe.senderIncarnation());
-    for (Message.Roster roster : responder.answer(probe, now)) {
-      send(out, to, roster, wallMillis);
-    }
-  }
-
-  /**
-   * Once ready, answers the probes heard while not, those of the last expiry only (an older prober
-   * has asked again or is gone), by the same rules as a probe heard now; except those heard before
-   * the probe of everybody this node waited out: their senders heard that probe and its answers
-   * too.
-   */
-  private void answerPendingProbes(List<Effect> out, long now, long wallMillis) {
-    if (!ready || !replies.holdsAny()) {
-      return;
-    }
-    for (ProbeReplies.Pending probe : replies.takeHeld()) {
-      if (probe.since() < ownProbe.everybodyHeardAfter()) {
-        replies.cover(probe.probe().senderIncarnation());
-      } else if (now - probe.heardAt() <= timing.expireAfter().toNanos()
-          && !peers.retired(probe.probe().senderIncarnation())) {
-        reply(probe.probe(), now, wallMillis, out);
-      }
-    }
-  }
-
-  /**
-   * A signed message stamped before this node connected: a copy played back, as a probe of
-   * everybody sent then would have been committed before this node listened, and unheard. Taking
-   * its answers for its own would make a newcomer ready with only what answered that copy.
-   * (Unsigned messages carry no time; anyone could send them anyway.)
-   */
-  private boolean signedBeforeThisConnection(MessageCodec.Envelope envelope) {
-    return replayGuard != null && envelope.timestampMillis() < connectedWallMillis;
-  }
-
-  /**
    * How long a member catching up waits per member ranked before it, to hear whether one of them
    * asked everybody already: a reply window and a margin for the server's delay.
    */
@@ -631,66 +545,9 @@ public final class DiscoveryProtocol {
     return 2 * ownProbe.replyWait() + timing.probeReplyWindow().toNanos();
   }
 
-  /**
-   * Whether this node may have missed an announcement made just now: it is not connected, or its
-   * connection is younger than the longest a node takes to announce again plus its delivery. A node
-   * listening for longer heard every announcement made on the channel meanwhile.
-   */
-  private boolean mayHaveMissedAnnouncements(long now) {
-    return !connected
-        || now - connectedAt
-            < timing.expireAfter().toNanos()
-                + Announcing.longestDelayNanos(timing.heartbeatInterval())
-                + timing.probeReplyWindow().toNanos();
-  }
-
-  /**
-   * Whether this node may answer a probe with its view: it answers lookups (so its view is
-   * complete: its own probe was answered, and it has heard everything committed since it listened),
-   * and it has heard what it could have missed while away. A member that reconnected answers
-   * lookups at once, but a node not yet joined is heard again only at its next heartbeat: the
-   * member waits the longest delay to that heartbeat (the interval and its jitter) and one reply
-   * window for its delivery before it vouches for anybody. (A node that joined while it was away is
-   * in others' rosters, answering its own probe.) Nor while it catches up on a member it holds no
-   * contact point for, if it connected too recently to have heard everything: it may have missed
-   * more while it was away. A member that has listened for longer knows what the channel knows, so
-   * when the cluster tells a quiet cluster of a member nobody heard, its members keep answering
-   * newcomers.
-   */
-  private boolean mayVouch(long now) {
-    if (!ready
-        || !ownProbe.waitsForRosters()
-            && now - connectedAt
-                < Announcing.longestDelayNanos(timing.heartbeatInterval())
-                    + timing.probeReplyWindow().toNanos()) {
-      return false;
-    }
-    return !(catchUp.active() && members.anyUnheard(peers) && mayHaveMissedAnnouncements(now));
-  }
-
-  private void updateReadiness(List<Effect> out, long now) {
-    boolean nowReady = answers(self.service(), now);
-    if (nowReady != ready) {
-      ready = nowReady;
-      out.add(new Effect.ReadinessChanged(nowReady));
-    }
-  }
-
-  /** Whether lookups of {@code service} are answered now. */
-  private boolean answers(String service, long now) {
-    if (!connected || ownEndpoint.active(now) || !ownProbe.viewComplete(service, now)) {
-      return false;
-    }
-    // Once answering, a skewed newcomer's messages must not take a formed cluster's members out of
-    // service. A whole roster in hand, signed by a responder whose clock agrees with this node's,
-    // is a view of the cluster, whatever else is skewed (a responder whose clock jumped, a replay):
-    // the skew rule keeps apart only nodes that would each decide from what they heard themselves.
-    return ready || ownProbe.rosterComplete() || !skew.active(now);
-  }
-
   private void sendProbes(List<Effect> out, long now, long wallMillis) {
     for (Message.Probe probe : ownProbe.takeProbes(now)) {
-      send(out, settings.channel(), probe, wallMillis);
+      sender.send(out, settings.channel(), probe, wallMillis);
     }
   }
 
@@ -703,24 +560,13 @@ public final class DiscoveryProtocol {
   private void askEverybody(List<Effect> out, long now, long wallMillis) {
     ownProbe.askingEverybody(now);
     if (heartbeats.announcing()) {
-      send(out, settings.channel(), announcement(), wallMillis);
+      sender.send(out, settings.channel(), heartbeats.announcement(self), wallMillis);
     }
-    send(
+    sender.send(
         out,
         settings.channel(),
         new Message.Probe(self.service(), self.incarnation(), true),
         wallMillis);
-  }
-
-  private void send(List<Effect> out, String channel, Message message, long wallMillis) {
-    out.add(new Effect.Send(channel, codec.encode(message, ++seq, wallMillis), message));
-    counters.sent(message);
-  }
-
-  private Message.Announce announcement() {
-    return heartbeats.silent()
-        ? Message.Announce.watched(self)
-        : new Message.Announce(self, heartbeats.interval().toMillis());
   }
 
   /**
@@ -729,7 +575,7 @@ public final class DiscoveryProtocol {
    */
   private boolean reprobeEligible(long now) {
     return !heartbeats.isJoined()
-        && ready
+        && readiness.ready()
         && ownProbe.waitsForRosters()
         && peers.holdsWatched(self.service(), now);
   }

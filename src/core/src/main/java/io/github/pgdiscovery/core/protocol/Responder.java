@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.core.protocol;
 
+import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.settings.DiscoverySettings.Timing;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,25 +26,141 @@ final class Responder {
   static final int RESPONDERS = 2;
 
   private final Announcement self;
+  private final String channel;
   private final Timing timing;
+  private final boolean probing;
   private final PeerTable peers;
   private final ClusterMembers members;
   private final Announcing heartbeats;
   private final MessageCodec codec;
+  private final Sender sender;
+  private final Counters counters;
+  private final Session session;
+  private final Readiness readiness;
+  private final OwnProbe ownProbe;
+  private final CatchUp catchUp;
+  private final ProbeReplies replies;
 
-  Responder(
-      Announcement self,
-      Timing timing,
+  /** The parts whose state decides whether and how this node answers. */
+  record Parts(
       PeerTable peers,
       ClusterMembers members,
       Announcing heartbeats,
-      MessageCodec codec) {
+      Session session,
+      Readiness readiness,
+      OwnProbe ownProbe,
+      CatchUp catchUp) {}
+
+  Responder(
+      Announcement self,
+      DiscoverySettings settings,
+      boolean probing,
+      MessageCodec codec,
+      Sender sender,
+      Counters counters,
+      Parts parts) {
     this.self = self;
-    this.timing = timing;
-    this.peers = peers;
-    this.members = members;
-    this.heartbeats = heartbeats;
+    this.channel = settings.channel();
+    this.timing = settings.timing();
+    this.probing = probing;
     this.codec = codec;
+    this.sender = sender;
+    this.counters = counters;
+    this.peers = parts.peers();
+    this.members = parts.members();
+    this.heartbeats = parts.heartbeats();
+    this.session = parts.session();
+    this.readiness = parts.readiness();
+    this.ownProbe = parts.ownProbe();
+    this.catchUp = parts.catchUp();
+    this.replies = new ProbeReplies(settings.security().maxPeersPerService());
+  }
+
+  /** A new session: what this node waited out on the last one covers nobody now. */
+  void connected() {
+    replies.connected();
+  }
+
+  /** {@code incarnation} announced; see {@link ProbeReplies#announced}. */
+  void announced(String incarnation) {
+    replies.announced(incarnation);
+  }
+
+  /** Answers another node's probe for this node's service, if this node is to answer it. */
+  void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
+    if (!heartbeats.announcing()
+        || !probing
+        || !probe.service().equals(self.service())
+        || probe.senderIncarnation().equals(self.incarnation())) {
+      return;
+    }
+    if (!probe.all() && !readiness.ready()) {
+      replies.hold(probe, now, counters.receivedSoFar());
+      return;
+    }
+    if (!probe.all()
+        && (replies.coveredAlready(probe)
+            || !mayVouch(now)
+            || !ranksToAnswer(probe.senderIncarnation(), probe.attempt(), now))) {
+      return;
+    }
+    if (replies.suppressed(probe, now)) {
+      counters.replySuppressed();
+      return;
+    }
+    if (probe.all()) {
+      // On the channel, not to the prober alone: every other node waiting for a view hears the
+      // answers as well, so a probe of everybody in a cold start replaces the rosters each of them
+      // would otherwise need. The commit wakes every listening backend either way (PostgreSQL 14
+      // to 18).
+      sender.send(out, channel, heartbeats.announcement(self), wallMillis);
+      return;
+    }
+    String to = ReplyChannel.of(channel, probe.senderIncarnation());
+    for (Message.Roster roster : answer(probe, now)) {
+      sender.send(out, to, roster, wallMillis);
+    }
+  }
+
+  /**
+   * Once ready, answers the probes heard while not, those of the last expiry only (an older prober
+   * has asked again or is gone), by the same rules as a probe heard now; except those heard before
+   * the probe of everybody this node waited out: their senders heard that probe and its answers
+   * too.
+   */
+  void answerHeldProbes(long now, long wallMillis, List<Effect> out) {
+    if (!readiness.ready() || !replies.holdsAny()) {
+      return;
+    }
+    for (ProbeReplies.Pending probe : replies.takeHeld()) {
+      if (probe.since() < ownProbe.everybodyHeardAfter()) {
+        replies.cover(probe.probe().senderIncarnation());
+      } else if (now - probe.heardAt() <= timing.expireAfter().toNanos()
+          && !peers.retired(probe.probe().senderIncarnation())) {
+        reply(probe.probe(), now, wallMillis, out);
+      }
+    }
+  }
+
+  /**
+   * Whether this node may answer a probe with its view: it answers lookups (so its view is
+   * complete: its own probe was answered, and it has heard everything committed since it listened),
+   * and it has heard what it could have missed while away. A member that reconnected answers
+   * lookups at once, but a node not yet joined is heard again only at its next heartbeat, so the
+   * member vouches for nobody until that heartbeat could have come. (A node that joined while it
+   * was away is in others' rosters, answering its own probe.) Nor while it catches up on a member
+   * it holds no contact point for, if it connected too recently to have heard everything: it may
+   * have missed more while it was away. A member that has listened for longer knows what the
+   * channel knows, so when the cluster tells a quiet cluster of a member nobody heard, its members
+   * keep answering newcomers.
+   */
+  private boolean mayVouch(long now) {
+    if (!readiness.ready() || !ownProbe.waitsForRosters() && session.youngerThanAHeartbeat(now)) {
+      return false;
+    }
+    return !(catchUp.active()
+        && members.anyUnheard(peers)
+        && session.mayHaveMissedAnnouncements(now));
   }
 
   /**
@@ -51,7 +168,7 @@ final class Responder {
    * attempt}: ranked RESPONDERS x (attempt + 1) or later, it answers neither as one of the first
    * nor for this attempt.
    */
-  boolean ranksToAnswer(String prober, int attempt, long now) {
+  private boolean ranksToAnswer(String prober, int attempt, long now) {
     int enough = RESPONDERS * (attempt + 1);
     int rank =
         heartbeats.silent()
@@ -61,7 +178,7 @@ final class Responder {
   }
 
   /** The rosters that answer {@code probe}: this node's view, or one empty roster. */
-  List<Message.Roster> answer(Message.Probe probe, long now) {
+  private List<Message.Roster> answer(Message.Probe probe, long now) {
     String prober = probe.senderIncarnation();
     if (probe.view() != null
         && probe.view().equals(ViewDigest.of(peers, self.service(), self, now))

@@ -26,7 +26,7 @@ final class ViewIntake {
   private final PeerTable peers;
   private final ClusterMembers members;
   private final OwnEndpointClash ownEndpoint;
-  private final ProbeReplies replies;
+  private final Responder responder;
   private final Counters counters;
   private long lastToolkitError = Long.MIN_VALUE;
 
@@ -36,7 +36,7 @@ final class ViewIntake {
       PeerTable peers,
       ClusterMembers members,
       OwnEndpointClash ownEndpoint,
-      ProbeReplies replies,
+      Responder responder,
       Counters counters) {
     this.self = self;
     this.settings = settings;
@@ -44,7 +44,7 @@ final class ViewIntake {
     this.peers = peers;
     this.members = members;
     this.ownEndpoint = ownEndpoint;
-    this.replies = replies;
+    this.responder = responder;
     this.counters = counters;
   }
 
@@ -74,7 +74,7 @@ final class ViewIntake {
     }
     // The asker announces with every probe of everybody, in the same commit: a new one, on a new
     // connection, is answered although the last was answered less than a second ago.
-    replies.announced(node.incarnation());
+    responder.announced(node.incarnation());
     PeerTable.Admission admission = peers.admit(node, now, expireAfter);
     peers.watched(node, announce.watched());
     switch (admission) {
