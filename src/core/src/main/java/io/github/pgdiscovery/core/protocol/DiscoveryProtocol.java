@@ -20,18 +20,27 @@ import java.util.random.RandomGenerator;
  * node's monotonic clock in nanoseconds and its wall clock in milliseconds, so the same inputs
  * always give the same outputs. Not thread-safe: one owner at a time.
  *
- * <p>The rules. On connect: announce, then probe (the runtime LISTENs on {@link #channels()}
- * first). Every node that announces the probed service replies at once, on the prober's reply
- * channel; so a newcomer knows everyone within a round trip. Lookups are answered once the node has
- * heard its own probe come back and {@code probe-reply-window} has passed, and while nothing makes
- * its view suspect (another live node on its own endpoint; signed peers it cannot hear because
- * their clocks are off). A node re-announces every heartbeat interval, the joined interval once it
- * has joined its cluster; every announcement states that interval and receivers scale its expiry to
- * it.
+ * <p>This class is the front: it takes the inputs and hands each to the parts, one rule each, each
+ * with its own state and timers (every part answers {@code nextDeadline} for itself, so no timer is
+ * worked out twice):
  *
- * <p>Replies go to the prober alone, on a channel derived from the main channel and the prober's
- * incarnation, which every node computes the same way: a broadcast reply would be delivered to
- * every node, so that one join of a cluster of N would cost N x N deliveries instead of N.
+ * <ul>
+ *   <li>{@link Announcing}: heartbeats, silence once joined, goodbye;
+ *   <li>{@link OwnProbe}: the node's own view: probe on connect, wait for a roster, ask again, ask
+ *       everybody;
+ *   <li>{@link Responder} (with {@link ProbeReplies}): who answers a probe, and with what;
+ *   <li>{@link ViewIntake}: what enters the view (announcements, roster entries, goodbyes, expiry);
+ *   <li>{@link Gate} (with {@link ReplayGuard}, {@link ClockSkew}): what gets in at all;
+ *   <li>{@link ClusterMembers}, {@link CatchUp}, {@link WatchedReprobe}: what the cluster says, a
+ *       member it says is Up that nobody heard, watched peers of a node waiting to join;
+ *   <li>{@link Readiness} (with {@link OwnEndpointClash}): when lookups are answered, and what
+ *       spoils it;
+ *   <li>{@link Session}, {@link Sender}, {@link Counters}: the connection, sending, counting.
+ * </ul>
+ *
+ * <p>Replies go to the prober alone, on its {@link ReplyChannel}: a broadcast reply would be
+ * delivered to every node, so that one join of a cluster of N would cost N x N deliveries instead
+ * of N.
  */
 public final class DiscoveryProtocol {
 
@@ -61,7 +70,6 @@ public final class DiscoveryProtocol {
   private final Announcement self;
   private final boolean probing;
   private final MessageCodec codec;
-  private final ReplayGuard replayGuard;
   private final PeerTable peers;
   private final String replyChannel;
   private final Counters counters;
@@ -76,6 +84,7 @@ public final class DiscoveryProtocol {
   private final OwnEndpointClash ownEndpoint = new OwnEndpointClash();
   private final ClockSkew skew;
   private final ViewIntake intake;
+  private final Gate gate;
 
   private final Session session;
   private final Readiness readiness;
@@ -88,8 +97,6 @@ public final class DiscoveryProtocol {
     this.self = self;
     this.probing = mode == Mode.PROBE_AND_REPLY;
     this.codec = new MessageCodec(settings.security().sharedSecret());
-    this.replayGuard =
-        codec.signs() ? new ReplayGuard(settings.security().replayWindow().toMillis()) : null;
     int maxPeers = settings.security().maxPeersPerService();
     this.peers = new PeerTable(maxPeers, DiscoverySettings.Security.MAX_SERVICES);
     this.replyChannel = ReplyChannel.of(settings.channel(), self.incarnation());
@@ -113,6 +120,7 @@ public final class DiscoveryProtocol {
             counters,
             new Responder.Parts(peers, members, heartbeats, session, readiness, ownProbe, catchUp));
     this.intake = new ViewIntake(self, settings, peers, members, ownEndpoint, responder, counters);
+    this.gate = new Gate(settings, codec, skew, responder, counters);
     // Encoding our own announcement here fails fast, at start, on a name too long for a
     // notification.
     codec.encode(new Message.Announce(self, timing.joinedHeartbeatInterval().toMillis()));
@@ -174,7 +182,7 @@ public final class DiscoveryProtocol {
     List<Effect> out = new ArrayList<>();
     counters.received();
     intake.expire(out, now);
-    MessageCodec.Envelope envelope = open(payload, now, wallMillis, out);
+    MessageCodec.Envelope envelope = gate.open(payload, now, wallMillis, out);
     if (envelope != null) {
       handle(envelope, now, wallMillis, out);
     }
@@ -445,52 +453,6 @@ public final class DiscoveryProtocol {
       long repliesSuppressed) {}
 
   // ---------------------------------------------------------------------------------------------------- rules
-
-  private MessageCodec.Envelope open(String payload, long now, long wallMillis, List<Effect> out) {
-    MessageCodec.Envelope envelope;
-    try {
-      envelope = codec.open(payload);
-    } catch (RejectedMessageException e) {
-      counters.reject(e.reason(), e.getMessage(), now, out);
-      return null;
-    }
-    if (replayGuard != null) {
-      try {
-        replayGuard.check(envelope, wallMillis);
-      } catch (RejectedMessageException e) {
-        if (e.reason() == Reason.STALE) {
-          // Kept as long as the sender's stated interval would keep it as a peer: a joined member
-          // announces seldom, and a newcomer must not take the quiet between two of its stale
-          // heartbeats for the end of the skew.
-          skew.heard(
-              envelope,
-              replayGuard,
-              envelope.message() instanceof Message.Announce announce
-                  ? timing.expireAfterNanos(announce.intervalMillis())
-                  : timing.expireAfter().toNanos(),
-              now,
-              wallMillis,
-              out);
-          if (envelope.message() instanceof Message.Probe probe) {
-            // Answered all the same: the reply is stale at the skewed prober, which then waits
-            // instead of taking a view without us for complete. It adds or removes nobody, and is
-            // rate-limited per prober. Answered as a probe of this node's view, by the first
-            // responders on the prober's own channel, even if it asked everybody: a probe of
-            // everybody recorded and played back would otherwise make every node announce, on the
-            // channel, for each copy.
-            responder.reply(
-                probe.all() ? new Message.Probe(probe.service(), probe.senderIncarnation()) : probe,
-                now,
-                wallMillis,
-                out);
-          }
-        }
-        counters.reject(e.reason(), e.getMessage(), now, out);
-        return null;
-      }
-    }
-    return envelope;
-  }
 
   private void handle(MessageCodec.Envelope envelope, long now, long wallMillis, List<Effect> out) {
     Message message = envelope.message();
