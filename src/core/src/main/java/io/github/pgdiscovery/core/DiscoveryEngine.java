@@ -4,6 +4,7 @@ import io.github.pgdiscovery.core.EngineStatus.ConnectionState;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.protocol.Effects;
 import io.github.pgdiscovery.core.protocol.Message;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.transport.PgTransport;
@@ -71,6 +72,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   private final EngineObserver observer;
   private final TransportFactory transports;
   private final Backoff backoff;
+  private final Sink sink = new Sink();
   private final ServerCheck serverCheck;
   private final Thread thread;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
@@ -298,11 +300,7 @@ public final class DiscoveryEngine implements AutoCloseable {
     synchronized (protocol) {
       effects = request.get();
     }
-    for (Effect effect : effects) {
-      if (effect instanceof Effect.Notice notice) {
-        logNotice(notice);
-      }
-    }
+    Effects.carryOut(effects, sink);
   }
 
   /**
@@ -529,19 +527,32 @@ public final class DiscoveryEngine implements AutoCloseable {
    */
   private boolean carryOut(Transport transport, List<Effect> effects) throws SQLException {
     List<Transport.Outgoing> outgoing = new ArrayList<>();
-    for (Effect effect : effects) {
-      if (effect instanceof Effect.Send send) {
-        outgoing.add(new Transport.Outgoing(send.channel(), send.payload()));
-      } else if (effect instanceof Effect.ReadinessChanged change) {
-        readiness(change.ready());
-      } else if (effect instanceof Effect.PeerAdded added) {
-        observer.peerAdded(added.peer(), System.nanoTime());
-      } else if (effect instanceof Effect.Notice notice) {
-        logNotice(notice);
-      }
+    for (Effect.Send send : Effects.carryOut(effects, sink)) {
+      outgoing.add(new Transport.Outgoing(send.channel(), send.payload()));
     }
     transport.send(outgoing);
     return !outgoing.isEmpty();
+  }
+
+  /** What the engine does with effects other than sends. */
+  private final class Sink implements Effects.Sink {
+    @Override
+    public void readinessChanged(boolean nowReady) {
+      readiness(nowReady);
+    }
+
+    @Override
+    public void peerAdded(Announcement peer) {
+      observer.peerAdded(peer, System.nanoTime());
+    }
+
+    @Override
+    public void peerRemoved(Announcement peer, String why) {}
+
+    @Override
+    public void notice(Effect.Notice notice) {
+      logNotice(notice);
+    }
   }
 
   private void readiness(boolean nowReady) {
@@ -570,11 +581,7 @@ public final class DiscoveryEngine implements AutoCloseable {
     synchronized (protocol) {
       effects = protocol.disconnected(System.nanoTime());
     }
-    for (Effect effect : effects) {
-      if (effect instanceof Effect.ReadinessChanged change) {
-        readiness(change.ready());
-      }
-    }
+    Effects.carryOut(effects, sink);
   }
 
   private void setState(ConnectionState newState) {

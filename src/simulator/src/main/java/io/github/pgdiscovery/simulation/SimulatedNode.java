@@ -3,6 +3,7 @@ package io.github.pgdiscovery.simulation;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
+import io.github.pgdiscovery.core.protocol.Effects;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +53,7 @@ public final class SimulatedNode {
   private final DiscoveryProtocol protocol;
   private final SplittableRandom random;
   private final long monotonicBase;
+  private final Sink sink = new Sink();
   private long wallSkewMillis;
   private Life life = Life.CREATED;
   private Connection connection;
@@ -482,22 +484,28 @@ public final class SimulatedNode {
   /** Until when (the event loop's clock) the process is paused; see {@link #pause}. */
   private long pausedUntil = Long.MIN_VALUE;
 
-  /**
-   * The effects in order, but the messages all together, sent last in one transaction, as the
-   * engine does.
-   */
+  /** The effects carried out by the engine's interpreter, the messages sent in one transaction. */
   private void handle(Connection c, List<Effect> effects) {
-    List<Effect.Send> sends = new ArrayList<>();
-    for (Effect effect : effects) {
-      if (effect instanceof Effect.Send send) {
-        sends.add(send);
-      } else if (effect instanceof Effect.ReadinessChanged change) {
-        readiness(change.ready());
-      } else {
-        sim.effect(this, effect);
-      }
+    send(c, Effects.carryOut(effects, sink));
+  }
+
+  /** What the node does with effects other than sends. */
+  private final class Sink implements Effects.Sink {
+    @Override
+    public void readinessChanged(boolean ready) {
+      readiness(ready);
     }
-    send(c, sends);
+
+    @Override
+    public void peerAdded(Announcement peer) {}
+
+    @Override
+    public void peerRemoved(Announcement peer, String why) {}
+
+    @Override
+    public void notice(Effect.Notice notice) {
+      sim.noticed(SimulatedNode.this, notice);
+    }
   }
 
   /**

@@ -809,12 +809,10 @@ public final class Simulation {
     loop.at(at, event);
   }
 
-  void effect(SimulatedNode node, Effect effect) {
-    if (effect instanceof Effect.Notice notice) {
-      notices.merge(notice.level(), 1L, Long::sum);
-      if (notice.level() == Effect.Level.ERROR && errors.size() < 1000) {
-        errors.add(node.name() + ": " + notice.text());
-      }
+  void noticed(SimulatedNode node, Effect.Notice notice) {
+    notices.merge(notice.level(), 1L, Long::sum);
+    if (notice.level() == Effect.Level.ERROR && errors.size() < 1000) {
+      errors.add(node.name() + ": " + notice.text());
     }
   }
 
