@@ -432,9 +432,15 @@ public final class Simulation {
    * watched peer's stay after that.
    */
   public void crash(SimulatedNode node) {
+    // A member is out of the views only once its cluster told: MemberRemoved reaches each member
+    // up to membershipLag after the downing provider removed it, and until then that member holds
+    // it watched by its cluster and vouches for it in rosters; a node waiting to join that hears
+    // such a roster keeps it a watched peer's stay from then. The cluster keeps the crashed member
+    // that long too (downAfter + lag at the slowest member), so the bound does.
     long bound =
         node.hasJoined()
             ? config.downAfter
+                + config.membershipLag
                 + settings.timing().watchedPeerTtlNanos()
                 + settings.timing().probeReplyWindow().toNanos()
                 + 4 * maxDelivery()
