@@ -39,6 +39,10 @@ public final class SimulatedNode {
   private final class Connection {
     SimulatedPostgres.Backend backend;
     long listenedAt;
+
+    /** When the first statement on this connection (its announcement) committed, or -1. */
+    long announcedAt = -1;
+
     long lastArrival;
     long lastDelivery;
     long lastHeard;
@@ -153,6 +157,14 @@ public final class SimulatedNode {
   /** Virtual time the node last became ready, or -1. */
   public long readyAt() {
     return readyAt;
+  }
+
+  /**
+   * Virtual time the first statement on the current connection, the node's announcement with its
+   * probe, committed; -1 before.
+   */
+  public long announcedAt() {
+    return connection == null ? -1 : connection.announcedAt;
   }
 
   public boolean stalled() {
@@ -330,7 +342,7 @@ public final class SimulatedNode {
     }
     Connection c = new Connection();
     SimulatedPostgres.Backend backend =
-        sim.db().connect(this, payloads -> arrive(c, payloads), () -> terminated(c));
+        sim.db().connectTimed(this, notifications -> arrive(c, notifications), () -> terminated(c));
     if (backend == null) {
       failedAttempts++;
       sim.loop().after(backoff(failedAttempts), this::connect);
@@ -360,11 +372,16 @@ public final class SimulatedNode {
     }
   }
 
-  private void arrive(Connection c, List<String> payloads) {
+  private void arrive(Connection c, List<SimulatedPostgres.Notification> notifications) {
     if (c.stalled) {
       return;
     }
     long at = Math.max(c.lastDelivery, sim.loop().now() + sim.deliveryLatency(random));
+    List<String> payloads = new ArrayList<>(notifications.size());
+    for (SimulatedPostgres.Notification n : notifications) {
+      sim.delivered(at - n.sentAt());
+      payloads.add(n.payload());
+    }
     if (paused()) {
       // Read after the pause, after what had arrived before it (those are read at its end).
       at = Math.max(at, pausedUntil + 1);
@@ -527,19 +544,45 @@ public final class SimulatedNode {
       sim.loop().after(sim.tcpTimeout(), () -> lost(c));
       return;
     }
-    long at = Math.max(c.lastArrival + 1, sim.loop().now() + sim.commitLatency(random));
+    long sentAt = sim.loop().now();
+    long at = Math.max(c.lastArrival + 1, sentAt + sim.commitLatency(random));
     c.lastArrival = at;
     sim.inFlight(+1);
     SimulatedPostgres.Backend backend = c.backend;
+    if (!sim.commitsQueue()) {
+      sim.loop().at(at, () -> commit(c, backend, sends, sentAt));
+      return;
+    }
+    // The node's one thread waits for the statement's answer: until the statement reaches the
+    // server, then until its commit is over and the answer is back, or connect-timeout has passed
+    // (pgjdbc's network timeout); then the engine drops the connection.
+    pause(at - sentAt);
     sim.loop()
         .at(
             at,
             () -> {
-              sim.inFlight(-1);
-              for (Effect.Send send : sends) {
-                sim.db().notify(backend, send.channel(), send.payload());
+              long committedAt = sim.db().commitAt();
+              sim.loop().at(committedAt, () -> commit(c, backend, sends, sentAt));
+              long answeredAt = committedAt + sim.deliveryLatency(random);
+              long timeout = sim.settings().database().connectTimeout().toNanos();
+              if (answeredAt - sentAt <= timeout) {
+                pause(answeredAt - sim.loop().now());
+              } else {
+                pause(sentAt + timeout - sim.loop().now());
+                sim.loop().at(sentAt + timeout, () -> lost(c));
               }
             });
+  }
+
+  private void commit(
+      Connection c, SimulatedPostgres.Backend backend, List<Effect.Send> sends, long sentAt) {
+    sim.inFlight(-1);
+    if (c.announcedAt < 0 && backend.alive() && sim.db().isUp()) {
+      c.announcedAt = sim.loop().now();
+    }
+    for (Effect.Send send : sends) {
+      sim.db().notify(backend, send.channel(), send.payload(), sentAt);
+    }
   }
 
   private void readiness(boolean nowReady) {

@@ -17,7 +17,11 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>One queue, in commit order. A NOTIFY is a transaction of its own (pg_notify in autocommit);
  *       it enters the queue when it commits, that is when the statement reaches the server here,
- *       and gets the next position.
+ *       and gets the next position. With a commit latency ({@link #commitAt}), commits queue:
+ *       PreCommit_Notify takes a lock that serializes every transaction that notifies and holds it
+ *       until the commit is over (its WAL flush included), "so that queue entries appear in commit
+ *       order, and there are never uncommitted queue entries ahead of committed ones". A slow
+ *       commit (a stalled fsync) holds back every NOTIFY behind it, whoever sent it.
  *   <li>LISTEN takes effect when it commits: a backend is handed a notification if it listened on
  *       its channel when the notification committed. Each backend's inbox below is the queue as
  *       that backend reads it: the entries for its channels, committed after its LISTEN, in commit
@@ -39,8 +43,9 @@ import java.util.function.Predicate;
  * signalled only when far behind, which never happens at these rates); no queue size limit (8 GB by
  * default, far above what a discovery channel holds); a backend whose client stalled keeps being
  * woken until the client gives up, then goes away at once (a real server notices a dead peer only
- * through TCP keepalive); reading costs no CPU, so there is no queueing delay under load: latencies
- * are drawn from fixed ranges.
+ * through TCP keepalive); reading costs no CPU, so there is no queueing delay under load but the
+ * commits': latencies are drawn from fixed distributions; a commit whose client went away before it
+ * is over is dropped (a real server would finish it).
  */
 public final class SimulatedPostgres {
 
@@ -80,23 +85,32 @@ public final class SimulatedPostgres {
     }
   }
 
-  /** One committed notification. */
+  /**
+   * One committed notification; {@code sentAt} is when its sender sent the statement, for the
+   * latency a reader sees.
+   */
   public record Notification(
-      long position, String channel, String payload, Backend sender, long committedAt) {}
+      long position,
+      String channel,
+      String payload,
+      Backend sender,
+      long committedAt,
+      long sentAt) {}
 
   /** A server process serving one client connection. */
   public final class Backend {
     private final int pid;
     private final Object client;
-    private final Consumer<List<String>> reader;
+    private final Consumer<List<Notification>> reader;
     private final Runnable terminated;
     private final Set<String> channels = new LinkedHashSet<>();
-    private final List<String> inbox = new ArrayList<>();
+    private final List<Notification> inbox = new ArrayList<>();
     private boolean alive = true;
     private long pendingReadAt = Long.MIN_VALUE;
     private boolean readScheduled;
 
-    private Backend(int pid, Object client, Consumer<List<String>> reader, Runnable terminated) {
+    private Backend(
+        int pid, Object client, Consumer<List<Notification>> reader, Runnable terminated) {
       this.pid = pid;
       this.client = client;
       this.reader = reader;
@@ -124,8 +138,8 @@ public final class SimulatedPostgres {
   private final EventLoop loop;
   private final SplittableRandom random;
   private final Wakeups wakeups;
-  private final long wakeLatencyMin;
-  private final long wakeLatencyMax;
+  private final Latency wakeLatency;
+  private final Latency commitLatency;
   private final Counters counters = new Counters();
 
   /** Backends listening on at least one channel, in registration order. */
@@ -138,6 +152,10 @@ public final class SimulatedPostgres {
   private boolean countWakeUps = true;
   private long pendingReads;
   private boolean up = true;
+
+  /** Until when the commit holding the lock that orders NOTIFY commits goes on. */
+  private long commitLockHeldUntil = Long.MIN_VALUE;
+
   private long head;
   private int nextPid = 1000;
 
@@ -151,11 +169,25 @@ public final class SimulatedPostgres {
       Wakeups wakeups,
       long wakeLatencyMin,
       long wakeLatencyMax) {
+    this(loop, random, wakeups, Latency.uniform(wakeLatencyMin, wakeLatencyMax), null);
+  }
+
+  /**
+   * @param wakeLatency from a backend's signal to its read of the queue
+   * @param commitLatency how long a NOTIFY commit holds the lock that orders them, see {@link
+   *     #commitAt}; null: no time, every commit is over when its statement arrives
+   */
+  public SimulatedPostgres(
+      EventLoop loop,
+      SplittableRandom random,
+      Wakeups wakeups,
+      Latency wakeLatency,
+      Latency commitLatency) {
     this.loop = loop;
     this.random = random;
     this.wakeups = wakeups;
-    this.wakeLatencyMin = wakeLatencyMin;
-    this.wakeLatencyMax = wakeLatencyMax;
+    this.wakeLatency = wakeLatency;
+    this.commitLatency = commitLatency;
   }
 
   public Counters counters() {
@@ -217,6 +249,15 @@ public final class SimulatedPostgres {
    * @param terminated told when the server ends the connection (a restart)
    */
   public Backend connect(Object client, Consumer<List<String>> reader, Runnable terminated) {
+    return connectTimed(
+        client,
+        notifications -> reader.accept(notifications.stream().map(Notification::payload).toList()),
+        terminated);
+  }
+
+  /** As {@link #connect}, but the reader gets the notifications, with when they were sent. */
+  public Backend connectTimed(
+      Object client, Consumer<List<Notification>> reader, Runnable terminated) {
     if (!up) {
       return null;
     }
@@ -238,12 +279,31 @@ public final class SimulatedPostgres {
     }
   }
 
+  /**
+   * When a NOTIFY transaction whose statement arrives now commits: it waits for the lock that
+   * orders such commits, first come first served, and holds it for its own commit. Now, without a
+   * commit latency. The caller notifies then.
+   */
+  public long commitAt() {
+    if (commitLatency == null) {
+      return loop.now();
+    }
+    long start = Math.max(loop.now(), commitLockHeldUntil);
+    commitLockHeldUntil = start + commitLatency.draw(random);
+    return commitLockHeldUntil;
+  }
+
   /** pg_notify(channel, payload), committed now. */
   public void notify(Backend sender, String channel, String payload) {
+    notify(sender, channel, payload, loop.now());
+  }
+
+  /** pg_notify(channel, payload), sent by its client at {@code sentAt}, committed now. */
+  public void notify(Backend sender, String channel, String payload, long sentAt) {
     if (!sender.alive || !up) {
       return;
     }
-    Notification n = new Notification(head++, channel, payload, sender, loop.now());
+    Notification n = new Notification(head++, channel, payload, sender, loop.now(), sentAt);
     counters.notifications++;
     for (Consumer<Notification> tap : taps) {
       tap.accept(n);
@@ -273,7 +333,7 @@ public final class SimulatedPostgres {
       }
     }
     if (forIt != null && reads.test(backend.client)) {
-      backend.inbox.add(forIt.payload());
+      backend.inbox.add(forIt);
       if (!backend.readScheduled) {
         backend.readScheduled = true;
         pendingReads++;
@@ -288,16 +348,14 @@ public final class SimulatedPostgres {
     if (!backend.alive || backend.inbox.isEmpty()) {
       return;
     }
-    List<String> payloads = List.copyOf(backend.inbox);
+    List<Notification> read = List.copyOf(backend.inbox);
     backend.inbox.clear();
-    counters.delivered += payloads.size();
-    backend.reader.accept(payloads);
+    counters.delivered += read.size();
+    backend.reader.accept(read);
   }
 
   private long latency() {
-    return wakeLatencyMax <= wakeLatencyMin
-        ? wakeLatencyMin
-        : random.nextLong(wakeLatencyMin, wakeLatencyMax);
+    return wakeLatency.draw(random);
   }
 
   /**

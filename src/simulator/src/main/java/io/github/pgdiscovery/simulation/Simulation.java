@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -55,16 +56,15 @@ public final class Simulation {
     DiscoveryProtocol.Mode mode = DiscoveryProtocol.Mode.PROBE_AND_REPLY;
 
     /**
-     * Client to commit of a NOTIFY, server signal to read, read to client: min and max,
-     * nanoseconds.
+     * A NOTIFY statement from its client to the server, the server's signal to the backend's read,
+     * the read to the client; and how long a commit holds the lock that orders NOTIFY commits
+     * (null: no time, no queue).
      */
-    long commitMin = 300_000;
+    Latency commit = Latency.micros(300, 1500);
 
-    long commitMax = 1_500_000;
-    long wakeMin = 50_000;
-    long wakeMax = 500_000;
-    long deliveryMin = 300_000;
-    long deliveryMax = 1_500_000;
+    Latency wake = Latency.micros(50, 500);
+    Latency delivery = Latency.micros(300, 1500);
+    Latency commitHold;
     long connectMin = 2 * MILLISECOND;
     long connectMax = 5 * MILLISECOND;
     long tcpTimeout = Duration.ofSeconds(924).toNanos(); // Linux tcp_retries2 = 15
@@ -152,12 +152,38 @@ public final class Simulation {
         long wakeMax,
         long deliveryMin,
         long deliveryMax) {
-      this.commitMin = commitMin * 1000;
-      this.commitMax = commitMax * 1000;
-      this.wakeMin = wakeMin * 1000;
-      this.wakeMax = wakeMax * 1000;
-      this.deliveryMin = deliveryMin * 1000;
-      this.deliveryMax = deliveryMax * 1000;
+      this.commit = Latency.micros(commitMin, commitMax);
+      this.wake = Latency.micros(wakeMin, wakeMax);
+      this.delivery = Latency.micros(deliveryMin, deliveryMax);
+      return this;
+    }
+
+    /**
+     * Latencies as a loaded production server has them, instead of the uniform sub-millisecond
+     * defaults: mostly well under a millisecond a leg, sometimes tens to hundreds of milliseconds,
+     * and commits that queue. A commit holds the lock that orders NOTIFY commits through its WAL
+     * flush: usually a fraction of a millisecond, 1% of them 5 to 50 ms (a busy disk), 0.2% 0.5 to
+     * 2 s (a stalled fsync), and every commit behind it, of any node, waits. The network loses a
+     * segment now and then, and TCP sends it again after its retransmission timeout (200 ms at
+     * least on Linux): 0.3% of statements and of deliveries. A woken backend waits for a CPU 10 to
+     * 100 ms, 1% of the time. A node's thread waits for its statement's answer, as the engine's
+     * does, and gives the connection up after connect-timeout.
+     */
+    public Config tailedLatencies() {
+      Duration rto = Duration.ofMillis(200);
+      commit =
+          Latency.micros(100, 1000)
+              .tail(0.02, Duration.ofMillis(1), Duration.ofMillis(20))
+              .tail(0.003, rto, rto.multipliedBy(2));
+      commitHold =
+          Latency.micros(50, 500)
+              .tail(0.01, Duration.ofMillis(5), Duration.ofMillis(50))
+              .tail(0.002, Duration.ofMillis(500), Duration.ofSeconds(2));
+      wake = Latency.micros(50, 500).tail(0.01, Duration.ofMillis(10), Duration.ofMillis(100));
+      delivery =
+          Latency.micros(100, 1000)
+              .tail(0.02, Duration.ofMillis(1), Duration.ofMillis(20))
+              .tail(0.003, rto, rto.multipliedBy(2));
       return this;
     }
   }
@@ -228,6 +254,8 @@ public final class Simulation {
   private SimulatedPostgres.Backend attacker;
   private long sent;
   private long roundTrips;
+  private long lateDeliveries;
+  private long longestDelivery;
   private long inFlight;
   private int pendingStarts;
 
@@ -243,7 +271,7 @@ public final class Simulation {
                     .channel("sim_discovery"))
             .build();
     this.db =
-        new SimulatedPostgres(loop, random.split(), config.wakeups, config.wakeMin, config.wakeMax);
+        new SimulatedPostgres(loop, random.split(), config.wakeups, config.wake, config.commitHold);
     // A passive member reads nothing; wake-ups are counted for it all the same.
     db.readers(client -> !(client instanceof PassiveMember));
   }
@@ -409,7 +437,7 @@ public final class Simulation {
       added.add(member);
     }
     loop.after(
-        config.commitMax + config.wakeMax + config.deliveryMax + MILLISECOND,
+        maxDelivery() + MILLISECOND,
         () -> {
           for (SimulatedNode node : nodes) {
             if (node.live()
@@ -432,14 +460,22 @@ public final class Simulation {
    * watched peer's stay after that.
    */
   public void crash(SimulatedNode node) {
-    long bound =
-        node.hasJoined()
-            ? config.downAfter
-                + settings.timing().watchedPeerTtlNanos()
-                + settings.timing().probeReplyWindow().toNanos()
-                + 4 * maxDelivery()
-                + SECOND
-            : expiryBound(node);
+    // A member is out of the views only once its cluster told: MemberRemoved reaches each member
+    // up to membershipLag after the downing provider removed it, and until then that member holds
+    // it watched by its cluster and vouches for it in rosters; a node waiting to join that hears
+    // such a roster keeps it a watched peer's stay from then. The cluster keeps the crashed member
+    // that long too (downAfter + lag at the slowest member), so the bound does.
+    boolean member = node.hasJoined();
+    LongSupplier bound =
+        () ->
+            member
+                ? config.downAfter
+                    + config.membershipLag
+                    + settings.timing().watchedPeerTtlNanos()
+                    + settings.timing().probeReplyWindow().toNanos()
+                    + transitAllowance(4)
+                    + SECOND
+                : expiryBound(false);
     if (node.hasJoined()) {
       if (config.downAfter < 0) {
         node.crash();
@@ -450,7 +486,8 @@ public final class Simulation {
     node.crash();
     String incarnation = node.self().incarnation();
     long crashedAt = loop.now();
-    loop.after(
+    checkAfter(
+        crashedAt,
         bound,
         () -> {
           for (SimulatedNode other : live()) {
@@ -465,7 +502,7 @@ public final class Simulation {
                       + ", crashed at "
                       + millis(crashedAt)
                       + " ms, "
-                      + bound / MILLISECOND
+                      + bound.getAsLong() / MILLISECOND
                       + " ms after the crash");
             }
           }
@@ -477,14 +514,16 @@ public final class Simulation {
    * still on it, it must leave the others' views within its expiry, as a crashed node does.
    */
   public void stall(SimulatedNode node) {
-    long bound = expiryBound(node);
+    boolean member = node.hasJoined();
+    LongSupplier bound = () -> expiryBound(member);
     node.stall();
     if (node.hasJoined()) {
       return; // its cluster still reaches it, so it stays a member and in every view
     }
     String incarnation = node.self().incarnation();
     long connectedSince = node.connectedSince();
-    loop.after(
+    checkAfter(
+        loop.now(),
         bound,
         () -> {
           if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
@@ -501,25 +540,51 @@ public final class Simulation {
                       + " still lists "
                       + node.name()
                       + ", stalled "
-                      + bound / MILLISECOND
+                      + bound.getAsLong() / MILLISECOND
                       + " ms ago");
             }
           }
         });
   }
 
-  private long expiryBound(SimulatedNode node) {
+  private long expiryBound(boolean member) {
     Duration interval =
-        node.hasJoined()
+        member
             ? settings.timing().joinedHeartbeatInterval()
             : settings.timing().heartbeatInterval();
     // A roster passes on the responder's remaining expiry, which the receiver counts from when it
-    // arrives: each hop
-    // may add a delivery's latency (a few milliseconds here, one notification's transit in real
-    // life).
+    // arrives: each hop may add a delivery's latency (a few milliseconds here, one notification's
+    // transit in real life).
     return settings.timing().expireAfterNanos(interval.toMillis())
-        + 20 * maxDelivery()
+        + transitAllowance(20)
         + MILLISECOND;
+  }
+
+  /**
+   * What {@code hops} notifications one after another may add to how long a view keeps an entry:
+   * each up to {@link #maxDelivery()}; with tailed latencies, besides, twice the longest any
+   * notification took so far: a stalled commit holds back every notification behind it, so the hops
+   * of one chain of rosters mostly wait out the same stall.
+   */
+  private long transitAllowance(int hops) {
+    long allowance = hops * maxDelivery();
+    return config.commitHold == null ? allowance : allowance + 2 * longestDelivery;
+  }
+
+  /**
+   * Runs {@code check} once {@code bound} has passed since {@code from}; the bound is read again
+   * when it is due, as it may have grown (a slow notification seen meanwhile).
+   */
+  private void checkAfter(long from, LongSupplier bound, Runnable check) {
+    loop.at(
+        from + bound.getAsLong(),
+        () -> {
+          if (loop.now() < from + bound.getAsLong()) {
+            checkAfter(from, bound, check);
+          } else {
+            check.run();
+          }
+        });
   }
 
   /**
@@ -719,11 +784,11 @@ public final class Simulation {
           && other.excluded() == null
           && other.connected()
           && !other.stalled()
-          // Its announcement surely committed before this node's LISTEN: the view must hold it (one
-          // that commits
-          // after is heard directly, maybe a moment after readiness).
+          // Its announcement committed before this node's LISTEN: the view must hold it (one that
+          // commits after is heard directly, maybe a moment after readiness).
           && other.connectedSince() >= 0
-          && other.connectedSince() + config.commitMax < node.connectedSince() - config.deliveryMax
+          && other.announcedAt() >= 0
+          && other.announcedAt() < node.connectedSince()
           && (view.isEmpty()
               || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
         missing.add(other.self().endpoint());
@@ -844,20 +909,55 @@ public final class Simulation {
   }
 
   long commitLatency(SplittableRandom r) {
-    return between(r, config.commitMin, config.commitMax);
+    return config.commit.draw(r);
   }
 
   long deliveryLatency(SplittableRandom r) {
-    return between(r, config.deliveryMin, config.deliveryMax);
+    return config.delivery.draw(r);
+  }
+
+  /** Whether commits queue behind the lock that orders them, and a node waits for its own. */
+  boolean commitsQueue() {
+    return config.commitHold != null;
+  }
+
+  /**
+   * A notification reached a node's protocol {@code transit} after its sender sent it (the node's
+   * own pauses and waits left out: this is what the database and the network took).
+   */
+  void delivered(long transit) {
+    longestDelivery = Math.max(longestDelivery, transit);
+    if (transit > settings.timing().probeReplyWindow().toNanos()) {
+      lateDeliveries++;
+    }
+  }
+
+  /**
+   * Notifications that reached a node later than the probe reply window after they were sent: a
+   * late answer, a late announcement. The uniform default latencies never make one.
+   */
+  public long lateDeliveries() {
+    return lateDeliveries;
+  }
+
+  /** The longest a notification took so far from its sender to a node's protocol, nanoseconds. */
+  public long longestDelivery() {
+    return longestDelivery;
   }
 
   long connectLatency(SplittableRandom r) {
     return between(r, config.connectMin, config.connectMax);
   }
 
-  /** The longest a notification takes from a sender to a listener's protocol. */
+  /**
+   * The longest a notification takes from a sender to a listener's protocol, unless a tail was
+   * drawn or commits queued: the bodies of its legs.
+   */
   long maxDelivery() {
-    return config.commitMax + config.wakeMax + config.deliveryMax;
+    return config.commit.bodyMax()
+        + (config.commitHold == null ? 0 : config.commitHold.bodyMax())
+        + config.wake.bodyMax()
+        + config.delivery.bodyMax();
   }
 
   private static long between(SplittableRandom r, long min, long max) {
