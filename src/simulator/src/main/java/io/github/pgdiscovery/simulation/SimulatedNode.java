@@ -5,6 +5,7 @@ import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.protocol.Effects;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +37,8 @@ public final class SimulatedNode {
     STOPPED
   }
 
+  private record Arrival(long at, List<String> payloads) {}
+
   private final class Connection {
     SimulatedPostgres.Backend backend;
     long listenedAt;
@@ -45,6 +48,10 @@ public final class SimulatedNode {
 
     long lastArrival;
     long lastDelivery;
+
+    /** What reached the client and is not read yet, in order: when it arrived, and its payloads. */
+    final ArrayDeque<Arrival> inbox = new ArrayDeque<>();
+
     long lastHeard;
     boolean established;
     boolean stalled;
@@ -382,42 +389,53 @@ public final class SimulatedNode {
       sim.delivered(at - n.sentAt());
       payloads.add(n.payload());
     }
-    if (paused()) {
-      // Read after the pause, after what had arrived before it (those are read at its end).
-      at = Math.max(at, pausedUntil + 1);
-    }
     c.lastDelivery = at;
+    c.inbox.add(new Arrival(at, payloads));
     sim.inFlight(+1);
+    // A paused process reads after the pause, what had arrived before it first.
     sim.loop()
         .at(
-            at,
+            paused() ? Math.max(at, pausedUntil + 1) : at,
             () -> {
               sim.inFlight(-1);
-              receive(c, payloads);
+              read(c);
             });
   }
 
-  private void receive(Connection c, List<String> payloads) {
+  private void read(Connection c) {
     if (connection != c || !c.established || c.stalled || c.blocked || !live()) {
       return;
     }
     if (paused()) {
       // Arrived before the pause began and not yet read: read after it, in order.
-      sim.loop().at(pausedUntil, () -> receive(c, payloads));
+      sim.loop().at(pausedUntil, () -> read(c));
       return;
     }
-    // What the protocol answers to one read goes out together, in one transaction, as the engine
-    // sends it.
+    if (!readArrived(c) || connection != c || c.blocked) {
+      return;
+    }
+    c.lastHeard = sim.loop().now();
+    tick(c);
+  }
+
+  /**
+   * Reads everything that has reached the client by now, as the engine's one read does; what the
+   * protocol answers to it goes out together, in one transaction. False if nothing had arrived.
+   */
+  private boolean readArrived(Connection c) {
+    List<String> payloads = new ArrayList<>();
+    while (!c.inbox.isEmpty() && c.inbox.peek().at() - sim.loop().now() <= 0) {
+      payloads.addAll(c.inbox.poll().payloads());
+    }
+    if (payloads.isEmpty()) {
+      return false;
+    }
     List<Effect> answers = new ArrayList<>();
     for (String payload : payloads) {
       answers.addAll(protocol.received(payload, now(), wall()));
     }
     handle(c, answers);
-    if (connection != c || c.blocked) {
-      return;
-    }
-    c.lastHeard = sim.loop().now();
-    tick(c);
+    return true;
   }
 
   private void scheduleTick(Connection c) {
@@ -464,6 +482,18 @@ public final class SimulatedNode {
                 }
               });
       return;
+    }
+    // As the engine does: what reached the client (while this thread sent, say) is read before the
+    // protocol acts on time, so that no timer decides on a view that misses what is already here.
+    if (readArrived(c)) {
+      c.lastHeard = sim.loop().now();
+      if (connection != c || c.blocked) {
+        return;
+      }
+      if (paused()) {
+        tick(c);
+        return;
+      }
     }
     long t = sim.loop().now();
     if (t - c.lastHeard >= sim.settings().database().connectionCheckInterval().toNanos()) {

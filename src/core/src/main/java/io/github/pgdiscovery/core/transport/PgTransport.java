@@ -129,7 +129,17 @@ public final class PgTransport implements Transport {
 
   @Override
   public List<String> poll(int timeoutMillis) throws SQLException {
-    PGNotification[] notifications = pg.getNotifications(timeoutMillis);
+    return payloads(pg.getNotifications(timeoutMillis));
+  }
+
+  @Override
+  public List<String> arrived() throws SQLException {
+    // Without a timeout pgjdbc returns at once: what it queued while a statement ran, and what it
+    // can read from the socket without blocking.
+    return payloads(pg.getNotifications());
+  }
+
+  private static List<String> payloads(PGNotification[] notifications) {
     if (notifications == null || notifications.length == 0) {
       return List.of();
     }

@@ -52,6 +52,12 @@ public interface Transport extends AutoCloseable {
    */
   List<String> poll(int timeoutMillis) throws SQLException;
 
+  /**
+   * The payloads of notifications that have reached this client and are not read yet, without
+   * waiting: those that came in while a statement ran, and those already in the socket's buffer.
+   */
+  List<String> arrived() throws SQLException;
+
   /** A round trip to the server, bounded by {@code timeoutSeconds}. */
   boolean isValid(int timeoutSeconds) throws SQLException;
 

@@ -56,6 +56,35 @@ final class PgTransportTest {
   }
 
   @Test
+  void whatCameInWhileAStatementRanIsReadWithoutWaiting() throws Exception {
+    String channel = db.newChannelName();
+    String other = db.newChannelName();
+    try (PgTransport listener = open(channel);
+        PgTransport sender = open(channel)) {
+      listener.listen(channel);
+      sender.send(channel, "while-busy");
+      List<String> read = new ArrayList<>();
+      // The listener's own statement takes the notification in with its answer; arrived() hands it
+      // over at once. (The server signals the listener's backend at the sender's commit; in the
+      // rare case the signal is late, the next statement brings it.)
+      Poll.until(
+          DEADLINE,
+          "arrived() returns the notification that came in with the listener's own statement",
+          () -> {
+            try {
+              listener.send(other, "own statement");
+              read.addAll(listener.arrived());
+            } catch (SQLException e) {
+              throw new AssertionError(e);
+            }
+            return read.contains("while-busy");
+          },
+          () -> read);
+      assertEquals(List.of(), listener.arrived(), "nothing more arrived");
+    }
+  }
+
+  @Test
   void aBatchIsOneTransactionSoANotificationTheServerRefusesSendsNoneOfIt() throws Exception {
     String channel = db.newChannelName();
     try (ChannelTap tap = new ChannelTap(db, channel);
