@@ -404,19 +404,7 @@ public final class SimulatedNode {
   private void scheduleTick(Connection c) {
     long now = now();
     long delta = protocol.nextDeadline(now) - now;
-    if (delta > Simulation.SECOND || delta < -(1L << 62)) {
-      // More than a second ahead, or so far behind that the difference wrapped around: beyond the
-      // promise. A
-      // deadline in the past is fine, it asks for a tick now (expiries overdue after a reconnect,
-      // for one).
-      sim.violation(
-          name()
-              + ": nextDeadline is "
-              + delta
-              + " ns from now, not within the promised second (clock"
-              + " at "
-              + now
-              + ")");
+    if (!sim.deadlineAtMostOneSecondAhead().check(this, delta, now)) {
       delta = Simulation.SECOND;
     }
     long generation = ++tickGeneration;
@@ -461,16 +449,10 @@ public final class SimulatedNode {
     }
     List<Effect> effects = protocol.tick(now(), wall());
     handle(c, effects);
-    // The engine polls for at most the time to the next deadline: one already past after a tick
-    // that had nothing to
-    // do is a busy loop, a core burnt per node while it lasts.
     boolean idle = effects.stream().noneMatch(Effect.Send.class::isInstance);
     spins = idle && protocol.nextDeadline(now()) - now() <= 0 ? spins + 1 : 0;
-    if (spins == 50) {
-      sim.violation(
-          name()
-              + ": nextDeadline stays in the past after ticks with nothing to do (a busy loop); "
-              + protocol.notReadyReason(now()));
+    if (spins > 0) {
+      sim.noBusyLoop().idleTicksInThePast(this, spins, () -> protocol.notReadyReason(now()));
     }
     if (connection == c && !c.blocked) {
       scheduleTick(c);
