@@ -61,6 +61,8 @@ public final class SimulatedNode {
   private boolean announcing = true;
   private boolean joined;
   private boolean joinScheduled;
+  private boolean staysOut;
+  private String clusterId;
   private long startedAt = -1;
   private long readyAt = -1;
   private long connectedSince = -1;
@@ -188,6 +190,7 @@ public final class SimulatedNode {
     life = Life.RUNNING;
     startedAt = sim.loop().now();
     connect();
+    sim.started(this);
   }
 
   /** The process dies: no goodbye, its connection closes, and nothing it had in flight arrives. */
@@ -230,10 +233,35 @@ public final class SimulatedNode {
     input(protocol.stopAnnouncing());
   }
 
+  /** Joins the one cluster of its service, as a node whose join the test decides. */
   public void joined() {
+    join(clusterId != null ? clusterId : sim.clusterOfService(this));
+  }
+
+  /**
+   * Joins the cluster {@code id} (its founder's incarnation; this node's own to found one): the
+   * cluster's members and this node hear one another Up.
+   */
+  void join(String id) {
+    if (clusterId == null) {
+      clusterId = id;
+    }
     joined = true;
     input(protocol.joined());
     sim.joinedCluster(this);
+  }
+
+  /** The cluster this node joined (its founder's incarnation), or null. */
+  public String clusterId() {
+    return clusterId;
+  }
+
+  /**
+   * Whether this node's management HTTP endpoint answers a probe now: not when crashed, stopped or
+   * paused.
+   */
+  boolean answersProbes() {
+    return live() && !paused();
   }
 
   /** The cluster says the member with this address and uid is Up. */
@@ -247,7 +275,13 @@ public final class SimulatedNode {
    */
   public SimulatedNode staysOut() {
     joinScheduled = true;
+    staysOut = true;
     return this;
+  }
+
+  /** Whether this node was told never to join (see {@link #staysOut}). */
+  public boolean staysOutOfItsCluster() {
+    return staysOut;
   }
 
   void removedFromCluster() {

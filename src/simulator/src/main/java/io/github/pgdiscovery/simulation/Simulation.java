@@ -8,6 +8,7 @@ import io.github.pgdiscovery.core.protocol.MessageCodec;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.simulation.invariants.CrashedPeerLeavesWithinExpiry;
 import io.github.pgdiscovery.simulation.invariants.DeadlineAtMostOneSecondAhead;
+import io.github.pgdiscovery.simulation.invariants.ExactlyOneCluster;
 import io.github.pgdiscovery.simulation.invariants.Invariant;
 import io.github.pgdiscovery.simulation.invariants.NoBusyLoop;
 import io.github.pgdiscovery.simulation.invariants.OneViewAtQuiescence;
@@ -80,6 +81,8 @@ public final class Simulation {
     /** The longest a cluster event takes to reach a node; 0: a millisecond, the same everywhere. */
     long membershipLag;
 
+    BootstrapModel.Settings bootstrap;
+
     public Config(long seed) {
       this.seed = seed;
     }
@@ -105,6 +108,15 @@ public final class Simulation {
      */
     public Config joinAfterReady(Duration value) {
       joinAfterReady = value.toNanos();
+      return this;
+    }
+
+    /**
+     * Every node joins as Cluster Bootstrap decides ({@link BootstrapModel}), looking up its
+     * service through its own discovery, instead of a fixed time after it became ready.
+     */
+    public Config clusterBootstrap(BootstrapModel.Settings value) {
+      bootstrap = value;
       return this;
     }
 
@@ -233,6 +245,12 @@ public final class Simulation {
   private final DeadlineAtMostOneSecondAhead deadlineAtMostOneSecondAhead;
   private final NoBusyLoop noBusyLoop;
   private final OneViewAtQuiescence oneViewAtQuiescence = new OneViewAtQuiescence();
+  private final ExactlyOneCluster exactlyOneCluster;
+  private final BootstrapModel bootstrap;
+
+  /** The cluster of each service that nodes join when a test, not Bootstrap, decides: its id. */
+  private final Map<String, String> serviceClusters = new HashMap<>();
+
   private SimulatedPostgres.Backend attacker;
   private long sent;
   private long roundTrips;
@@ -263,6 +281,13 @@ public final class Simulation {
         new StalledPeerLeavesWithinExpiry(this::violation, this, maxDelivery());
     this.deadlineAtMostOneSecondAhead = new DeadlineAtMostOneSecondAhead(this::violation);
     this.noBusyLoop = new NoBusyLoop(this::violation);
+    this.exactlyOneCluster = new ExactlyOneCluster(this::violation);
+    if (config.bootstrap != null && config.joinAfterReady >= 0) {
+      throw new IllegalArgumentException(
+          "joinAfterReady and clusterBootstrap both decide when a node joins: choose one");
+    }
+    this.bootstrap =
+        config.bootstrap == null ? null : new BootstrapModel(this, config.bootstrap, config.seed);
   }
 
   public static Simulation of(long seed) {
@@ -547,6 +572,16 @@ public final class Simulation {
         .toList();
   }
 
+  /**
+   * {@link ExactlyOneCluster} now: a line per service whose live members are in more than one
+   * cluster, with the seed; empty when each service has one cluster at most.
+   */
+  public List<String> clusterViolations() {
+    return exactlyOneCluster.check(nodes).stream()
+        .map(what -> stamp(exactlyOneCluster, what))
+        .toList();
+  }
+
   /** Everything found wrong along the way, each line with the seed. */
   public List<String> violations() {
     return violations;
@@ -587,11 +622,26 @@ public final class Simulation {
     readyOnlyOnCompleteView.becameReady(node, nodes);
   }
 
+  void started(SimulatedNode node) {
+    if (bootstrap != null && !node.staysOutOfItsCluster()) {
+      bootstrap.start(node);
+    }
+  }
+
   /**
-   * The cluster of {@code node}'s service (its joined nodes) sees it Up: each member hears of it,
-   * and it hears of each member, as cluster events, a moment later.
+   * The one cluster of {@code node}'s service, for a join a test decides: the first node of the
+   * service to join founds it.
+   */
+  String clusterOfService(SimulatedNode node) {
+    return serviceClusters.computeIfAbsent(node.self().service(), s -> node.self().incarnation());
+  }
+
+  /**
+   * The cluster {@code node} joined (its members) sees it Up: each member hears of it, and it hears
+   * of each member, as cluster events, a moment later.
    */
   void joinedCluster(SimulatedNode node) {
+    exactlyOneCluster.joined(node, nodes);
     for (SimulatedNode member : nodes) {
       // A crashed member the cluster has not removed is still a member (unreachable): a joining
       // node hears it Up.
@@ -599,7 +649,7 @@ public final class Simulation {
           && member.hasJoined()
           && !member.hasBeenRemoved()
           && member.life() != SimulatedNode.Life.STOPPED
-          && member.self().service().equals(node.self().service())) {
+          && node.clusterId().equals(member.clusterId())) {
         if (config.membershipLag > 0) {
           clusterEvent(member, () -> member.memberUp(node.self().address(), node.self().uid()));
           clusterEvent(node, () -> node.memberUp(member.self().address(), member.self().uid()));
@@ -623,11 +673,11 @@ public final class Simulation {
     }
   }
 
-  /** The cluster removes {@code node}: every member is told (MemberRemoved). */
+  /** The cluster removes {@code node}: every member of its cluster is told (MemberRemoved). */
   private void removeFromCluster(SimulatedNode node) {
     node.removedFromCluster();
     for (SimulatedNode member : live()) {
-      if (member.hasJoined() && member.self().service().equals(node.self().service())) {
+      if (member.hasJoined() && node.clusterId().equals(member.clusterId())) {
         if (config.membershipLag > 0) {
           clusterEvent(
               member,
