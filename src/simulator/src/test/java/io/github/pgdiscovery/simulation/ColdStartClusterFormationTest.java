@@ -26,7 +26,7 @@ final class ColdStartClusterFormationTest {
   private static final String SERVICE = "orders";
   private static final String SECRET = "simulation-shared-secret-0123456789";
 
-  /** The normal run's seeds: 400 cold starts, 10 to 20 s on a shared two-core machine. */
+  /** The normal run's seeds: 400 cold starts, 5 s alone on two cores, 15 s on shared ones. */
   static LongStream seeds() {
     return LongStream.range(30_000, 30_400);
   }
@@ -121,8 +121,9 @@ final class ColdStartClusterFormationTest {
    * in a random order, each 0 to 3 s after the one before; maybe a crash of a node before it joined
    * or right after a first node joined; maybe a database restart during formation; maybe one node
    * whose wall clock is off by up to 20 s, or by 40 to 90 s (beyond the replay window: signed, it
-   * is cut off and never joins); signed or unsigned. Null when every live node that can join joined
-   * one and the same cluster and the views converged with no violation, else what went wrong.
+   * is cut off, never joins, holds the others back, and is stopped 10 to 40 s after the last
+   * start); signed or unsigned. Null when every live node that can join joined one and the same
+   * cluster and the views converged with no violation, else what went wrong.
    */
   static String coldStart(long seed) {
     SplittableRandom choose = new SplittableRandom(seed);
