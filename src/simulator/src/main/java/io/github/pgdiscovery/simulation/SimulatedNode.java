@@ -74,6 +74,8 @@ public final class SimulatedNode {
   private boolean announcing = true;
   private boolean joined;
   private boolean joinScheduled;
+  private boolean staysOut;
+  private String clusterId;
   private long startedAt = -1;
   private long readyAt = -1;
   private long connectedSince = -1;
@@ -209,6 +211,7 @@ public final class SimulatedNode {
     life = Life.RUNNING;
     startedAt = sim.loop().now();
     connect();
+    sim.started(this);
   }
 
   /** The process dies: no goodbye, its connection closes, and nothing it had in flight arrives. */
@@ -251,10 +254,35 @@ public final class SimulatedNode {
     input(protocol.stopAnnouncing());
   }
 
+  /** Joins the one cluster of its service, as a node whose join the test decides. */
   public void joined() {
+    join(clusterId != null ? clusterId : sim.clusterOfService(this));
+  }
+
+  /**
+   * Joins the cluster {@code id} (its founder's incarnation; this node's own to found one): the
+   * cluster's members and this node hear one another Up.
+   */
+  void join(String id) {
+    if (clusterId == null) {
+      clusterId = id;
+    }
     joined = true;
     input(protocol.joined());
     sim.joinedCluster(this);
+  }
+
+  /** The cluster this node joined (its founder's incarnation), or null. */
+  public String clusterId() {
+    return clusterId;
+  }
+
+  /**
+   * Whether this node's management HTTP endpoint answers a probe now: not when crashed, stopped or
+   * paused.
+   */
+  boolean answersProbes() {
+    return live() && !paused();
   }
 
   /** The cluster says the member with this address and uid is Up. */
@@ -268,7 +296,13 @@ public final class SimulatedNode {
    */
   public SimulatedNode staysOut() {
     joinScheduled = true;
+    staysOut = true;
     return this;
+  }
+
+  /** Whether this node was told never to join (see {@link #staysOut}). */
+  public boolean staysOutOfItsCluster() {
+    return staysOut;
   }
 
   void removedFromCluster() {
@@ -441,19 +475,7 @@ public final class SimulatedNode {
   private void scheduleTick(Connection c) {
     long now = now();
     long delta = protocol.nextDeadline(now) - now;
-    if (delta > Simulation.SECOND || delta < -(1L << 62)) {
-      // More than a second ahead, or so far behind that the difference wrapped around: beyond the
-      // promise. A
-      // deadline in the past is fine, it asks for a tick now (expiries overdue after a reconnect,
-      // for one).
-      sim.violation(
-          name()
-              + ": nextDeadline is "
-              + delta
-              + " ns from now, not within the promised second (clock"
-              + " at "
-              + now
-              + ")");
+    if (!sim.deadlineAtMostOneSecondAhead().check(this, delta, now)) {
       delta = Simulation.SECOND;
     }
     long generation = ++tickGeneration;
@@ -510,16 +532,10 @@ public final class SimulatedNode {
     }
     List<Effect> effects = protocol.tick(now(), wall());
     handle(c, effects);
-    // The engine polls for at most the time to the next deadline: one already past after a tick
-    // that had nothing to
-    // do is a busy loop, a core burnt per node while it lasts.
     boolean idle = effects.stream().noneMatch(Effect.Send.class::isInstance);
     spins = idle && protocol.nextDeadline(now()) - now() <= 0 ? spins + 1 : 0;
-    if (spins == 50) {
-      sim.violation(
-          name()
-              + ": nextDeadline stays in the past after ticks with nothing to do (a busy loop); "
-              + protocol.notReadyReason(now()));
+    if (spins > 0) {
+      sim.noBusyLoop().idleTicksInThePast(this, spins, () -> protocol.notReadyReason(now()));
     }
     if (connection == c && !c.blocked) {
       scheduleTick(c);

@@ -6,16 +6,20 @@ import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.protocol.Message;
 import io.github.pgdiscovery.core.protocol.MessageCodec;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import io.github.pgdiscovery.simulation.invariants.CrashedPeerLeavesWithinExpiry;
+import io.github.pgdiscovery.simulation.invariants.DeadlineAtMostOneSecondAhead;
+import io.github.pgdiscovery.simulation.invariants.ExactlyOneCluster;
+import io.github.pgdiscovery.simulation.invariants.Invariant;
+import io.github.pgdiscovery.simulation.invariants.NoBusyLoop;
+import io.github.pgdiscovery.simulation.invariants.OneViewAtQuiescence;
+import io.github.pgdiscovery.simulation.invariants.ReadyOnlyOnCompleteView;
+import io.github.pgdiscovery.simulation.invariants.StalledPeerLeavesWithinExpiry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -30,12 +34,11 @@ import java.util.function.UnaryOperator;
  * forged and replayed payloads), checks properties, and counts what the database pays
  * (notifications, backend wake-ups).
  *
- * <p>Checked all along, recorded in {@link #violations()}: a node that has not joined its cluster
- * and becomes ready holds every node that was listening and announcing since before it connected
- * and is still there (readiness is never reported on a partial view to anybody who would use it); a
- * crashed node is out of every view by the time its expiry allows (its last stated interval's
- * expiry plus the longest delivery); {@code nextDeadline} is never more than a second ahead.
- * Checked on request, at quiescence: {@link #convergenceViolations()}.
+ * <p>The properties are the classes of the {@code invariants} package, one rule each. Checked all
+ * along, recorded in {@link #violations()} under the rule's name: {@link ReadyOnlyOnCompleteView},
+ * {@link CrashedPeerLeavesWithinExpiry}, {@link StalledPeerLeavesWithinExpiry}, {@link
+ * DeadlineAtMostOneSecondAhead}, {@link NoBusyLoop}. Checked on request, at quiescence: {@link
+ * OneViewAtQuiescence}, by {@link #convergenceViolations()}.
  *
  * <p>Generic over the protocol's messages: the simulator moves payloads, reads only the {@link
  * Effect}s, and uses {@link Effect.Send#message()} only to count sends by type.
@@ -78,6 +81,8 @@ public final class Simulation {
     /** The longest a cluster event takes to reach a node; 0: a millisecond, the same everywhere. */
     long membershipLag;
 
+    BootstrapModel.Settings bootstrap;
+
     public Config(long seed) {
       this.seed = seed;
     }
@@ -103,6 +108,15 @@ public final class Simulation {
      */
     public Config joinAfterReady(Duration value) {
       joinAfterReady = value.toNanos();
+      return this;
+    }
+
+    /**
+     * Every node joins as Cluster Bootstrap decides ({@link BootstrapModel}), looking up its
+     * service through its own discovery, instead of a fixed time after it became ready.
+     */
+    public Config clusterBootstrap(BootstrapModel.Settings value) {
+      bootstrap = value;
       return this;
     }
 
@@ -251,6 +265,18 @@ public final class Simulation {
   private final Map<String, Long> sentByType = new TreeMap<>();
   private final Map<Effect.Level, Long> notices = new LinkedHashMap<>();
   private final List<String> errors = new ArrayList<>();
+  private final ReadyOnlyOnCompleteView readyOnlyOnCompleteView;
+  private final CrashedPeerLeavesWithinExpiry crashedPeerLeavesWithinExpiry;
+  private final StalledPeerLeavesWithinExpiry stalledPeerLeavesWithinExpiry;
+  private final DeadlineAtMostOneSecondAhead deadlineAtMostOneSecondAhead;
+  private final NoBusyLoop noBusyLoop;
+  private final OneViewAtQuiescence oneViewAtQuiescence = new OneViewAtQuiescence();
+  private final ExactlyOneCluster exactlyOneCluster;
+  private final BootstrapModel bootstrap;
+
+  /** The cluster of each service that nodes join when a test, not Bootstrap, decides: its id. */
+  private final Map<String, String> serviceClusters = new HashMap<>();
+
   private SimulatedPostgres.Backend attacker;
   private long sent;
   private long roundTrips;
@@ -274,6 +300,20 @@ public final class Simulation {
         new SimulatedPostgres(loop, random.split(), config.wakeups, config.wake, config.commitHold);
     // A passive member reads nothing; wake-ups are counted for it all the same.
     db.readers(client -> !(client instanceof PassiveMember));
+    this.readyOnlyOnCompleteView = new ReadyOnlyOnCompleteView(this::violation, config.mode);
+    this.crashedPeerLeavesWithinExpiry =
+        new CrashedPeerLeavesWithinExpiry(
+            this::violation, this, config.downAfter, config.membershipLag);
+    this.stalledPeerLeavesWithinExpiry = new StalledPeerLeavesWithinExpiry(this::violation, this);
+    this.deadlineAtMostOneSecondAhead = new DeadlineAtMostOneSecondAhead(this::violation);
+    this.noBusyLoop = new NoBusyLoop(this::violation);
+    this.exactlyOneCluster = new ExactlyOneCluster(this::violation);
+    if (config.bootstrap != null && config.joinAfterReady >= 0) {
+      throw new IllegalArgumentException(
+          "joinAfterReady and clusterBootstrap both decide when a node joins: choose one");
+    }
+    this.bootstrap =
+        config.bootstrap == null ? null : new BootstrapModel(this, config.bootstrap, config.seed);
   }
 
   public static Simulation of(long seed) {
@@ -460,53 +500,11 @@ public final class Simulation {
    * watched peer's stay after that.
    */
   public void crash(SimulatedNode node) {
-    // A member is out of the views only once its cluster told: MemberRemoved reaches each member
-    // up to membershipLag after the downing provider removed it, and until then that member holds
-    // it watched by its cluster and vouches for it in rosters; a node waiting to join that hears
-    // such a roster keeps it a watched peer's stay from then. The cluster keeps the crashed member
-    // that long too (downAfter + lag at the slowest member), so the bound does.
-    boolean member = node.hasJoined();
-    LongSupplier bound =
-        () ->
-            member
-                ? config.downAfter
-                    + config.membershipLag
-                    + settings.timing().watchedPeerTtlNanos()
-                    + settings.timing().probeReplyWindow().toNanos()
-                    + transitAllowance(4)
-                    + SECOND
-                : expiryBound(false);
-    if (node.hasJoined()) {
-      if (config.downAfter < 0) {
-        node.crash();
-        return;
-      }
+    if (node.hasJoined() && config.downAfter >= 0) {
       loop.after(config.downAfter, () -> removeFromCluster(node));
     }
     node.crash();
-    String incarnation = node.self().incarnation();
-    long crashedAt = loop.now();
-    checkAfter(
-        crashedAt,
-        bound,
-        () -> {
-          for (SimulatedNode other : live()) {
-            Optional<List<Announcement>> view =
-                other.protocol().lookup(node.self().service(), other.now());
-            if (view.isPresent()
-                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-              violation(
-                  other.name()
-                      + " still lists "
-                      + node.name()
-                      + ", crashed at "
-                      + millis(crashedAt)
-                      + " ms, "
-                      + bound.getAsLong() / MILLISECOND
-                      + " ms after the crash");
-            }
-          }
-        });
+    crashedPeerLeavesWithinExpiry.crashed(node);
   }
 
   /**
@@ -514,50 +512,8 @@ public final class Simulation {
    * still on it, it must leave the others' views within its expiry, as a crashed node does.
    */
   public void stall(SimulatedNode node) {
-    boolean member = node.hasJoined();
-    LongSupplier bound = () -> expiryBound(member);
     node.stall();
-    if (node.hasJoined()) {
-      return; // its cluster still reaches it, so it stays a member and in every view
-    }
-    String incarnation = node.self().incarnation();
-    long connectedSince = node.connectedSince();
-    checkAfter(
-        loop.now(),
-        bound,
-        () -> {
-          if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
-            return; // it noticed and reconnected, or joined meanwhile: it is rightly in the views
-          }
-          for (SimulatedNode other : live()) {
-            Optional<List<Announcement>> view =
-                other.protocol().lookup(node.self().service(), other.now());
-            if (other != node
-                && view.isPresent()
-                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-              violation(
-                  other.name()
-                      + " still lists "
-                      + node.name()
-                      + ", stalled "
-                      + bound.getAsLong() / MILLISECOND
-                      + " ms ago");
-            }
-          }
-        });
-  }
-
-  private long expiryBound(boolean member) {
-    Duration interval =
-        member
-            ? settings.timing().joinedHeartbeatInterval()
-            : settings.timing().heartbeatInterval();
-    // A roster passes on the responder's remaining expiry, which the receiver counts from when it
-    // arrives: each hop may add a delivery's latency (a few milliseconds here, one notification's
-    // transit in real life).
-    return settings.timing().expireAfterNanos(interval.toMillis())
-        + transitAllowance(20)
-        + MILLISECOND;
+    stalledPeerLeavesWithinExpiry.stalled(node);
   }
 
   /**
@@ -566,7 +522,7 @@ public final class Simulation {
    * notification took so far: a stalled commit holds back every notification behind it, so the hops
    * of one chain of rosters mostly wait out the same stall.
    */
-  private long transitAllowance(int hops) {
+  public long transitAllowance(int hops) {
     long allowance = hops * maxDelivery();
     return config.commitHold == null ? allowance : allowance + 2 * longestDelivery;
   }
@@ -575,7 +531,7 @@ public final class Simulation {
    * Runs {@code check} once {@code bound} has passed since {@code from}; the bound is read again
    * when it is due, as it may have grown (a slow notification seen meanwhile).
    */
-  private void checkAfter(long from, LongSupplier bound, Runnable check) {
+  public void checkAfter(long from, LongSupplier bound, Runnable check) {
     loop.at(
         from + bound.getAsLong(),
         () -> {
@@ -660,70 +616,23 @@ public final class Simulation {
   // ------------------------------------------------------------------------------------------------ properties
 
   /**
-   * After quiescence: every live node not excluded answers the lookup of its service with exactly
-   * the live, announcing, not excluded nodes of that service, itself included, in the same order
-   * everywhere; except that a member that crashed and that its cluster has not removed (no downing
-   * provider) may be listed or not: members that knew it keep it, as the cluster does, and a node
-   * that came later learns of it only from a responder that holds it.
+   * After quiescence, {@link OneViewAtQuiescence}: what is wrong with the views now, each line with
+   * the seed; empty when every live node lists exactly the live announcing nodes of its service.
    */
   public List<String> convergenceViolations() {
-    List<String> found = new ArrayList<>();
-    Map<String, List<Announcement>> expected = new TreeMap<>();
-    Set<String> optional = new HashSet<>();
-    for (SimulatedNode node : nodes) {
-      boolean member =
-          node.hasJoined()
-              && !node.hasBeenRemoved()
-              && node.life() == SimulatedNode.Life.CRASHED
-              && nodes.stream()
-                  .noneMatch(other -> other.live() && other.self().sameContactPoint(node.self()));
-      if (member) {
-        optional.add(node.self().incarnation());
-      } else if (node.announcing() && node.excluded() == null) {
-        expected.computeIfAbsent(node.self().service(), s -> new ArrayList<>()).add(node.self());
-      }
-    }
-    expected
-        .values()
-        .forEach(
-            list ->
-                list.sort(
-                    Comparator.comparing(Announcement::host).thenComparingInt(Announcement::port)));
-    for (SimulatedNode node : nodes) {
-      if (!node.live() || node.excluded() != null) {
-        continue;
-      }
-      List<Announcement> want = expected.getOrDefault(node.self().service(), List.of());
-      Optional<List<Announcement>> view = node.lookup();
-      if (view.isEmpty()) {
-        found.add(
-            node.name()
-                + " does not answer lookups: "
-                + node.protocol().notReadyReason(node.now()));
-      } else if (!view.get().stream()
-          .filter(a -> !optional.contains(a.incarnation()))
-          .toList()
-          .equals(want)) {
-        List<Announcement> seen =
-            view.get().stream().filter(a -> !optional.contains(a.incarnation())).toList();
-        found.add(
-            node.name()
-                + " sees "
-                + endpoints(view.get())
-                + ", the live set is "
-                + endpoints(want)
-                + "; it lacks "
-                + endpoints(want.stream().filter(a -> !seen.contains(a)).toList())
-                + " and has besides "
-                + endpoints(seen.stream().filter(a -> !want.contains(a)).toList())
-                + " (connected since "
-                + node.connectedSince() / MILLISECOND
-                + " ms, joined "
-                + node.hasJoined()
-                + ")");
-      }
-    }
-    return found.stream().map(this::stamp).toList();
+    return oneViewAtQuiescence.check(nodes).stream()
+        .map(what -> stamp(oneViewAtQuiescence, what))
+        .toList();
+  }
+
+  /**
+   * {@link ExactlyOneCluster} now: a line per service whose live members are in more than one
+   * cluster, with the seed; empty when each service has one cluster at most.
+   */
+  public List<String> clusterViolations() {
+    return exactlyOneCluster.check(nodes).stream()
+        .map(what -> stamp(exactlyOneCluster, what))
+        .toList();
   }
 
   /** Everything found wrong along the way, each line with the seed. */
@@ -763,53 +672,29 @@ public final class Simulation {
   // ------------------------------------------------------------------------------------------------ for nodes
 
   void becameReady(SimulatedNode node) {
-    if (node.excluded() != null || config.mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
-      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by
-      // design
-    }
-    if (node.hasJoined()) {
-      // A member reconnecting does not probe: its readiness says notifications are delivered, not
-      // that its view is
-      // complete, which nobody consumes (Bootstrap is done). It hears newcomers by their next
-      // heartbeat; the
-      // convergence check after quiescence holds it to that.
-      return;
-    }
-    Optional<List<Announcement>> view = node.lookup();
-    List<String> missing = new ArrayList<>();
-    for (SimulatedNode other : nodes) {
-      if (other != node
-          && other.self().service().equals(node.self().service())
-          && other.announcing()
-          && other.excluded() == null
-          && other.connected()
-          && !other.stalled()
-          // Its announcement committed before this node's LISTEN: the view must hold it (one that
-          // commits after is heard directly, maybe a moment after readiness).
-          && other.connectedSince() >= 0
-          && other.announcedAt() >= 0
-          && other.announcedAt() < node.connectedSince()
-          && (view.isEmpty()
-              || view.get().stream().noneMatch(a -> a.sameContactPoint(other.self())))) {
-        missing.add(other.self().endpoint());
-      }
-    }
-    if (!missing.isEmpty()) {
-      violation(
-          node.name()
-              + " became ready without "
-              + missing.size()
-              + " node(s) that announced before it"
-              + " listened: "
-              + missing.subList(0, Math.min(5, missing.size())));
+    readyOnlyOnCompleteView.becameReady(node, nodes);
+  }
+
+  void started(SimulatedNode node) {
+    if (bootstrap != null && !node.staysOutOfItsCluster()) {
+      bootstrap.start(node);
     }
   }
 
   /**
-   * The cluster of {@code node}'s service (its joined nodes) sees it Up: each member hears of it,
-   * and it hears of each member, as cluster events, a moment later.
+   * The one cluster of {@code node}'s service, for a join a test decides: the first node of the
+   * service to join founds it.
+   */
+  String clusterOfService(SimulatedNode node) {
+    return serviceClusters.computeIfAbsent(node.self().service(), s -> node.self().incarnation());
+  }
+
+  /**
+   * The cluster {@code node} joined (its members) sees it Up: each member hears of it, and it hears
+   * of each member, as cluster events, a moment later.
    */
   void joinedCluster(SimulatedNode node) {
+    exactlyOneCluster.joined(node, nodes);
     for (SimulatedNode member : nodes) {
       // A crashed member the cluster has not removed is still a member (unreachable): a joining
       // node hears it Up.
@@ -817,7 +702,7 @@ public final class Simulation {
           && member.hasJoined()
           && !member.hasBeenRemoved()
           && member.life() != SimulatedNode.Life.STOPPED
-          && member.self().service().equals(node.self().service())) {
+          && node.clusterId().equals(member.clusterId())) {
         if (config.membershipLag > 0) {
           clusterEvent(member, () -> member.memberUp(node.self().address(), node.self().uid()));
           clusterEvent(node, () -> node.memberUp(member.self().address(), member.self().uid()));
@@ -841,11 +726,11 @@ public final class Simulation {
     }
   }
 
-  /** The cluster removes {@code node}: every member is told (MemberRemoved). */
+  /** The cluster removes {@code node}: every member of its cluster is told (MemberRemoved). */
   private void removeFromCluster(SimulatedNode node) {
     node.removedFromCluster();
     for (SimulatedNode member : live()) {
-      if (member.hasJoined() && member.self().service().equals(node.self().service())) {
+      if (member.hasJoined() && node.clusterId().equals(member.clusterId())) {
         if (config.membershipLag > 0) {
           clusterEvent(
               member,
@@ -886,10 +771,18 @@ public final class Simulation {
     sentByType.merge(send.message().getClass().getSimpleName(), 1L, Long::sum);
   }
 
-  void violation(String what) {
+  private void violation(Invariant broken, String what) {
     if (violations.size() < 1000) {
-      violations.add(stamp(what));
+      violations.add(stamp(broken, what));
     }
+  }
+
+  DeadlineAtMostOneSecondAhead deadlineAtMostOneSecondAhead() {
+    return deadlineAtMostOneSecondAhead;
+  }
+
+  NoBusyLoop noBusyLoop() {
+    return noBusyLoop;
   }
 
   void roundTrip() {
@@ -964,18 +857,15 @@ public final class Simulation {
     return max <= min ? min : r.nextLong(min, max);
   }
 
-  private String stamp(String what) {
-    return "seed " + config.seed + " at " + millis(loop.now()) + " ms: " + what;
-  }
-
-  private static String millis(long nanos) {
-    return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6);
-  }
-
-  private static String endpoints(List<Announcement> list) {
-    List<String> names = list.stream().map(Announcement::endpoint).toList();
-    return names.size() <= 8
-        ? names.toString()
-        : names.subList(0, 8) + "... (" + names.size() + ")";
+  /** The seed, the virtual time, the rule broken, and how. */
+  private String stamp(Invariant broken, String what) {
+    return "seed "
+        + config.seed
+        + " at "
+        + Invariant.millis(loop.now())
+        + " ms: "
+        + broken.name()
+        + ": "
+        + what;
   }
 }

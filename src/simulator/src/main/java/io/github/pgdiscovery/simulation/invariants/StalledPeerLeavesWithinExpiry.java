@@ -1,0 +1,65 @@
+package io.github.pgdiscovery.simulation.invariants;
+
+import io.github.pgdiscovery.core.protocol.Announcement;
+import io.github.pgdiscovery.simulation.SimulatedNode;
+import io.github.pgdiscovery.simulation.Simulation;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * A node outside its cluster whose connection silently stalls is out of the others' views within
+ * its expiry, as a crashed one, while it is still on that connection. A member stays: its cluster
+ * still reaches it.
+ */
+public final class StalledPeerLeavesWithinExpiry implements Invariant {
+
+  private final Violations violations;
+  private final Simulation sim;
+
+  public StalledPeerLeavesWithinExpiry(Violations violations, Simulation sim) {
+    this.violations = violations;
+    this.sim = sim;
+  }
+
+  @Override
+  public String rule() {
+    return "a node outside its cluster whose connection stalls leaves every view within its expiry";
+  }
+
+  /** {@code node}'s connection stalled just now; checks the others' views once the bound passed. */
+  public void stalled(SimulatedNode node) {
+    if (node.hasJoined()) {
+      return; // its cluster still reaches it, so it stays a member and in every view
+    }
+    // Read again when due: with tailed latencies it grows with the slowest notification seen.
+    LongSupplier bound =
+        () -> CrashedPeerLeavesWithinExpiry.expiryBound(sim.settings(), false, sim);
+    String incarnation = node.self().incarnation();
+    long connectedSince = node.connectedSince();
+    sim.checkAfter(
+        sim.loop().now(),
+        bound,
+        () -> {
+          if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
+            return; // it noticed and reconnected, or joined meanwhile: rightly in the views
+          }
+          for (SimulatedNode other : sim.live()) {
+            Optional<List<Announcement>> view =
+                other.protocol().lookup(node.self().service(), other.now());
+            if (other != node
+                && view.isPresent()
+                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
+              violations.found(
+                  this,
+                  other.name()
+                      + " still lists "
+                      + node.name()
+                      + ", stalled "
+                      + bound.getAsLong() / Simulation.MILLISECOND
+                      + " ms ago");
+            }
+          }
+        });
+  }
+}
