@@ -109,7 +109,8 @@ public final class DiscoveryProtocol {
     this.members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
     this.reprobe = new WatchedReprobe(timing.watchedPeerTtlNanos());
     this.skew = new ClockSkew(settings);
-    this.readiness = new Readiness(self, settings, session, ownProbe, ownEndpoint, skew);
+    this.readiness =
+        new Readiness(self, settings, session, ownProbe, ownEndpoint, skew, heartbeats);
     this.responder =
         new Responder(
             self,

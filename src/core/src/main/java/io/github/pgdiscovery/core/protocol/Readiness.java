@@ -6,9 +6,11 @@ import java.util.List;
 /**
  * The rule of readiness and what spoils it: lookups are answered while the node is connected, its
  * own view is complete (see {@link OwnProbe}), no other live node announces its own contact point,
- * and, until it first answers, no signed peer it cannot hear because of clock skew could be missing
- * from its view. Once answering, a skewed newcomer's messages must not take a formed cluster's
- * members out of service, so skew alone no longer spoils it.
+ * and, until it has joined its cluster, no signed peer it cannot hear because of clock skew could
+ * be missing from its view. A node that answers but has not joined is still deciding, with Cluster
+ * Bootstrap, on what it heard: answering on, it could found a cluster the skewed peer never joins,
+ * and the others a second one. A member is left alone: a skewed newcomer's messages must not take a
+ * formed cluster out of service.
  */
 final class Readiness {
 
@@ -18,6 +20,7 @@ final class Readiness {
   private final OwnProbe ownProbe;
   private final OwnEndpointClash ownEndpoint;
   private final ClockSkew skew;
+  private final Announcing heartbeats;
   private boolean ready;
 
   Readiness(
@@ -26,13 +29,15 @@ final class Readiness {
       Session session,
       OwnProbe ownProbe,
       OwnEndpointClash ownEndpoint,
-      ClockSkew skew) {
+      ClockSkew skew,
+      Announcing heartbeats) {
     this.self = self;
     this.settings = settings;
     this.session = session;
     this.ownProbe = ownProbe;
     this.ownEndpoint = ownEndpoint;
     this.skew = skew;
+    this.heartbeats = heartbeats;
   }
 
   /** Whether lookups of this node's own service are answered, as of the last {@link #update}. */
@@ -57,7 +62,7 @@ final class Readiness {
     // A whole roster in hand, signed by a responder whose clock agrees with this node's, is a view
     // of the cluster, whatever else is skewed (a responder whose clock jumped, a replay): the skew
     // rule keeps apart only nodes that would each decide from what they heard themselves.
-    return ready || ownProbe.rosterComplete() || !skew.active(now);
+    return heartbeats.isJoined() || ownProbe.rosterComplete() || !skew.active(now);
   }
 
   /** Why lookups are not answered now, for the error a waiting lookup fails with. */

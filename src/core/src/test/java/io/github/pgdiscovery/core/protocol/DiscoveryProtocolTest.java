@@ -599,6 +599,7 @@ final class DiscoveryProtocolTest {
   void aSkewedNewcomerDoesNotTakeAnAnsweringMemberOutOfService() {
     DiscoveryProtocol member = protocol(node(8558), s -> s.sharedSecret(SECRET));
     long now = makeReady(member, T0);
+    member.memberUp(member.self().address(), member.self().uid());
     MessageCodec skewedNewcomer = new MessageCodec(SECRET);
 
     List<Effect> out =
