@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pgdiscovery.core.protocol.Effect.Level;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -92,5 +93,94 @@ final class ProtocolFixtures {
 
   static String encode(MessageCodec codec, Message message, long seq, long wall) {
     return codec.encode(message, seq, wall);
+  }
+
+  /**
+   * The protocol's parts of one probing node, wired as {@link DiscoveryProtocol} wires them, for
+   * the tests that drive one part directly: no front, no effects carried out.
+   */
+  record Parts(
+      Announcement self,
+      DiscoverySettings settings,
+      MessageCodec codec,
+      PeerTable peers,
+      Counters counters,
+      Session session,
+      Announcing heartbeats,
+      OwnProbe ownProbe,
+      ClusterMembers members,
+      OwnEndpointClash ownEndpoint,
+      ClockSkew skew,
+      Readiness readiness,
+      CatchUp catchUp,
+      Responder responder,
+      ViewIntake intake,
+      Gate gate) {
+
+    static Parts of(Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
+      DiscoverySettings settings = ProtocolFixtures.settings(adjust);
+      DiscoverySettings.Timing timing = settings.timing();
+      int maxPeers = settings.security().maxPeersPerService();
+      MessageCodec codec = new MessageCodec(settings.security().sharedSecret());
+      PeerTable peers = new PeerTable(maxPeers, DiscoverySettings.Security.MAX_SERVICES);
+      peers.keep(self.service());
+      Counters counters = new Counters(settings);
+      Session session = new Session(timing, codec.signs());
+      Announcing heartbeats = new Announcing(timing, true, new SplittableRandom(1));
+      OwnProbe ownProbe = new OwnProbe(self, timing, true, peers);
+      ClusterMembers members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
+      OwnEndpointClash ownEndpoint = new OwnEndpointClash();
+      ClockSkew skew = new ClockSkew(settings);
+      Readiness readiness =
+          new Readiness(self, settings, session, ownProbe, ownEndpoint, skew, heartbeats);
+      CatchUp catchUp = new CatchUp();
+      Responder responder =
+          new Responder(
+              self,
+              settings,
+              true,
+              codec,
+              new Sender(codec, counters),
+              counters,
+              new Responder.Parts(
+                  peers, members, heartbeats, session, readiness, ownProbe, catchUp));
+      ViewIntake intake =
+          new ViewIntake(self, settings, peers, members, ownEndpoint, responder, counters);
+      Gate gate = new Gate(settings, codec, skew, responder, counters);
+      return new Parts(
+          self,
+          settings,
+          codec,
+          peers,
+          counters,
+          session,
+          heartbeats,
+          ownProbe,
+          members,
+          ownEndpoint,
+          skew,
+          readiness,
+          catchUp,
+          responder,
+          intake,
+          gate);
+    }
+
+    /**
+     * Connects at {@code now}, hears its own probe back at once, and one responder's whole roster
+     * (empty): answering lookups from {@code now} on.
+     */
+    void readyByRoster(long now) {
+      session.connected(now, WALL0);
+      responder.connected();
+      heartbeats.connected(now);
+      ownProbe.connected(false);
+      for (Message.Probe probe : ownProbe.takeProbes(now)) {
+        ownProbe.heardOwn(probe, now, counters.receivedSoFar());
+      }
+      ownProbe.rosterHeard("a-responder", 0, 1, true);
+      readiness.update(new ArrayList<>(), now);
+      assertTrue(readiness.ready(), () -> readiness.notReadyReason(now));
+    }
   }
 }
