@@ -102,6 +102,24 @@ final class SurprisingFaultsTest {
         () -> log + ": " + sim.describe(sim.violations()));
   }
 
+  /**
+   * Seed 20500 with cluster events 3 s late: a member reconnects and asks for views; a responder
+   * that has not yet heard that another member is Up answers with that member's remaining expiry
+   * (58 s). The member's own cluster has it Up, and so it must keep it until the cluster removes
+   * it; it used to take the answer's expiry, lost the member when it ran out, and never heard of it
+   * again (members are quiet).
+   */
+  @Test
+  void aRosterFromAResponderThatHasNotHeardAMemberIsUpDoesNotShortenItsStay() {
+    StringBuilder log = new StringBuilder();
+    Simulation sim = run(20_500, true, false, Duration.ofSeconds(3), log);
+
+    assertTrue(sim != null, "seed 20500: the cold start did not converge");
+    assertTrue(
+        sim.runUntilConverged(Duration.ofSeconds(300)),
+        () -> log + ": " + sim.describe(sim.convergenceViolations()));
+  }
+
   /** Null when the nodes converged without a violation, else what went wrong. */
   static String surprisingMix(long seed) {
     StringBuilder log = new StringBuilder();
@@ -132,6 +150,12 @@ final class SurprisingFaultsTest {
     SplittableRandom conditions = new SplittableRandom(-seed);
     boolean tailed = harsh && conditions.nextBoolean();
     Duration lag = harsh ? Duration.ofMillis(conditions.nextInt(3001)) : Duration.ZERO;
+    return run(seed, afterColdStart, tailed, lag, log);
+  }
+
+  /** The mix of {@code seed} with these conditions. */
+  static Simulation run(
+      long seed, boolean afterColdStart, boolean tailed, Duration lag, StringBuilder log) {
     SplittableRandom choose = new SplittableRandom(seed);
     boolean signed = choose.nextBoolean();
     Simulation.Config config =

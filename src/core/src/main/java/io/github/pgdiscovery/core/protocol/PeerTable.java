@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * The contact points a node has heard, keyed by service and endpoint, each with the time it was
@@ -519,16 +520,17 @@ public final class PeerTable {
   }
 
   /**
-   * Every watched contact point of {@code service} stays at least {@code expireAfterNanos} from
+   * Every watched contact point of {@code service} stays at least {@code expireAfter} of it from
    * now.
    */
-  public void prolongWatched(String service, long now, long expireAfterNanos) {
+  public void prolongWatched(String service, long now, ToLongFunction<Announcement> expireAfter) {
     for (var e : entries.entrySet()) {
       Entry entry = e.getValue();
-      if (entry.watched
-          && entry.node.service().equals(service)
-          && !entry.expired(now)
-          && now + expireAfterNanos - (entry.lastHeard + entry.expireAfter) > 0) {
+      if (!entry.watched || !entry.node.service().equals(service) || entry.expired(now)) {
+        continue;
+      }
+      long expireAfterNanos = expireAfter.applyAsLong(entry.node);
+      if (now + expireAfterNanos - (entry.lastHeard + entry.expireAfter) > 0) {
         entry.lastHeard = now;
         entry.expireAfter = expireAfterNanos;
         schedule(e.getKey(), entry);

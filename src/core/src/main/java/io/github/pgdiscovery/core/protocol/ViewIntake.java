@@ -148,15 +148,19 @@ final class ViewIntake {
           || !sameToolkit(node)) {
         continue;
       }
+      // A peer this node's cluster has Up stays until the cluster removes it, whatever the
+      // responder says: cluster events reach members at different moments, and one that has not
+      // yet heard the peer is Up passes on how long it would keep it.
+      boolean watched = entry.watched() || members.vouchesFor(node);
       long ttl =
-          entry.watched()
+          watched
               ? members.watchedTtlNanos(node)
               : Math.min(longest, TimeUnit.MILLISECONDS.toNanos(entry.ttlMillis()));
       PeerTable.Admission admission = peers.vouch(node, now, ttl, connectedAt);
       if (admission == PeerTable.Admission.NEW) {
         out.add(new Effect.PeerAdded(node));
       }
-      if (entry.watched()
+      if (watched
           && (admission == PeerTable.Admission.NEW || admission == PeerTable.Admission.REFRESHED)) {
         peers.watched(node, true);
       }
@@ -169,10 +173,12 @@ final class ViewIntake {
    * peers included, so they stay.
    */
   void sameViewHeard(long now, boolean joined) {
+    // For good only what this node's cluster has Up: the responder's cluster may not yet have told
+    // it of a removal that this node's did, or the other way round.
     peers.prolongWatched(
         self.service(),
         now,
-        joined ? ClusterMembers.WATCHED_BY_THE_CLUSTER_NANOS : timing.watchedPeerTtlNanos());
+        node -> joined ? members.watchedTtlNanos(node) : timing.watchedPeerTtlNanos());
   }
 
   /** A node said goodbye: it leaves the view, and its incarnation is retired. */

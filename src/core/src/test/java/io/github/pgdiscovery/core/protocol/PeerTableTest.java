@@ -683,7 +683,7 @@ final class PeerTableTest {
     // A joined member hearing empty rosters: each one prolongs every watched entry.
     for (int roster = 0; roster < 1000; roster++) {
       table.prolongWatched(
-          SERVICE_FOR_QUEUE, now + roster * 1_000_000L, 365L * 86_400_000_000_000L);
+          SERVICE_FOR_QUEUE, now + roster * 1_000_000L, node -> 365L * 86_400_000_000_000L);
     }
 
     assertTrue(table.queuedDeadlines() <= 40, table.queuedDeadlines() + " deadlines queued");

@@ -77,6 +77,39 @@ final class ViewIntakeTest {
   }
 
   @Test
+  void aRosterCannotShortenTheStayOfAPeerThisNodesClusterHasUp() {
+    // Cluster events reach members at different moments: a responder that has not yet heard that
+    // a member is Up passes on how long it would keep it (58 s), not that its cluster watches it.
+    Announcement member = node(8600);
+    node.members().up(member.address(), member.uid());
+    node.intake().announced(Message.Announce.watched(member), T0 - SECOND, out);
+
+    assertTrue(rostered(T0, new Message.Roster.Entry(member, 58_000)));
+
+    assertTrue(
+        holds(member, T0 + 24 * 3600 * SECOND), "kept until its cluster removes it, as before");
+  }
+
+  @Test
+  void anEmptyRosterProlongsForGoodOnlyTheWatchedPeersThisNodesClusterHasUp() {
+    Announcement member = node(8600);
+    Announcement removedUnheard = node(8601);
+    node.members().up(member.address(), member.uid());
+    node.intake().announced(Message.Announce.watched(member), T0, out);
+    node.intake().announced(Message.Announce.watched(removedUnheard), T0, out);
+
+    // "Nothing you do not know", heard by a joined node from a responder whose cluster may not yet
+    // have told it that the other one was removed.
+    node.intake().sameViewHeard(T0 + SECOND, true);
+
+    assertTrue(holds(member, T0 + 24 * 3600 * SECOND));
+    assertTrue(holds(removedUnheard, T0 + SECOND + WATCHED_STAY));
+    assertFalse(
+        holds(removedUnheard, T0 + SECOND + WATCHED_STAY + 1),
+        "a watched peer's stay from the empty roster, not for good");
+  }
+
+  @Test
   void aRosterForAnotherNodeOrAServiceNotKeptIsCountedAndDropped() {
     Message.Roster misaddressed =
         new Message.Roster(
