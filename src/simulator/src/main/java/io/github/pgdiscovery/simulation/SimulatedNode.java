@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.simulation;
 
+import io.github.pgdiscovery.core.Backoff;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
@@ -69,6 +70,10 @@ public final class SimulatedNode {
   private Life life = Life.CREATED;
   private Connection connection;
   private int failedAttempts;
+
+  /** The engine's backoff, drawing its jitter from this node's seed. */
+  private final Backoff backoff;
+
   private long tickGeneration;
   private boolean ready;
   private boolean announcing = true;
@@ -93,6 +98,11 @@ public final class SimulatedNode {
     this.index = index;
     this.self = self;
     this.random = random;
+    this.backoff =
+        new Backoff(
+            sim.settings().database().reconnectMinBackoff(),
+            sim.settings().database().reconnectMaxBackoff(),
+            random);
     this.monotonicBase = monotonicBase;
     this.protocol = new DiscoveryProtocol(settings, self, mode, random.split());
   }
@@ -671,14 +681,7 @@ public final class SimulatedNode {
     sim.loop().after(backoff(failedAttempts), this::connect);
   }
 
-  /**
-   * DiscoveryEngine's Backoff: exponential from the minimum, capped, ±20%; drawn from this node's
-   * seed.
-   */
   private long backoff(int attempt) {
-    long min = sim.settings().database().reconnectMinBackoff().toNanos();
-    long max = Math.max(min, sim.settings().database().reconnectMaxBackoff().toNanos());
-    double base = Math.min((double) max, min * Math.pow(2, Math.min(Math.max(attempt - 1, 0), 30)));
-    return (long) Math.min(max, base * (0.8 + 0.4 * random.nextDouble()));
+    return backoff.delayNanos(attempt);
   }
 }
