@@ -3,13 +3,15 @@ package io.github.pgdiscovery.bench;
 import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineObserver;
 import io.github.pgdiscovery.core.protocol.Announcement;
-import io.github.pgdiscovery.core.protocol.DiscoveryProtocol.Mode;
+import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Protocol;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -84,14 +86,14 @@ final class ConvergenceBenchmark {
     for (int n : sizes) {
       cells.add(
           measureOrReport(
-              n, "probe + reply (this library)", probeJoiners, Mode.PROBE_AND_REPLY, true));
+              n, "probe + reply (this library)", probeJoiners, DiscoveryProtocol::new, true));
       if (heartbeatJoiners > 0) {
         cells.add(
             measureOrReport(
                 n,
                 "heartbeat only (libcluster_postgres)",
                 heartbeatJoiners,
-                Mode.HEARTBEAT_ONLY,
+                HeartbeatOnlyProtocol::new,
                 false));
       }
     }
@@ -103,10 +105,10 @@ final class ConvergenceBenchmark {
    * kept.
    */
   private Cell measureOrReport(
-      int n, String mode, int joiners, Mode protocolMode, boolean residentsJoin)
+      int n, String mode, int joiners, Protocol.Factory protocols, boolean residentsJoin)
       throws InterruptedException {
     try {
-      return measure(n, mode, joiners, protocolMode, residentsJoin);
+      return measure(n, mode, joiners, protocols, residentsJoin);
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
@@ -120,7 +122,7 @@ final class ConvergenceBenchmark {
    *     interval, as this library's nodes do once Up; false: everybody announces at the heartbeat
    *     throughout, as libcluster_postgres does
    */
-  Cell measure(int n, String mode, int joiners, Mode protocolMode, boolean residentsJoin)
+  Cell measure(int n, String mode, int joiners, Protocol.Factory protocols, boolean residentsJoin)
       throws Exception {
     String channel =
         "bench_conv_"
@@ -156,7 +158,8 @@ final class ConvergenceBenchmark {
     try (ChannelMonitor monitor = new ChannelMonitor(db, channel, () -> residents)) {
       for (int i = 0; i < n - 1; i++) {
         DiscoveryEngine engine =
-            new DiscoveryEngine(settings, announcement(i), resident, protocolMode);
+            new DiscoveryEngine(
+                protocols.create(settings, announcement(i), new SplittableRandom()), resident);
         residents.add(engine);
         engine.start();
         if ((i + 1) % START_BATCH == 0) {
@@ -178,7 +181,7 @@ final class ConvergenceBenchmark {
 
       List<Join> joins = new ArrayList<>();
       for (int j = 0; j < joiners; j++) {
-        joins.add(join(settings, protocolMode, n, j, watched, residents));
+        joins.add(join(settings, protocols, n, j, watched, residents));
       }
       log.info("N={} {}: {}", n, mode, joins);
       return new Cell(n, mode, joins, residentsStart, null);
@@ -192,7 +195,7 @@ final class ConvergenceBenchmark {
 
   private Join join(
       DiscoverySettings settings,
-      Mode protocolMode,
+      Protocol.Factory protocols,
       int n,
       int j,
       Map<String, Watch> watched,
@@ -208,8 +211,7 @@ final class ConvergenceBenchmark {
     AtomicInteger seen = new AtomicInteger();
     DiscoveryEngine joiner =
         new DiscoveryEngine(
-            settings,
-            self,
+            protocols.create(settings, self, new SplittableRandom()),
             new EngineObserver() {
               @Override
               public void announced(long nanoTime) {
@@ -224,8 +226,7 @@ final class ConvergenceBenchmark {
                 seen.incrementAndGet();
                 lastSeen.accumulateAndGet(nanoTime, Math::max);
               }
-            },
-            protocolMode);
+            });
     joiner.start();
     long deadline = System.nanoTime() + heartbeat.multipliedBy(3).plusSeconds(10).toNanos();
     while ((watch.count.get() < residentCount || seen.get() < residentCount)
@@ -362,8 +363,7 @@ final class ConvergenceBenchmark {
                   public void peerAdded(Announcement peer, long nanoTime) {
                     peers.add(peer.incarnation());
                   }
-                },
-                Mode.PROBE_AND_REPLY);
+                });
         engines.add(engine);
         cluster.add(engine, peers);
         engine.start();

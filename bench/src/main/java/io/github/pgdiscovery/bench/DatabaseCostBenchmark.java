@@ -4,6 +4,7 @@ import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.core.EngineObserver;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
+import io.github.pgdiscovery.core.protocol.Protocol;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,10 +185,8 @@ final class DatabaseCostBenchmark {
     // Joined heartbeats off is the library's own protocol (rosters, silence once joined); with a
     // joined interval,
     // the steady state is that of heartbeats only.
-    DiscoveryProtocol.Mode mode =
-        joinedHeartbeat.isZero()
-            ? DiscoveryProtocol.Mode.PROBE_AND_REPLY
-            : DiscoveryProtocol.Mode.HEARTBEAT_ONLY;
+    boolean library = joinedHeartbeat.isZero();
+    Protocol.Factory protocols = library ? DiscoveryProtocol::new : HeartbeatOnlyProtocol::new;
     List<DiscoveryEngine> engines = new ArrayList<>();
     long commitsAtStart = commits();
     OptionalLong cpuAtStart = db.serverCpuTicks();
@@ -197,21 +197,22 @@ final class DatabaseCostBenchmark {
       for (int i = 0; i < n; i++) {
         DiscoveryEngine engine =
             new DiscoveryEngine(
-                settings,
-                new Announcement(
-                    "cost",
-                    "127.0.0.1",
-                    40_000 + i,
-                    "akka://cost@127.0.0.1:" + (50_000 + i),
-                    i,
-                    UUID.randomUUID().toString()),
-                EngineObserver.NONE,
-                mode);
+                protocols.create(
+                    settings,
+                    new Announcement(
+                        "cost",
+                        "127.0.0.1",
+                        40_000 + i,
+                        "akka://cost@127.0.0.1:" + (50_000 + i),
+                        i,
+                        UUID.randomUUID().toString()),
+                    new SplittableRandom()),
+                EngineObserver.NONE);
         engines.add(engine);
         engine.start();
         if ((i + 1) % START_BATCH == 0 || i == n - 1) {
           awaitReady(engines);
-          if (mode == DiscoveryProtocol.Mode.PROBE_AND_REPLY) {
+          if (library) {
             // The library's own protocol: the batch joins the cluster of those before it, as Akka's
             // MemberUp tells a real node, and goes silent. Nodes that wait to join keep
             // announcing every heartbeat, each NOTIFY waking every backend.
@@ -226,7 +227,7 @@ final class DatabaseCostBenchmark {
               String.format("%.1f", (System.nanoTime() - startedAt) / 1e9));
         }
       }
-      if (mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
+      if (!library) {
         // Heartbeats only: everybody has heard everybody after one heartbeat; then they join their
         // cluster, as Akka's MemberUp tells a real node, and switch at their next heartbeat, which
         // states the new interval.

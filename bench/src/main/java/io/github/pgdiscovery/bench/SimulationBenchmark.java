@@ -1,6 +1,5 @@
 package io.github.pgdiscovery.bench;
 
-import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.simulation.SimulatedNode;
 import io.github.pgdiscovery.simulation.Simulation;
 import java.time.Duration;
@@ -276,7 +275,7 @@ final class SimulationBenchmark {
     Simulation sim =
         new Simulation(
             new Simulation.Config(SEED - n)
-                .mode(DiscoveryProtocol.Mode.HEARTBEAT_ONLY)
+                .protocol(HeartbeatOnlyProtocol::new)
                 .settings(
                     s ->
                         s.timings(heartbeat, heartbeat.multipliedBy(3))

@@ -6,6 +6,7 @@ import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.protocol.Effects;
 import io.github.pgdiscovery.core.protocol.Message;
+import io.github.pgdiscovery.core.protocol.Protocol;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.core.transport.PgTransport;
 import io.github.pgdiscovery.core.transport.Transport;
@@ -68,7 +69,7 @@ public final class DiscoveryEngine implements AutoCloseable {
   }
 
   private final DiscoverySettings settings;
-  private final DiscoveryProtocol protocol; // guarded by itself
+  private final Protocol protocol; // guarded by itself
   private final EngineObserver observer;
   private final TransportFactory transports;
   private final Backoff backoff;
@@ -92,35 +93,28 @@ public final class DiscoveryEngine implements AutoCloseable {
   private ServerCheck.UnsuitableServer.Kind unsuitable;
 
   public DiscoveryEngine(DiscoverySettings settings, Announcement self) {
-    this(settings, self, EngineObserver.NONE, DiscoveryProtocol.Mode.PROBE_AND_REPLY);
+    this(settings, self, EngineObserver.NONE);
   }
 
   public DiscoveryEngine(DiscoverySettings settings, Announcement self, EngineObserver observer) {
-    this(settings, self, observer, DiscoveryProtocol.Mode.PROBE_AND_REPLY);
+    this(new DiscoveryProtocol(settings, self, new SplittableRandom()), observer);
   }
 
   /**
-   * With a protocol mode: {@link DiscoveryProtocol.Mode#HEARTBEAT_ONLY} exists for comparison
-   * benchmarks.
+   * Runs another protocol: the benchmarks compare the library's with heartbeats only, as
+   * libcluster_postgres does.
    */
-  public DiscoveryEngine(
-      DiscoverySettings settings,
-      Announcement self,
-      EngineObserver observer,
-      DiscoveryProtocol.Mode mode) {
-    this(settings, self, observer, mode, PgTransport::open);
+  public DiscoveryEngine(Protocol protocol, EngineObserver observer) {
+    this(protocol, observer, PgTransport::open);
   }
 
-  public DiscoveryEngine(
-      DiscoverySettings settings,
-      Announcement self,
-      EngineObserver observer,
-      DiscoveryProtocol.Mode mode,
-      TransportFactory transports) {
+  public DiscoveryEngine(Protocol protocol, EngineObserver observer, TransportFactory transports) {
+    DiscoverySettings settings = protocol.settings();
+    Announcement self = protocol.self();
     this.settings = settings;
     this.observer = observer;
     this.transports = transports;
-    this.protocol = new DiscoveryProtocol(settings, self, mode, new SplittableRandom());
+    this.protocol = protocol;
     this.serverCheck = new ServerCheck(settings, transports);
     this.backoff =
         new Backoff(

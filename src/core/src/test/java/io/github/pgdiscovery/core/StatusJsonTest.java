@@ -24,7 +24,6 @@ final class StatusJsonTest {
         new DiscoveryProtocol(
             DiscoverySettings.builder("jdbc:postgresql://db/app").build(),
             self,
-            DiscoveryProtocol.Mode.PROBE_AND_REPLY,
             new SplittableRandom(1));
     long now = 1_000_000_000L;
     for (Effect effect : protocol.connected(now, 0)) {

@@ -5,6 +5,7 @@ import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.protocol.Effects;
+import io.github.pgdiscovery.core.protocol.Protocol;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ public final class SimulatedNode {
   private final Simulation sim;
   private final int index;
   private final Announcement self;
-  private final DiscoveryProtocol protocol;
+  private final Protocol protocol;
   private final SplittableRandom random;
   private final long monotonicBase;
   private final Sink sink = new Sink();
@@ -91,7 +92,7 @@ public final class SimulatedNode {
       int index,
       Announcement self,
       DiscoverySettings settings,
-      DiscoveryProtocol.Mode mode,
+      Protocol.Factory protocols,
       SplittableRandom random,
       long monotonicBase) {
     this.sim = sim;
@@ -104,7 +105,7 @@ public final class SimulatedNode {
             sim.settings().database().reconnectMaxBackoff(),
             random);
     this.monotonicBase = monotonicBase;
-    this.protocol = new DiscoveryProtocol(settings, self, mode, random.split());
+    this.protocol = protocols.create(settings, self, random.split());
   }
 
   // ------------------------------------------------------------------------------------------------ identity
@@ -126,7 +127,7 @@ public final class SimulatedNode {
     return name();
   }
 
-  public DiscoveryProtocol protocol() {
+  public Protocol protocol() {
     return protocol;
   }
 

@@ -5,6 +5,7 @@ import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
 import io.github.pgdiscovery.core.protocol.Message;
 import io.github.pgdiscovery.core.protocol.MessageCodec;
+import io.github.pgdiscovery.core.protocol.Protocol;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.simulation.invariants.CrashedPeerLeavesWithinExpiry;
 import io.github.pgdiscovery.simulation.invariants.DeadlineAtMostOneSecondAhead;
@@ -56,7 +57,7 @@ public final class Simulation {
     long seed;
     SimulatedPostgres.Wakeups wakeups = SimulatedPostgres.Wakeups.EVERY_LISTENER;
     UnaryOperator<DiscoverySettings.Builder> settings = b -> b;
-    DiscoveryProtocol.Mode mode = DiscoveryProtocol.Mode.PROBE_AND_REPLY;
+    Protocol.Factory protocol = DiscoveryProtocol::new;
 
     /**
      * A NOTIFY statement from its client to the server, the server's signal to the backend's read,
@@ -97,8 +98,12 @@ public final class Simulation {
       return this;
     }
 
-    public Config mode(DiscoveryProtocol.Mode value) {
-      mode = value;
+    /**
+     * The protocol the nodes run: the library's by default; the benchmarks compare it with one of
+     * their own.
+     */
+    public Config protocol(Protocol.Factory value) {
+      protocol = value;
       return this;
     }
 
@@ -300,7 +305,7 @@ public final class Simulation {
         new SimulatedPostgres(loop, random.split(), config.wakeups, config.wake, config.commitHold);
     // A passive member reads nothing; wake-ups are counted for it all the same.
     db.readers(client -> !(client instanceof PassiveMember));
-    this.readyOnlyOnCompleteView = new ReadyOnlyOnCompleteView(this::violation, config.mode);
+    this.readyOnlyOnCompleteView = new ReadyOnlyOnCompleteView(this::violation);
     this.crashedPeerLeavesWithinExpiry =
         new CrashedPeerLeavesWithinExpiry(
             this::violation, this, config.downAfter, config.membershipLag);
@@ -362,7 +367,8 @@ public final class Simulation {
             nodeRandom.nextLong(),
             new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
     long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
-    SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
+    SimulatedNode node =
+        new SimulatedNode(this, i, self, settings, config.protocol, nodeRandom, base);
     nodes.add(node);
     return node;
   }
@@ -384,7 +390,8 @@ public final class Simulation {
             nodeRandom.nextLong(),
             new UUID(nodeRandom.nextLong(), nodeRandom.nextLong()).toString());
     long base = config.negativeClocks ? nodeRandom.nextLong() >> 1 : nodeRandom.nextLong(1L << 62);
-    SimulatedNode node = new SimulatedNode(this, i, self, settings, config.mode, nodeRandom, base);
+    SimulatedNode node =
+        new SimulatedNode(this, i, self, settings, config.protocol, nodeRandom, base);
     nodes.add(node);
     return node;
   }

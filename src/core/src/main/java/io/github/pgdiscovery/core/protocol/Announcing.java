@@ -21,7 +21,6 @@ final class Announcing {
   }
 
   private final Timing timing;
-  private final boolean probing;
   private final RandomGenerator random;
 
   private boolean requested = true;
@@ -35,13 +34,8 @@ final class Announcing {
    */
   private boolean announceNow;
 
-  /**
-   * @param probing whether the node probes and answers probes (the protocol's mode): only then is a
-   *     joined node silent
-   */
-  Announcing(Timing timing, boolean probing, RandomGenerator random) {
+  Announcing(Timing timing, RandomGenerator random) {
     this.timing = timing;
-    this.probing = probing;
     this.random = random;
   }
 
@@ -113,7 +107,7 @@ final class Announcing {
    * quiet.
    */
   boolean silent() {
-    return joined && timing.silentOnceJoined() && probing;
+    return joined && timing.silentOnceJoined();
   }
 
   /** Silent, and the announcement that the cluster watches it already sent. */

@@ -66,7 +66,7 @@ final class CatchUp {
   }
 
   /**
-   * @param canAct whether the node answers lookups and probes at all (ready, in probing mode)
+   * @param canAct whether the node answers lookups and probes at all (ready)
    * @param heartbeatNanos the heartbeat interval
    * @param listenedAllAlong whether the node's connection is old enough to have heard every
    *     announcement

@@ -42,18 +42,7 @@ import java.util.random.RandomGenerator;
  * delivered to every node, so that one join of a cluster of N would cost N x N deliveries instead
  * of N.
  */
-public final class DiscoveryProtocol {
-
-  /** How the node learns of its peers. */
-  public enum Mode {
-    /** The protocol: probe on connect, and answer probes at once. */
-    PROBE_AND_REPLY,
-    /**
-     * Heartbeats only, as libcluster_postgres does: for comparison benchmarks, never for
-     * production.
-     */
-    HEARTBEAT_ONLY
-  }
+public final class DiscoveryProtocol implements Protocol {
 
   /** How many nodes answer a probe with their view; see {@link Responder}. */
   public static final int RESPONDERS = Responder.RESPONDERS;
@@ -68,7 +57,6 @@ public final class DiscoveryProtocol {
   private final DiscoverySettings settings;
   private final Timing timing;
   private final Announcement self;
-  private final boolean probing;
   private final MessageCodec codec;
   private final PeerTable peers;
   private final String replyChannel;
@@ -90,12 +78,10 @@ public final class DiscoveryProtocol {
   private final Readiness readiness;
   private final Sender sender;
 
-  public DiscoveryProtocol(
-      DiscoverySettings settings, Announcement self, Mode mode, RandomGenerator random) {
+  public DiscoveryProtocol(DiscoverySettings settings, Announcement self, RandomGenerator random) {
     this.settings = settings;
     this.timing = settings.timing();
     this.self = self;
-    this.probing = mode == Mode.PROBE_AND_REPLY;
     this.codec = new MessageCodec(settings.security().sharedSecret());
     int maxPeers = settings.security().maxPeersPerService();
     this.peers = new PeerTable(maxPeers, DiscoverySettings.Security.MAX_SERVICES);
@@ -104,8 +90,8 @@ public final class DiscoveryProtocol {
     this.counters = new Counters(settings);
     this.sender = new Sender(codec, counters);
     this.session = new Session(timing, codec.signs());
-    this.heartbeats = new Announcing(timing, probing, random);
-    this.ownProbe = new OwnProbe(self, timing, probing, peers);
+    this.heartbeats = new Announcing(timing, random);
+    this.ownProbe = new OwnProbe(self, timing, peers);
     this.members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
     this.reprobe = new WatchedReprobe(timing.watchedPeerTtlNanos());
     this.skew = new ClockSkew(settings);
@@ -115,7 +101,6 @@ public final class DiscoveryProtocol {
         new Responder(
             self,
             settings,
-            probing,
             codec,
             sender,
             counters,
@@ -156,7 +141,7 @@ public final class DiscoveryProtocol {
     // nobody up, and it still has its table. So a database restart under a formed cluster of N
     // costs N announcements, not N probes answered by N members each. Its own announcement coming
     // back shows that notifications are delivered, as a probe would.
-    ownProbe.connected(!probing || heartbeats.isJoined() && heartbeats.announcing());
+    ownProbe.connected(heartbeats.isJoined() && heartbeats.announcing());
     if (announce) {
       sender.send(out, settings.channel(), heartbeats.announcement(self), wallMillis);
     }
@@ -212,7 +197,7 @@ public final class DiscoveryProtocol {
       }
       switch (catchUp.tick(
           now,
-          readiness.ready() && probing,
+          readiness.ready(),
           timing.heartbeatInterval().toNanos(),
           () -> !session.mayHaveMissedAnnouncements(now),
           () -> members.anyUnheard(peers),
@@ -359,7 +344,7 @@ public final class DiscoveryProtocol {
       if (!readiness.ready()) {
         next = skew.nextDeadline(next, now);
       }
-      next = catchUp.nextDeadline(next, readiness.ready() && probing);
+      next = catchUp.nextDeadline(next, readiness.ready());
       next = reprobe.nextDeadline(next, reprobeEligible(now), ownProbe.replyWait());
       next =
           ownProbe.nextDeadline(

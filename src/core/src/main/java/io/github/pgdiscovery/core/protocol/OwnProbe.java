@@ -47,7 +47,6 @@ final class OwnProbe {
 
   private final Announcement self;
   private final Timing timing;
-  private final boolean probing;
   private final PeerTable peers;
   private final RosterParts rosters = new RosterParts();
 
@@ -94,19 +93,16 @@ final class OwnProbe {
    */
   private long everybodyHeardAfter = -1;
 
-  /**
-   * @param probing whether the node probes at all (the protocol's mode)
-   */
-  OwnProbe(Announcement self, Timing timing, boolean probing, PeerTable peers) {
+  OwnProbe(Announcement self, Timing timing, PeerTable peers) {
     this.self = self;
     this.timing = timing;
-    this.probing = probing;
     this.peers = peers;
   }
 
   /**
-   * A new connection: nothing heard on it yet; every kept service is probed unless {@code
-   * echoOfAnnouncement} (or not probing), when the node's own announcement coming back will do.
+   * A new connection: nothing heard on it yet; every kept service is probed. With {@code
+   * echoOfAnnouncement} (a member reconnecting) the node's own announcement coming back makes it
+   * ready; it needs no roster.
    */
   void connected(boolean echoOfAnnouncement) {
     this.echoOfAnnouncement = echoOfAnnouncement;
@@ -118,13 +114,11 @@ final class OwnProbe {
     nextAttempt = 0;
     sentAt = null;
     echoLatency = 0;
-    if (probing) {
-      // A member probes too, with the digest of its view: it may have missed what was said while it
-      // was away, and members are quiet once joined. Responders whose view has the same digest
-      // answer with an empty roster, so a database restart under a formed cluster costs a few
-      // notifications per member, not a view per member.
-      toSend.addAll(peers.keptServices());
-    }
+    // A member probes too, with the digest of its view: it may have missed what was said while it
+    // was away, and members are quiet once joined. Responders whose view has the same digest answer
+    // with an empty roster, so a database restart under a formed cluster costs a few notifications
+    // per member, not a view per member.
+    toSend.addAll(peers.keptServices());
   }
 
   void disconnected() {
@@ -147,7 +141,7 @@ final class OwnProbe {
    * and it was not a member of its cluster when it connected.
    */
   boolean waitsForRosters() {
-    return probing && !echoOfAnnouncement;
+    return !echoOfAnnouncement;
   }
 
   private void forgetEverybody() {
@@ -158,9 +152,7 @@ final class OwnProbe {
 
   /** Probe {@code service} at the next tick: a lookup of a service not kept so far. */
   void probe(String service) {
-    if (probing) {
-      toSend.add(service);
-    }
+    toSend.add(service);
   }
 
   /** Probe this node's own service at this tick, stating how many probes before it went unheard. */
@@ -207,9 +199,6 @@ final class OwnProbe {
     if (sentAt != null && ownService) {
       echoLatency = now - sentAt;
       sentAt = null;
-    }
-    if (!probing) {
-      return false;
     }
     if (probe.all()) {
       waitOutProbeOfEverybody(now, received);
@@ -284,8 +273,7 @@ final class OwnProbe {
   /** Asks again or asks everybody when no roster came in time. */
   Step tick(long now) {
     Long echo = echoAt.get(self.service());
-    if (!probing
-        || echoOfAnnouncement
+    if (echoOfAnnouncement
         || rosters.complete()
         || askedEverybody
         || echo == null
@@ -321,11 +309,11 @@ final class OwnProbe {
    * Whether this node has heard enough to answer lookups of {@code service}, as far as it knows.
    */
   boolean viewComplete(String service, long now) {
-    Long echo = echoAt.get(probing ? service : self.service());
+    Long echo = echoAt.get(service);
     if (echo == null) {
       return false;
     }
-    if (probing && !echoOfAnnouncement && service.equals(self.service())) {
+    if (!echoOfAnnouncement && service.equals(self.service())) {
       // Ready once one responder's whole view is in; with nobody answering, once everybody had time
       // to.
       return rosters.complete() || everybodyEchoAt != null && now - everybodyEchoAt >= replyWait();
@@ -342,7 +330,7 @@ final class OwnProbe {
     if (echo == null || ready) {
       return next;
     }
-    if (!probing || echoOfAnnouncement) {
+    if (echoOfAnnouncement) {
       next = Deadlines.ahead(next, echo + timing.probeReplyWindow().toNanos(), now);
     } else if (!rosters.complete() && !askedEverybody) {
       next = Deadlines.earlier(next, echo + rosterWait());

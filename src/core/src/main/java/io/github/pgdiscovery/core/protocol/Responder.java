@@ -28,7 +28,6 @@ final class Responder {
   private final Announcement self;
   private final String channel;
   private final Timing timing;
-  private final boolean probing;
   private final PeerTable peers;
   private final ClusterMembers members;
   private final Announcing heartbeats;
@@ -54,7 +53,6 @@ final class Responder {
   Responder(
       Announcement self,
       DiscoverySettings settings,
-      boolean probing,
       MessageCodec codec,
       Sender sender,
       Counters counters,
@@ -62,7 +60,6 @@ final class Responder {
     this.self = self;
     this.channel = settings.channel();
     this.timing = settings.timing();
-    this.probing = probing;
     this.codec = codec;
     this.sender = sender;
     this.counters = counters;
@@ -89,7 +86,6 @@ final class Responder {
   /** Answers another node's probe for this node's service, if this node is to answer it. */
   void reply(Message.Probe probe, long now, long wallMillis, List<Effect> out) {
     if (!heartbeats.announcing()
-        || !probing
         || !probe.service().equals(self.service())
         || probe.senderIncarnation().equals(self.incarnation())) {
       return;

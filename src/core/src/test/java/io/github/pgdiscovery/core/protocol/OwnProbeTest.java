@@ -35,7 +35,7 @@ final class OwnProbeTest {
   }
 
   private OwnProbe connected(Announcement self) {
-    OwnProbe ownProbe = new OwnProbe(self, timing, true, peers);
+    OwnProbe ownProbe = new OwnProbe(self, timing, peers);
     ownProbe.connected(false);
     return ownProbe;
   }
@@ -165,7 +165,7 @@ final class OwnProbeTest {
 
   @Test
   void aMemberReadyByItsOwnAnnouncementNeverAsksForATickAtAMomentAlreadyPast() {
-    OwnProbe member = new OwnProbe(node(8558), timing, true, peers);
+    OwnProbe member = new OwnProbe(node(8558), timing, peers);
     member.connected(true);
     member.heardOwnAnnouncement(T0);
 

@@ -51,8 +51,7 @@ final class ProtocolFixtures {
 
   static DiscoveryProtocol protocol(
       Announcement self, UnaryOperator<DiscoverySettings.Builder> adjust) {
-    return new DiscoveryProtocol(
-        settings(adjust), self, DiscoveryProtocol.Mode.PROBE_AND_REPLY, new SplittableRandom(1));
+    return new DiscoveryProtocol(settings(adjust), self, new SplittableRandom(1));
   }
 
   static List<Effect.Send> sends(List<Effect> effects) {
@@ -126,8 +125,8 @@ final class ProtocolFixtures {
       peers.keep(self.service());
       Counters counters = new Counters(settings);
       Session session = new Session(timing, codec.signs());
-      Announcing heartbeats = new Announcing(timing, true, new SplittableRandom(1));
-      OwnProbe ownProbe = new OwnProbe(self, timing, true, peers);
+      Announcing heartbeats = new Announcing(timing, new SplittableRandom(1));
+      OwnProbe ownProbe = new OwnProbe(self, timing, peers);
       ClusterMembers members = new ClusterMembers(maxPeers, timing.watchedPeerTtlNanos());
       OwnEndpointClash ownEndpoint = new OwnEndpointClash();
       ClockSkew skew = new ClockSkew(settings);
@@ -138,7 +137,6 @@ final class ProtocolFixtures {
           new Responder(
               self,
               settings,
-              true,
               codec,
               new Sender(codec, counters),
               counters,

@@ -15,11 +15,9 @@ import java.util.Optional;
 public final class ReadyOnlyOnCompleteView implements Invariant {
 
   private final Violations violations;
-  private final DiscoveryProtocol.Mode mode;
 
-  public ReadyOnlyOnCompleteView(Violations violations, DiscoveryProtocol.Mode mode) {
+  public ReadyOnlyOnCompleteView(Violations violations) {
     this.violations = violations;
-    this.mode = mode;
   }
 
   @Override
@@ -30,8 +28,8 @@ public final class ReadyOnlyOnCompleteView implements Invariant {
 
   /** {@code node} just became ready; {@code nodes}: every node of the simulation. */
   public void becameReady(SimulatedNode node, List<SimulatedNode> nodes) {
-    if (node.excluded() != null || mode == DiscoveryProtocol.Mode.HEARTBEAT_ONLY) {
-      return; // heartbeat-only (a comparison mode) does not probe: it is ready on what it heard, by
+    if (node.excluded() != null || !(node.protocol() instanceof DiscoveryProtocol)) {
+      return; // another protocol (a benchmark's heartbeats only) is ready on what it heard, by
       // design
     }
     if (node.hasJoined()) {
