@@ -367,7 +367,7 @@ public final class DiscoveryEngine implements AutoCloseable {
                 settings.channel());
             unsuitable = null;
           }
-          connected(transport);
+          ConnectionLoop loop = connected(transport);
           if (failedAttempts > 0 && outageStartNanos != 0) {
             reconnects++;
             log.info(
@@ -378,7 +378,7 @@ public final class DiscoveryEngine implements AutoCloseable {
           }
           failedAttempts = 0;
           outageStartNanos = 0;
-          serve(transport);
+          serve(transport, loop);
         } catch (ServerCheck.UnsuitableServer e) {
           lostConnection();
           setState(ConnectionState.UNSUITABLE_SERVER);
@@ -432,116 +432,70 @@ public final class DiscoveryEngine implements AutoCloseable {
    * LISTEN first, so that no reply to our probe can be missed; then what the protocol sends on
    * connect.
    */
-  private void connected(Transport transport) throws SQLException {
+  private ConnectionLoop connected(Transport transport) throws SQLException {
     for (String channel : protocol.channels()) {
       transport.listen(channel);
     }
     long sendingAt = System.nanoTime();
-    List<Effect> effects;
-    synchronized (protocol) {
-      effects = protocol.connected(sendingAt, System.currentTimeMillis());
-    }
-    if (effects.stream()
-        .anyMatch(
-            effect ->
-                effect instanceof Effect.Send send && send.message() instanceof Message.Announce)) {
+    ConnectionLoop loop = new ConnectionLoop(protocol, sink, settings, sendingAt);
+    List<Effect.Send> sends = loop.connected(sendingAt, System.currentTimeMillis());
+    if (sends.stream().anyMatch(send -> send.message() instanceof Message.Announce)) {
       observer.announced(sendingAt);
     }
-    carryOut(transport, effects);
+    send(transport, loop, sends);
     setState(ConnectionState.CONNECTED);
     log.debug(
         "Listening on channel {} as {} (backend pid {})",
         settings.channel(),
         protocol.self(),
         backendPid);
+    return loop;
   }
 
-  private void serve(Transport transport) throws SQLException {
-    // The last statement this connection sent, a notification or the check. Heard notifications do
-    // not count: to
-    // the server a session that only listens is idle, and one with idle_session_timeout set ends
-    // it.
-    long lastQueryNanos = System.nanoTime();
-    long checkInterval = settings.database().connectionCheckInterval().toNanos();
+  /** The connection thread's loop over one connection; see {@link ConnectionLoop} for its rules. */
+  private void serve(Transport transport, ConnectionLoop loop) throws SQLException {
     int checkTimeoutSeconds = (int) Math.max(1, settings.database().connectTimeout().toSeconds());
-
     while (!stopping()) {
-      // What reached this client while it sent (a statement waits for its commit, behind others on
-      // a busy server) is read before the protocol acts on time: a timer due now must not decide on
-      // a view that misses what is already here (a newcomer taking its view for complete, say).
-      if (receive(transport, transport.arrived())) {
-        lastQueryNanos = System.nanoTime();
-      }
+      send(
+          transport,
+          loop,
+          loop.read(transport.arrived(), System.nanoTime(), System.currentTimeMillis()));
       long now = System.nanoTime();
-      List<Effect> effects;
-      long deadline;
-      synchronized (protocol) {
-        effects = protocol.tick(now, System.currentTimeMillis());
-        deadline = protocol.nextDeadline(now);
-      }
-      if (carryOut(transport, effects)) {
-        lastQueryNanos = now;
-      }
-
+      send(transport, loop, loop.tick(now, System.currentTimeMillis()));
+      // At least every MAX_POLL_MILLIS, to notice a stop; ticks before a deadline change nothing.
+      long wait = loop.nextDeadline(now) - now;
       int pollMillis =
-          (int)
-              Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+          (int) Math.max(1, Math.min(MAX_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(wait)));
       List<String> payloads = transport.poll(pollMillis);
+      send(transport, loop, loop.read(payloads, System.nanoTime(), System.currentTimeMillis()));
       now = System.nanoTime();
-      if (receive(transport, payloads)) {
-        lastQueryNanos = now;
-      }
-
-      if (now - lastQueryNanos >= checkInterval) {
-        // Nothing sent for a while: make sure the server is still there, and keep the session from
-        // being idle.
+      if (loop.checkDue(now)) {
         if (!transport.isValid(checkTimeoutSeconds)) {
           throw new SQLException(
               "connection check got no answer within " + checkTimeoutSeconds + " s");
         }
-        lastQueryNanos = now;
+        loop.sent(now);
       }
     }
     // Stopping: the goodbye, if still announcing, goes out before the connection closes.
     synchronized (protocol) {
       protocol.stopAnnouncing();
     }
-    List<Effect> last;
-    synchronized (protocol) {
-      last = protocol.tick(System.nanoTime(), System.currentTimeMillis());
-    }
-    carryOut(transport, last);
+    send(transport, loop, loop.tick(System.nanoTime(), System.currentTimeMillis()));
   }
 
-  /**
-   * Hands the protocol what was read; what it says to all of them goes out in one transaction: one
-   * round of wake-ups on the server. True if anything was sent.
-   */
-  private boolean receive(Transport transport, List<String> payloads) throws SQLException {
-    if (payloads.isEmpty()) {
-      return false;
+  /** Commits the sends of one step together, in one transaction. */
+  private static void send(Transport transport, ConnectionLoop loop, List<Effect.Send> sends)
+      throws SQLException {
+    if (sends.isEmpty()) {
+      return;
     }
-    long now = System.nanoTime();
-    List<Effect> answers = new ArrayList<>();
-    for (String payload : payloads) {
-      synchronized (protocol) {
-        answers.addAll(protocol.received(payload, now, System.currentTimeMillis()));
-      }
-    }
-    return carryOut(transport, answers);
-  }
-
-  /**
-   * The effects in order, but the messages all together, sent last in one transaction; true if any
-   * were.
-   */
-  private boolean carryOut(Transport transport, List<Effect> effects) throws SQLException {
-    List<Transport.Outgoing> outgoing = new ArrayList<>();
-    for (Effect.Send send : Effects.carryOut(effects, sink)) {
+    List<Transport.Outgoing> outgoing = new ArrayList<>(sends.size());
+    for (Effect.Send send : sends) {
       outgoing.add(new Transport.Outgoing(send.channel(), send.payload()));
     }
     transport.send(outgoing);
-    return !outgoing.isEmpty();
+    loop.sent(System.nanoTime());
   }
 
   /** What the engine does with effects other than sends. */

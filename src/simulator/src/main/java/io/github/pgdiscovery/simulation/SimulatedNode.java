@@ -1,6 +1,7 @@
 package io.github.pgdiscovery.simulation;
 
 import io.github.pgdiscovery.core.Backoff;
+import io.github.pgdiscovery.core.ConnectionLoop;
 import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.protocol.DiscoveryProtocol;
 import io.github.pgdiscovery.core.protocol.Effect;
@@ -54,7 +55,9 @@ public final class SimulatedNode {
     /** What reached the client and is not read yet, in order: when it arrived, and its payloads. */
     final ArrayDeque<Arrival> inbox = new ArrayDeque<>();
 
-    long lastHeard;
+    /** The engine's loop over this connection, once it listens. */
+    ConnectionLoop loop;
+
     boolean established;
     boolean stalled;
     boolean blocked;
@@ -248,7 +251,7 @@ public final class SimulatedNode {
     announcing = false;
     Connection c = connection;
     if (c != null && c.established && !c.blocked) {
-      handle(c, protocol.tick(now(), wall()));
+      send(c, c.loop.tick(now(), wall()));
     }
     life = Life.STOPPED;
     tickGeneration++;
@@ -415,10 +418,10 @@ public final class SimulatedNode {
       return;
     }
     c.established = true;
-    c.lastHeard = sim.loop().now();
+    c.loop = new ConnectionLoop(protocol, sink, sim.settings(), now());
     failedAttempts = 0;
     connectedSince = c.listenedAt;
-    handle(c, protocol.connected(now(), wall()));
+    send(c, c.loop.connected(now(), wall()));
     if (connection == c && !c.blocked) {
       scheduleTick(c);
     }
@@ -459,7 +462,6 @@ public final class SimulatedNode {
     if (!readArrived(c) || connection != c || c.blocked) {
       return;
     }
-    c.lastHeard = sim.loop().now();
     tick(c);
   }
 
@@ -475,11 +477,7 @@ public final class SimulatedNode {
     if (payloads.isEmpty()) {
       return false;
     }
-    List<Effect> answers = new ArrayList<>();
-    for (String payload : payloads) {
-      answers.addAll(protocol.received(payload, now(), wall()));
-    }
-    handle(c, answers);
+    send(c, c.loop.read(payloads, now(), wall()));
     return true;
   }
 
@@ -519,7 +517,6 @@ public final class SimulatedNode {
     // As the engine does: what reached the client (while this thread sent, say) is read before the
     // protocol acts on time, so that no timer decides on a view that misses what is already here.
     if (readArrived(c)) {
-      c.lastHeard = sim.loop().now();
       if (connection != c || c.blocked) {
         return;
       }
@@ -528,8 +525,9 @@ public final class SimulatedNode {
         return;
       }
     }
-    long t = sim.loop().now();
-    if (t - c.lastHeard >= sim.settings().database().connectionCheckInterval().toNanos()) {
+    // The engine's rule: checked once nothing was sent on the connection for the interval (what it
+    // heard does not count).
+    if (c.loop.checkDue(now())) {
       if (c.stalled) {
         // isValid(connect-timeout, in whole seconds, at least 1) gets no answer.
         c.blocked = true;
@@ -538,12 +536,12 @@ public final class SimulatedNode {
         sim.loop().after(timeout, () -> lost(c));
         return;
       }
-      c.lastHeard = t;
+      c.loop.sent(now());
       sim.roundTrip();
     }
-    List<Effect> effects = protocol.tick(now(), wall());
-    handle(c, effects);
-    boolean idle = effects.stream().noneMatch(Effect.Send.class::isInstance);
+    List<Effect.Send> sends = c.loop.tick(now(), wall());
+    send(c, sends);
+    boolean idle = sends.isEmpty();
     spins = idle && protocol.nextDeadline(now()) - now() <= 0 ? spins + 1 : 0;
     if (spins > 0) {
       sim.noBusyLoop().idleTicksInThePast(this, spins, () -> protocol.notReadyReason(now()));
@@ -602,6 +600,9 @@ public final class SimulatedNode {
       return;
     }
     long sentAt = sim.loop().now();
+    if (c.loop != null) {
+      c.loop.sent(now());
+    }
     long at = Math.max(c.lastArrival + 1, sentAt + sim.commitLatency(random));
     c.lastArrival = at;
     sim.inFlight(+1);

@@ -49,8 +49,8 @@ public record DiscoverySettings(
    * @param passwordFile a file holding the password, read at every connect, or null; the file's
    *     content is never logged
    * @param connectTimeout bound on connecting and on every round trip to the server
-   * @param connectionCheckInterval how long the listener may hear nothing before it tests the
-   *     connection
+   * @param connectionCheckInterval how long the listener may send nothing before it tests the
+   *     connection (what it hears does not count)
    * @param reconnectMinBackoff first delay before reconnecting after a failure
    * @param reconnectMaxBackoff the delay between reconnection attempts grows up to this
    */
