@@ -1,12 +1,9 @@
 package io.github.pgdiscovery.simulation.invariants;
 
-import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.core.settings.DiscoverySettings;
 import io.github.pgdiscovery.simulation.SimulatedNode;
 import io.github.pgdiscovery.simulation.Simulation;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
@@ -63,28 +60,22 @@ public final class CrashedPeerLeavesWithinExpiry implements Invariant {
                     + sim.transitAllowance(4)
                     + Simulation.SECOND
                 : expiryBound(settings, member, sim);
-    String incarnation = node.self().incarnation();
     long crashedAt = sim.loop().now();
     sim.checkAfter(
         crashedAt,
         bound,
         () -> {
-          for (SimulatedNode other : sim.live()) {
-            Optional<List<Announcement>> view =
-                other.protocol().lookup(node.self().service(), other.now());
-            if (view.isPresent()
-                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-              violations.found(
-                  this,
-                  other.name()
-                      + " still lists "
-                      + node.name()
-                      + ", crashed at "
-                      + Invariant.millis(crashedAt)
-                      + " ms, "
-                      + bound.getAsLong() / Simulation.MILLISECOND
-                      + " ms after the crash");
-            }
+          for (SimulatedNode other : Invariant.stillListing(sim, node)) {
+            violations.found(
+                this,
+                other.name()
+                    + " still lists "
+                    + node.name()
+                    + ", crashed at "
+                    + Invariant.millis(crashedAt)
+                    + " ms, "
+                    + bound.getAsLong() / Simulation.MILLISECOND
+                    + " ms after the crash");
           }
         });
   }

@@ -1,10 +1,7 @@
 package io.github.pgdiscovery.simulation.invariants;
 
-import io.github.pgdiscovery.core.protocol.Announcement;
 import io.github.pgdiscovery.simulation.SimulatedNode;
 import io.github.pgdiscovery.simulation.Simulation;
-import java.util.List;
-import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,7 +32,6 @@ public final class StalledPeerLeavesWithinExpiry implements Invariant {
     // Read again when due: with tailed latencies it grows with the slowest notification seen.
     LongSupplier bound =
         () -> CrashedPeerLeavesWithinExpiry.expiryBound(sim.settings(), false, sim);
-    String incarnation = node.self().incarnation();
     long connectedSince = node.connectedSince();
     sim.checkAfter(
         sim.loop().now(),
@@ -44,21 +40,15 @@ public final class StalledPeerLeavesWithinExpiry implements Invariant {
           if (!node.stalled() || node.connectedSince() != connectedSince || node.hasJoined()) {
             return; // it noticed and reconnected, or joined meanwhile: rightly in the views
           }
-          for (SimulatedNode other : sim.live()) {
-            Optional<List<Announcement>> view =
-                other.protocol().lookup(node.self().service(), other.now());
-            if (other != node
-                && view.isPresent()
-                && view.get().stream().anyMatch(a -> a.incarnation().equals(incarnation))) {
-              violations.found(
-                  this,
-                  other.name()
-                      + " still lists "
-                      + node.name()
-                      + ", stalled "
-                      + bound.getAsLong() / Simulation.MILLISECOND
-                      + " ms ago");
-            }
+          for (SimulatedNode other : Invariant.stillListing(sim, node)) {
+            violations.found(
+                this,
+                other.name()
+                    + " still lists "
+                    + node.name()
+                    + ", stalled "
+                    + bound.getAsLong() / Simulation.MILLISECOND
+                    + " ms ago");
           }
         });
   }
