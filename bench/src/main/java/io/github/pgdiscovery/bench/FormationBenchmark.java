@@ -153,12 +153,17 @@ public final class FormationBenchmark {
   /**
    * What the node logs tell, in seconds from launch: when the last node printed STARTED (the
    * sample's line once Management answers and Bootstrap runs); the longest any node's first
-   * Bootstrap lookup waited for its answer (the first answer); when the lowest-addressed node's
-   * Bootstrap first located all N contact points. NaN where a log does not say.
+   * Bootstrap lookup waited for its answer (the first answer); the CPU a node had used when it
+   * printed STARTED, the mean of the N (what the start costs, less moved by the machine's load than
+   * the times); when the lowest-addressed node's Bootstrap first located all N contact points. NaN
+   * where a log does not say.
    */
   record NodeLogs(
-      double lastStartedSeconds, double firstAnswerWaitSeconds, double allLocatedSeconds) {
-    static final NodeLogs NONE = new NodeLogs(Double.NaN, Double.NaN, Double.NaN);
+      double lastStartedSeconds,
+      double startCpuSeconds,
+      double firstAnswerWaitSeconds,
+      double allLocatedSeconds) {
+    static final NodeLogs NONE = new NodeLogs(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
   }
 
   /** One interleaved pair: the same N, profile and repetition, both methods back to back. */
@@ -731,15 +736,17 @@ public final class FormationBenchmark {
         .append(
             "and its Bootstrap runs), from the node logs. *First answer*: the longest any node's ")
         .append("first Bootstrap lookup waited for its answer. *All located*: when the ")
+        .append("lowest-addressed node's Bootstrap first located all N contact points. *CPU to ")
         .append(
-            "lowest-addressed node's Bootstrap first located all N contact points. Seconds from ")
+            "STARTED*: the CPU seconds a node's process had used when it printed STARTED, mean ")
+        .append("of the N, which the machine's load moves less than the times. Seconds from ")
         .append(
             "launch; all on one shared machine (see the note above), so single pairs move by a ")
         .append("second with its load.\n\n");
     md.append("| N | profile | pair | postgres all Up | config all Up | Δ | Δ − margin ")
         .append("| last STARTED postgres / config | Δ STARTED | first answer postgres / config ")
-        .append("| all located postgres / config |\n");
-    md.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        .append("| all located postgres / config | CPU to STARTED postgres / config |\n");
+    md.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Map.Entry<Pair, Map<Method, Outcome>> entry : pairs.entrySet()) {
       Pair pair = entry.getKey();
       Outcome pg = entry.getValue().get(Method.POSTGRES);
@@ -777,6 +784,10 @@ public final class FormationBenchmark {
           .append(format(pg.logs().allLocatedSeconds()))
           .append(" / ")
           .append(format(config.logs().allLocatedSeconds()))
+          .append(" | ")
+          .append(format(pg.logs().startCpuSeconds()))
+          .append(" / ")
+          .append(format(config.logs().startCpuSeconds()))
           .append(" |\n");
     }
 
@@ -787,8 +798,8 @@ public final class FormationBenchmark {
         .append("STARTED later; median / mean.\n\n");
     md.append("| N | profile | stable-margin | postgres slower | Δ | Δ − margin | STARTED later ")
         .append("| Δ STARTED (min to max) | first answer postgres / config ")
-        .append("| all located postgres / config |\n");
-    md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        .append("| all located postgres / config | CPU to STARTED postgres / config |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int n : nodeCounts) {
       for (Profile profile : profiles) {
         List<Double> deltas = new ArrayList<>();
@@ -797,6 +808,8 @@ public final class FormationBenchmark {
         List<Double> configAnswer = new ArrayList<>();
         List<Double> pgLocated = new ArrayList<>();
         List<Double> configLocated = new ArrayList<>();
+        List<Double> pgCpu = new ArrayList<>();
+        List<Double> configCpu = new ArrayList<>();
         for (Map.Entry<Pair, Map<Method, Outcome>> entry : pairs.entrySet()) {
           Pair pair = entry.getKey();
           Outcome pg = entry.getValue().get(Method.POSTGRES);
@@ -816,6 +829,8 @@ public final class FormationBenchmark {
           addKnown(configAnswer, config.logs().firstAnswerWaitSeconds());
           addKnown(pgLocated, pg.logs().allLocatedSeconds());
           addKnown(configLocated, config.logs().allLocatedSeconds());
+          addKnown(pgCpu, pg.logs().startCpuSeconds());
+          addKnown(configCpu, config.logs().startCpuSeconds());
         }
         if (deltas.isEmpty()) {
           continue;
@@ -864,6 +879,10 @@ public final class FormationBenchmark {
             .append(format(median(pgLocated)))
             .append(" / ")
             .append(format(median(configLocated)))
+            .append(" | ")
+            .append(format(median(pgCpu)))
+            .append(" / ")
+            .append(format(median(configCpu)))
             .append(" |\n");
       }
     }

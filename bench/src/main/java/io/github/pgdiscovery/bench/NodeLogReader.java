@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 final class NodeLogReader {
 
-  private static final Pattern STARTED = Pattern.compile("STARTED at (\\d+) ms since the epoch");
+  private static final Pattern STARTED =
+      Pattern.compile("STARTED at (\\d+) ms since the epoch(?:.*, (\\d+) ms of CPU)?");
   private static final Pattern TIME = Pattern.compile("^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) ");
   private static final String LOOKING_UP = "BootstrapCoordinator - Looking up";
   private static final String LOCATED = "BootstrapCoordinator - Located service members";
@@ -30,6 +31,8 @@ final class NodeLogReader {
 
   static FormationBenchmark.NodeLogs read(List<FormationNode> nodes, long launchedAtMillis) {
     double lastStarted = Double.NaN;
+    double cpuSum = 0;
+    int cpuNodes = 0;
     double firstAnswerWait = Double.NaN;
     double allLocated = Double.NaN;
     FormationNode lowest =
@@ -49,6 +52,10 @@ final class NodeLogReader {
         Matcher startedAt = STARTED.matcher(line);
         if (Double.isNaN(started) && startedAt.find()) {
           started = (Long.parseLong(startedAt.group(1)) - launchedAtMillis) / 1000.0;
+          if (startedAt.group(2) != null) {
+            cpuSum += Long.parseLong(startedAt.group(2)) / 1000.0;
+            cpuNodes++;
+          }
         } else if (Double.isNaN(lookingUp) && line.contains(LOOKING_UP)) {
           lookingUp = secondsFromLaunch(line, launchedAtMillis);
         } else if (line.contains(LOCATED)) {
@@ -64,7 +71,11 @@ final class NodeLogReader {
       lastStarted = maxKnown(lastStarted, started);
       firstAnswerWait = maxKnown(firstAnswerWait, located - lookingUp);
     }
-    return new FormationBenchmark.NodeLogs(lastStarted, firstAnswerWait, allLocated);
+    return new FormationBenchmark.NodeLogs(
+        lastStarted,
+        cpuNodes == nodes.size() ? cpuSum / cpuNodes : Double.NaN,
+        firstAnswerWait,
+        allLocated);
   }
 
   /** The contact points a "Located service members" line lists before filtering. */

@@ -65,6 +65,16 @@ public abstract class NodeStart<S> {
     return root + ".management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr";
   }
 
+  /** CPU time of this process so far, every thread's; -1 where the JVM does not say. */
+  private static long processCpuMillis() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      long nanos = os.getProcessCpuTime();
+      return nanos < 0 ? -1 : nanos / 1_000_000;
+    }
+    return -1;
+  }
+
   /** When this JVM started, as the JVM itself recorded it. */
   private static long jvmStartMillis() {
     return java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
@@ -130,9 +140,10 @@ public abstract class NodeStart<S> {
           () -> {
             long now = System.currentTimeMillis();
             log.info(
-                "STARTED at {} ms since the epoch, {} ms after the JVM started",
+                "STARTED at {} ms since the epoch, {} ms after the JVM started, {} ms of CPU",
                 now,
-                now - jvmStartMillis());
+                now - jvmStartMillis(),
+                processCpuMillis());
           });
     } catch (ConfigException e) {
       log.error("Stopping this node, the configuration is invalid: {}", e.getMessage());
