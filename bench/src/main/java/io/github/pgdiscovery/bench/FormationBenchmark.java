@@ -556,12 +556,13 @@ public final class FormationBenchmark {
         .append(
             "for any discovery method as every contact point is known the moment a node starts. Both run with ")
         .append(
-            "the same Bootstrap settings (required-contact-point-nr = N) in two profiles: **default** ")
+            "the same Bootstrap settings (required-contact-point-nr = N) in the profiles run here, of ")
         .append(
-            "(Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval 1 s) and ")
+            "**default** (Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval ")
         .append(
-            "**tight** (stable-margin 1 s, discovery and probe interval 200 ms), so that Bootstrap's own ")
-        .append("margins do not hide what discovery costs. Every node JVM runs with `")
+            "1 s) and **tight** (stable-margin 1 s, discovery and probe interval 200 ms), which keeps ")
+        .append(
+            "Bootstrap's own margins from hiding what discovery costs. Every node JVM runs with `")
         .append(String.join(" ", NODE_JVM_FLAGS))
         .append("`, the same for both methods, to keep 10 JVMs workable on this machine's ")
         .append(Runtime.getRuntime().availableProcessors())
