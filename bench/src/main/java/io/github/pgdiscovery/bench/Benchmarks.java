@@ -29,7 +29,10 @@ public final class Benchmarks {
           "\n",
           "Usage: bench/run.sh [--smoke] [--only formation,convergence,coldstart,cost,simulation] [--output FILE]"
               + " [--postgres-version 14..18]",
-          "                    [--formation-sizes 3,10] [--convergence-sizes 10,50,200,500]",
+          "                    [--formation-sizes 3,10] [--formation-pairs 5] [--formation-profiles default,tight]",
+          "                                                      interleaved pairs (postgres and config back to",
+          "                                                      back) per size and Bootstrap profile",
+          "                    [--convergence-sizes 10,50,200,500]",
           "                    [--cold-start-sizes 200,500] [--cost-sizes 200,500]",
           "                    [--cost-joined-heartbeats 0,30]   joined-heartbeat-interval(s) in seconds for the cost",
           "                                                      rows, 0 for off (the default configuration)",
@@ -77,7 +80,8 @@ public final class Benchmarks {
                     db.password(),
                     options.nodeClasspath(),
                     options.smoke() ? new int[] {2} : options.formationSizes(),
-                    options.smoke() ? 1 : 5));
+                    options.smoke() ? 1 : options.formationPairs(),
+                    options.formationProfiles()));
       }
       if (options.only().contains("convergence")) {
         ConvergenceBenchmark convergence =
@@ -362,6 +366,8 @@ public final class Benchmarks {
       String nodeClasspath,
       String command,
       int[] formationSizes,
+      int formationPairs,
+      List<String> formationProfiles,
       int[] convergenceSizes,
       int[] costSizes,
       int[] costComparisonSizes,
@@ -382,6 +388,8 @@ public final class Benchmarks {
       Path output = null;
       String nodeClasspath = null;
       int[] formationSizes = {3, 10};
+      int formationPairs = 5;
+      List<String> formationProfiles = List.of("default", "tight");
       int[] convergenceSizes = {10, 50, 200, 500};
       int[] costSizes = {200, 500};
       // The comparison modes keep 500 participants announcing at once: minutes of a saturated
@@ -459,6 +467,19 @@ public final class Benchmarks {
             }
             i++;
           }
+          case "--formation-pairs" -> {
+            if (i + 1 >= args.length || !args[i + 1].matches("[1-9]\\d*")) {
+              return null;
+            }
+            formationPairs = Integer.parseInt(args[++i]);
+          }
+          case "--formation-profiles" -> {
+            if (i + 1 >= args.length
+                || !args[i + 1].matches("(default|tight)(,(default|tight))*")) {
+              return null;
+            }
+            formationProfiles = List.of(args[++i].split(","));
+          }
           case "--node-classpath" -> {
             if (i + 1 >= args.length) {
               return null;
@@ -490,6 +511,8 @@ public final class Benchmarks {
           nodeClasspath,
           command.toString().replace(" --node-classpath", ""),
           formationSizes,
+          formationPairs,
+          formationProfiles,
           convergenceSizes,
           costSizes,
           costComparisonSizes,

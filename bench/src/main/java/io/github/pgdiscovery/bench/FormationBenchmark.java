@@ -84,20 +84,38 @@ public final class FormationBenchmark {
 
   /** Bootstrap settings under test, the same for both methods. */
   enum Profile {
-    DEFAULT("default", List.of()),
+    DEFAULT("default", 5.0, List.of()),
     TIGHT(
         "tight",
+        1.0,
         List.of(
             "-D" + BOOTSTRAP + "contact-point-discovery.stable-margin=1s",
             "-D" + BOOTSTRAP + "contact-point-discovery.interval=200ms",
             "-D" + BOOTSTRAP + "contact-point.probe-interval=200ms"));
 
     final String label;
+
+    /**
+     * Bootstrap's stable-margin in this profile, in seconds: what a method that learns of a node
+     * only once it runs pays over a static list at most.
+     */
+    final double stableMarginSeconds;
+
     final List<String> properties;
 
-    Profile(String label, List<String> properties) {
+    Profile(String label, double stableMarginSeconds, List<String> properties) {
       this.label = label;
+      this.stableMarginSeconds = stableMarginSeconds;
       this.properties = properties;
+    }
+
+    static Profile byLabel(String label) {
+      for (Profile profile : values()) {
+        if (profile.label.equals(label)) {
+          return profile;
+        }
+      }
+      throw new IllegalArgumentException("unknown profile \"" + label + "\" (default or tight)");
     }
   }
 
@@ -109,20 +127,47 @@ public final class FormationBenchmark {
    * decided to form the cluster), all Up; or why it failed.
    */
   private record Outcome(
-      double answeringSeconds, double firstUpSeconds, double formedSeconds, String failure) {
+      double answeringSeconds,
+      double firstUpSeconds,
+      double formedSeconds,
+      NodeLogs logs,
+      String failure) {
 
     static Outcome formed(double answeringSeconds, double firstUpSeconds, double formedSeconds) {
-      return new Outcome(answeringSeconds, firstUpSeconds, formedSeconds, null);
+      return new Outcome(answeringSeconds, firstUpSeconds, formedSeconds, NodeLogs.NONE, null);
     }
 
     static Outcome failed(String failure) {
-      return new Outcome(Double.NaN, Double.NaN, Double.NaN, failure);
+      return new Outcome(Double.NaN, Double.NaN, Double.NaN, NodeLogs.NONE, failure);
+    }
+
+    Outcome withLogs(NodeLogs logs) {
+      return new Outcome(answeringSeconds, firstUpSeconds, formedSeconds, logs, failure);
     }
 
     boolean ok() {
       return failure == null;
     }
   }
+
+  /**
+   * What the node logs tell, in seconds from launch: when the last node printed STARTED (the
+   * sample's line once Management answers and Bootstrap runs); the longest any node's first
+   * Bootstrap lookup waited for its answer (the first answer); the CPU a node had used when it
+   * printed STARTED, the mean of the N (what the start costs, less moved by the machine's load than
+   * the times); when the lowest-addressed node's Bootstrap first located all N contact points. NaN
+   * where a log does not say.
+   */
+  record NodeLogs(
+      double lastStartedSeconds,
+      double startCpuSeconds,
+      double firstAnswerWaitSeconds,
+      double allLocatedSeconds) {
+    static final NodeLogs NONE = new NodeLogs(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+  }
+
+  /** One interleaved pair: the same N, profile and repetition, both methods back to back. */
+  private record Pair(int nodes, Profile profile, int rep, boolean postgresFirst) {}
 
   /** The samples of one cell, in run order. */
   private static final class Series {
@@ -162,6 +207,7 @@ public final class FormationBenchmark {
   private final ObjectMapper json = new ObjectMapper();
   private final PortPicker ports = new PortPicker();
   private final Map<Cell, Series> results = new LinkedHashMap<>();
+  private final Map<Pair, Map<Method, Outcome>> pairs = new LinkedHashMap<>();
 
   private FormationBenchmark(Map<String, String> nodeEnv, String nodeClasspath, Path logRoot) {
     this.nodeEnv = nodeEnv;
@@ -180,7 +226,8 @@ public final class FormationBenchmark {
       String password,
       String nodeClasspath,
       int[] nodeCounts,
-      int repetitions)
+      int repetitions,
+      List<String> profiles)
       throws Exception {
     if (jdbcUrl == null || jdbcUrl.isBlank()) {
       throw new IllegalArgumentException("jdbcUrl is required");
@@ -195,6 +242,10 @@ public final class FormationBenchmark {
     }
     if (repetitions < 1) {
       throw new IllegalArgumentException("repetitions must be 1 or more, not " + repetitions);
+    }
+    List<Profile> chosen = profiles.stream().map(Profile::byLabel).distinct().toList();
+    if (chosen.isEmpty()) {
+      throw new IllegalArgumentException("profiles must name at least one profile");
     }
     // Both methods get the same environment: the postgres extension only starts when its method is
     // used, and
@@ -211,13 +262,13 @@ public final class FormationBenchmark {
     Path logRoot = logRoot();
     Files.createDirectories(logRoot);
     return new FormationBenchmark(env, nodeClasspath, logRoot)
-        .measure(nodeCounts.clone(), repetitions);
+        .measure(nodeCounts.clone(), repetitions, chosen);
   }
 
-  private String measure(int[] nodeCounts, int repetitions)
+  private String measure(int[] nodeCounts, int repetitions, List<Profile> profiles)
       throws IOException, InterruptedException {
     long started = System.nanoTime();
-    int total = nodeCounts.length * repetitions * Profile.values().length * Method.values().length;
+    int total = nodeCounts.length * repetitions * profiles.size() * Method.values().length;
     progress(
         String.format(
             Locale.ROOT,
@@ -225,7 +276,7 @@ public final class FormationBenchmark {
             total,
             Arrays.stream(nodeCounts).mapToObj(Integer::toString).collect(Collectors.joining(",")),
             repetitions,
-            Arrays.stream(Profile.values()).map(p -> p.label).collect(Collectors.joining(" and ")),
+            profiles.stream().map(p -> p.label).collect(Collectors.joining(" and ")),
             logRoot));
 
     // The first cluster started pays for reading the jars from disk and warming the page cache;
@@ -238,7 +289,7 @@ public final class FormationBenchmark {
     int done = 0;
     for (int n : nodeCounts) {
       for (int rep = 1; rep <= repetitions; rep++) {
-        for (Profile profile : Profile.values()) {
+        for (Profile profile : profiles) {
           // Alternating which method goes first spreads any drift (a warming disk cache, a
           // neighbour's load)
           // over both.
@@ -246,9 +297,11 @@ public final class FormationBenchmark {
               rep % 2 == 1
                   ? List.of(Method.POSTGRES, Method.CONFIG)
                   : List.of(Method.CONFIG, Method.POSTGRES);
+          Pair pair = new Pair(n, profile, rep, order.get(0) == Method.POSTGRES);
           for (Method method : order) {
             Outcome outcome = runCluster(n, Integer.toString(rep), profile, method);
             results.computeIfAbsent(new Cell(n, profile, method), c -> new Series()).add(outcome);
+            pairs.computeIfAbsent(pair, p -> new LinkedHashMap<>()).put(method, outcome);
             done++;
             progress(
                 String.format(
@@ -268,7 +321,7 @@ public final class FormationBenchmark {
     }
     double wallSeconds = seconds(System.nanoTime() - started);
     progress(String.format(Locale.ROOT, "formation: done in %.0f s", wallSeconds));
-    return markdown(nodeCounts, repetitions, wallSeconds);
+    return markdown(nodeCounts, repetitions, profiles, wallSeconds);
   }
 
   /** Launches one cluster of {@code n} nodes, waits for it to form, and stops it again. */
@@ -286,11 +339,13 @@ public final class FormationBenchmark {
     List<String> command = nodeCommand(n, rep, profile, method, nodes);
 
     long launchedAt = System.nanoTime();
+    long launchedAtMillis = System.currentTimeMillis();
     try {
       for (FormationNode node : nodes) {
         node.start(command, n, nodeEnv);
       }
-      return awaitFormation(nodes, launchedAt, logDir);
+      Outcome outcome = awaitFormation(nodes, launchedAt, logDir);
+      return outcome.ok() ? outcome.withLogs(NodeLogReader.read(nodes, launchedAtMillis)) : outcome;
     } finally {
       stopAll(nodes);
     }
@@ -485,7 +540,8 @@ public final class FormationBenchmark {
     }
   }
 
-  private String markdown(int[] nodeCounts, int repetitions, double wallSeconds) {
+  private String markdown(
+      int[] nodeCounts, int repetitions, List<Profile> profiles, double wallSeconds) {
     StringBuilder md = new StringBuilder();
     md.append(
             "Formation time: from launching N node JVMs (one `SampleNode` process per node, all on 127.0.0.1, ")
@@ -500,12 +556,13 @@ public final class FormationBenchmark {
         .append(
             "for any discovery method as every contact point is known the moment a node starts. Both run with ")
         .append(
-            "the same Bootstrap settings (required-contact-point-nr = N) in two profiles: **default** ")
+            "the same Bootstrap settings (required-contact-point-nr = N) in the profiles run here, of ")
         .append(
-            "(Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval 1 s) and ")
+            "**default** (Bootstrap's defaults: stable-margin 5 s, discovery interval 1 s, probe interval ")
         .append(
-            "**tight** (stable-margin 1 s, discovery and probe interval 200 ms), so that Bootstrap's own ")
-        .append("margins do not hide what discovery costs. Every node JVM runs with `")
+            "1 s) and **tight** (stable-margin 1 s, discovery and probe interval 200 ms), which keeps ")
+        .append(
+            "Bootstrap's own margins from hiding what discovery costs. Every node JVM runs with `")
         .append(String.join(" ", NODE_JVM_FLAGS))
         .append("`, the same for both methods, to keep 10 JVMs workable on this machine's ")
         .append(Runtime.getRuntime().availableProcessors())
@@ -521,6 +578,7 @@ public final class FormationBenchmark {
         .append(" s counts as a failure. Target: postgres median ≤ ")
         .append(TARGET_RATIO)
         .append(" × config median. Times in seconds.\n\n");
+    pairsMarkdown(md, nodeCounts, profiles);
 
     md.append(
             "| N | profile | postgres median | min | max | p90 | config median | min | max | p90 ")
@@ -529,7 +587,7 @@ public final class FormationBenchmark {
         .append(" |\n");
     md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (int n : nodeCounts) {
-      for (Profile profile : Profile.values()) {
+      for (Profile profile : profiles) {
         Series pg = series(n, profile, Method.POSTGRES);
         Series config = series(n, profile, Method.CONFIG);
         double ratio = median(pg.formed) / median(config.formed);
@@ -585,7 +643,7 @@ public final class FormationBenchmark {
         .append("| first Up → all Up |\n");
     md.append("|---:|---|---|---:|---:|---:|---:|---:|\n");
     for (int n : nodeCounts) {
-      for (Profile profile : Profile.values()) {
+      for (Profile profile : profiles) {
         for (Method method : Method.values()) {
           Series s = series(n, profile, method);
           md.append("| ")
@@ -630,7 +688,7 @@ public final class FormationBenchmark {
     if (repetitions <= MAX_RAW_SAMPLES_SHOWN) {
       md.append("\nRaw formation times in seconds, in run order:\n\n");
       for (int n : nodeCounts) {
-        for (Profile profile : Profile.values()) {
+        for (Profile profile : profiles) {
           for (Method method : Method.values()) {
             Series s = series(n, profile, method);
             md.append("- N=")
@@ -660,6 +718,190 @@ public final class FormationBenchmark {
             (long) wallSeconds / 60,
             (long) wallSeconds % 60));
     return md.toString();
+  }
+
+  /**
+   * The pairs, one row each, then per N and profile what they say together: how often and by how
+   * much postgres was slower, that difference against one stable-margin, and the start-up.
+   */
+  private void pairsMarkdown(StringBuilder md, int[] nodeCounts, List<Profile> profiles) {
+    md.append(
+            "**Interleaved pairs.** Each repetition is a pair: postgres and config back to back, ")
+        .append("postgres first in odd pairs. *Δ* is postgres − config. A method that learns of a ")
+        .append("node only once the node runs pays up to one stable-margin over a static list ")
+        .append(
+            "(Bootstrap's margin restarts when the last node appears, instead of running while ")
+        .append("the JVMs start); *Δ − margin* is what this library adds beyond that, ≤ 0 when ")
+        .append(
+            "nothing. *Last STARTED*: when the last node printed STARTED (its Management answers ")
+        .append(
+            "and its Bootstrap runs), from the node logs. *First answer*: the longest any node's ")
+        .append("first Bootstrap lookup waited for its answer. *All located*: when the ")
+        .append("lowest-addressed node's Bootstrap first located all N contact points. *CPU to ")
+        .append(
+            "STARTED*: the CPU seconds a node's process had used when it printed STARTED, mean ")
+        .append("of the N, which the machine's load moves less than the times. Seconds from ")
+        .append(
+            "launch; all on one shared machine (see the note above), so single pairs move by a ")
+        .append("second with its load.\n\n");
+    md.append("| N | profile | pair | postgres all Up | config all Up | Δ | Δ − margin ")
+        .append("| last STARTED postgres / config | Δ STARTED | first answer postgres / config ")
+        .append("| all located postgres / config | CPU to STARTED postgres / config |\n");
+    md.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Map.Entry<Pair, Map<Method, Outcome>> entry : pairs.entrySet()) {
+      Pair pair = entry.getKey();
+      Outcome pg = entry.getValue().get(Method.POSTGRES);
+      Outcome config = entry.getValue().get(Method.CONFIG);
+      if (pg == null || config == null) {
+        continue;
+      }
+      double delta = pg.formedSeconds() - config.formedSeconds();
+      md.append("| ")
+          .append(pair.nodes())
+          .append(" | ")
+          .append(pair.profile().label)
+          .append(" | ")
+          .append(pair.rep())
+          .append(pair.postgresFirst() ? " (postgres first)" : " (config first)")
+          .append(" | ")
+          .append(pg.ok() ? format(pg.formedSeconds()) : "failed")
+          .append(" | ")
+          .append(config.ok() ? format(config.formedSeconds()) : "failed")
+          .append(" | ")
+          .append(signed(delta))
+          .append(" | ")
+          .append(signed(delta - pair.profile().stableMarginSeconds))
+          .append(" | ")
+          .append(format(pg.logs().lastStartedSeconds()))
+          .append(" / ")
+          .append(format(config.logs().lastStartedSeconds()))
+          .append(" | ")
+          .append(signed(pg.logs().lastStartedSeconds() - config.logs().lastStartedSeconds()))
+          .append(" | ")
+          .append(format(pg.logs().firstAnswerWaitSeconds()))
+          .append(" / ")
+          .append(format(config.logs().firstAnswerWaitSeconds()))
+          .append(" | ")
+          .append(format(pg.logs().allLocatedSeconds()))
+          .append(" / ")
+          .append(format(config.logs().allLocatedSeconds()))
+          .append(" | ")
+          .append(format(pg.logs().startCpuSeconds()))
+          .append(" / ")
+          .append(format(config.logs().startCpuSeconds()))
+          .append(" |\n");
+    }
+
+    md.append(
+            "\nTogether, over the pairs where both formed: *postgres slower* counts the pairs in ")
+        .append(
+            "which postgres formed later, *STARTED later* those in which its last node printed ")
+        .append("STARTED later; median / mean.\n\n");
+    md.append("| N | profile | stable-margin | postgres slower | Δ | Δ − margin | STARTED later ")
+        .append("| Δ STARTED (min to max) | first answer postgres / config ")
+        .append("| all located postgres / config | CPU to STARTED postgres / config |\n");
+    md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int n : nodeCounts) {
+      for (Profile profile : profiles) {
+        List<Double> deltas = new ArrayList<>();
+        List<Double> startedDeltas = new ArrayList<>();
+        List<Double> pgAnswer = new ArrayList<>();
+        List<Double> configAnswer = new ArrayList<>();
+        List<Double> pgLocated = new ArrayList<>();
+        List<Double> configLocated = new ArrayList<>();
+        List<Double> pgCpu = new ArrayList<>();
+        List<Double> configCpu = new ArrayList<>();
+        for (Map.Entry<Pair, Map<Method, Outcome>> entry : pairs.entrySet()) {
+          Pair pair = entry.getKey();
+          Outcome pg = entry.getValue().get(Method.POSTGRES);
+          Outcome config = entry.getValue().get(Method.CONFIG);
+          if (pair.nodes() != n
+              || pair.profile() != profile
+              || pg == null
+              || config == null
+              || !pg.ok()
+              || !config.ok()) {
+            continue;
+          }
+          deltas.add(pg.formedSeconds() - config.formedSeconds());
+          addKnown(
+              startedDeltas, pg.logs().lastStartedSeconds() - config.logs().lastStartedSeconds());
+          addKnown(pgAnswer, pg.logs().firstAnswerWaitSeconds());
+          addKnown(configAnswer, config.logs().firstAnswerWaitSeconds());
+          addKnown(pgLocated, pg.logs().allLocatedSeconds());
+          addKnown(configLocated, config.logs().allLocatedSeconds());
+          addKnown(pgCpu, pg.logs().startCpuSeconds());
+          addKnown(configCpu, config.logs().startCpuSeconds());
+        }
+        if (deltas.isEmpty()) {
+          continue;
+        }
+        double margin = profile.stableMarginSeconds;
+        List<Double> beyond = deltas.stream().map(d -> d - margin).toList();
+        md.append("| ")
+            .append(n)
+            .append(" | ")
+            .append(profile.label)
+            .append(" | ")
+            .append(format(margin))
+            .append(" | ")
+            .append(deltas.stream().filter(d -> d > 0).count())
+            .append(" of ")
+            .append(deltas.size())
+            .append(" | ")
+            .append(signed(median(deltas)))
+            .append(" / ")
+            .append(signed(mean(deltas)))
+            .append(" | ")
+            .append(signed(median(beyond)))
+            .append(" / ")
+            .append(signed(mean(beyond)))
+            .append(" | ")
+            .append(startedDeltas.stream().filter(d -> d > 0).count())
+            .append(" of ")
+            .append(startedDeltas.size())
+            .append(" | ")
+            .append(signed(median(startedDeltas)))
+            .append(" / ")
+            .append(signed(mean(startedDeltas)))
+            .append(
+                startedDeltas.isEmpty()
+                    ? ""
+                    : " ("
+                        + signed(Collections.min(startedDeltas))
+                        + " to "
+                        + signed(Collections.max(startedDeltas))
+                        + ")")
+            .append(" | ")
+            .append(format(median(pgAnswer)))
+            .append(" / ")
+            .append(format(median(configAnswer)))
+            .append(" | ")
+            .append(format(median(pgLocated)))
+            .append(" / ")
+            .append(format(median(configLocated)))
+            .append(" | ")
+            .append(format(median(pgCpu)))
+            .append(" / ")
+            .append(format(median(configCpu)))
+            .append(" |\n");
+      }
+    }
+    md.append("\n");
+  }
+
+  private static void addKnown(List<Double> samples, double value) {
+    if (!Double.isNaN(value)) {
+      samples.add(value);
+    }
+  }
+
+  private static double mean(List<Double> samples) {
+    return samples.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+  }
+
+  private static String signed(double seconds) {
+    return Double.isNaN(seconds) ? "–" : String.format(Locale.ROOT, "%+.2f", seconds);
   }
 
   private Series series(int n, Profile profile, Method method) {
@@ -788,7 +1030,8 @@ public final class FormationBenchmark {
   private static final String USAGE =
       String.join(
           "\n",
-          "Usage: FormationBenchmark [--nodes 3,10] [--repetitions 5] [--node-classpath CLASSPATH]",
+          "Usage: FormationBenchmark [--nodes 3,10] [--pairs 5] [--profiles default,tight]"
+              + " [--node-classpath CLASSPATH]",
           "",
           "Measures cluster formation time (launch of N node JVMs to all Up) with the postgres discovery method",
           "against Akka's config method, and prints the results as Markdown on stdout; progress goes to stderr.",
@@ -796,7 +1039,9 @@ public final class FormationBenchmark {
           "AKKA_DISCOVERY_POSTGRES_PASSWORD), or an embedded one when that is not set.",
           "",
           "  --nodes LIST            cluster sizes, comma-separated (default 3,10)",
-          "  --repetitions R         runs per size, profile and method (default 5)",
+          "  --pairs R               interleaved pairs (a postgres and a config run) per size and profile",
+          "                          (default 5; --repetitions is the same)",
+          "  --profiles LIST         Bootstrap profiles, default and/or tight (default both)",
           "  --node-classpath CP     class path of the sample node (default "
               + DEFAULT_NODE_CLASSPATH
               + ")");
@@ -804,6 +1049,7 @@ public final class FormationBenchmark {
   public static void main(String[] args) throws Exception {
     int[] nodeCounts = {3, 10};
     int repetitions = 5;
+    List<String> profiles = List.of("default", "tight");
     String nodeClasspath = DEFAULT_NODE_CLASSPATH;
     try {
       for (int i = 0; i < args.length; i++) {
@@ -818,7 +1064,9 @@ public final class FormationBenchmark {
                       .map(String::trim)
                       .mapToInt(Integer::parseInt)
                       .toArray();
-          case "--repetitions" -> repetitions = Integer.parseInt(valueAfter(args, i++).trim());
+          case "--repetitions", "--pairs" ->
+              repetitions = Integer.parseInt(valueAfter(args, i++).trim());
+          case "--profiles" -> profiles = List.of(valueAfter(args, i++).trim().split(","));
           case "--node-classpath" -> nodeClasspath = valueAfter(args, i++);
           default -> throw new IllegalArgumentException("unknown argument \"" + args[i] + "\"");
         }
@@ -847,7 +1095,7 @@ public final class FormationBenchmark {
       password = System.getenv("AKKA_DISCOVERY_POSTGRES_PASSWORD");
     }
     try {
-      System.out.print(run(url, user, password, nodeClasspath, nodeCounts, repetitions));
+      System.out.print(run(url, user, password, nodeClasspath, nodeCounts, repetitions, profiles));
       System.out.flush();
     } finally {
       if (embedded != null) {

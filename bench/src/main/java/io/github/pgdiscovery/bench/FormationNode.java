@@ -52,6 +52,14 @@ final class FormationNode {
     return managementPort;
   }
 
+  int remotingPort() {
+    return remotingPort;
+  }
+
+  Path logFile() {
+    return logFile;
+  }
+
   /** The Akka address the node will have, as /cluster/members reports it. */
   String address() {
     return "akka://" + SYSTEM_NAME + "@" + HOST + ":" + remotingPort;

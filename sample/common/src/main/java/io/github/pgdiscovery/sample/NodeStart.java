@@ -2,6 +2,7 @@ package io.github.pgdiscovery.sample;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -64,6 +65,21 @@ public abstract class NodeStart<S> {
     return root + ".management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr";
   }
 
+  /** CPU time of this process so far, every thread's; -1 where the JVM does not say. */
+  private static long processCpuMillis() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      long nanos = os.getProcessCpuTime();
+      return nanos < 0 ? -1 : nanos / 1_000_000;
+    }
+    return -1;
+  }
+
+  /** When this JVM started, as the JVM itself recorded it. */
+  private static long jvmStartMillis() {
+    return java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+  }
+
   /**
    * Starts the node with the configuration {@code config} gives; on failure, logs why and ends the
    * JVM with 1.
@@ -104,18 +120,31 @@ public abstract class NodeStart<S> {
     }
     try {
       startMembershipLog(system, requiredUp);
+      CompletableFuture<Object> management = new CompletableFuture<>();
       startManagement(system)
           .whenComplete(
               (uri, error) -> {
                 if (error != null) {
                   // Without its management endpoint no node can probe this one, so it could never
-                  // take part
-                  // in Bootstrap.
+                  // take part in Bootstrap.
                   log.error("{} Management did not start, stopping this node", toolkit, error);
                   stopFailed(system);
+                } else {
+                  management.complete(uri);
                 }
               });
       startBootstrap(system);
+      // Started: Management answers and Bootstrap runs. One line with the wall clock, which the
+      // formation benchmark reads to compare how long nodes of two discovery methods take to start.
+      management.thenRun(
+          () -> {
+            long now = System.currentTimeMillis();
+            log.info(
+                "STARTED at {} ms since the epoch, {} ms after the JVM started, {} ms of CPU",
+                now,
+                now - jvmStartMillis(),
+                processCpuMillis());
+          });
     } catch (ConfigException e) {
       log.error("Stopping this node, the configuration is invalid: {}", e.getMessage());
       stopFailed(system);

@@ -1,5 +1,6 @@
 package io.github.pgdiscovery.akka;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.ActorSystem;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.testkit.javadsl.TestKit;
+import ch.qos.logback.classic.Level;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.github.pgdiscovery.core.DiscoveryEngine;
 import io.github.pgdiscovery.testing.ChannelTap;
 import io.github.pgdiscovery.testing.DatabaseTest;
+import io.github.pgdiscovery.testing.LogCapture;
 import io.github.pgdiscovery.testing.Poll;
 import io.github.pgdiscovery.testing.Ports;
 import io.github.pgdiscovery.testing.Resources;
@@ -50,8 +54,6 @@ final class EarlyStartTest {
 
     ActorSystem system = start("EarlyNode", config);
 
-    assertTrue(
-        system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
     List<String> heard = new ArrayList<>();
     Poll.until(
         Duration.ofSeconds(15),
@@ -69,6 +71,34 @@ final class EarlyStartTest {
                           && payload.contains("\"service\":\"earlynode\""));
         },
         () -> heard);
+    assertTrue(
+        system.hasExtension(PostgresDiscovery.ID), "discovery started with the actor system");
+  }
+
+  /**
+   * The start (settings, the protocol's codec, the driver) runs on a thread of its own, so the
+   * actor system's start, and Management and Bootstrap after it, do not wait for it.
+   */
+  @Test
+  void discoveryStartsOffTheThreadThatCreatesTheActorSystem() {
+    try (LogCapture engineLog = LogCapture.of(DiscoveryEngine.class)) {
+      start("OffThread", new AkkaNodes(db, 1).config(Ports.free(), Ports.free(), ""));
+
+      Poll.until(
+          Duration.ofSeconds(15),
+          "discovery's start logged",
+          () -> engineLog.count(Level.INFO, "", "service [offthread]") > 0,
+          engineLog::all);
+      assertEquals(
+          1,
+          engineLog.count(
+              Level.INFO, PostgresDiscoveryEarlyStart.THREAD_NAME, "service [offthread]"),
+          () ->
+              "started on "
+                  + engineLog.events(Level.INFO, "").stream()
+                      .map(event -> event.getThreadName() + ": " + event.getFormattedMessage())
+                      .toList());
+    }
   }
 
   @Test

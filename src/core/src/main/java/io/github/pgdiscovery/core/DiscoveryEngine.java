@@ -88,6 +88,11 @@ public final class DiscoveryEngine implements AutoCloseable {
   private volatile Integer backendPid;
 
   private volatile long reconnects;
+  // The connection thread's: when start() was called, and how long the first connection took (-1
+  // until connected), for the one line that says when lookups were first answered.
+  private long startedNanos;
+  private long firstConnectMillis = -1;
+  private boolean answeredOnce;
   private volatile long connectionAttempts; // written by the connection thread alone
   // The connection thread's: what was wrong with the server when last logged, null when nothing.
   private ServerCheck.UnsuitableServer.Kind unsuitable;
@@ -142,6 +147,7 @@ public final class DiscoveryEngine implements AutoCloseable {
         settings.timing().silentOnceJoined()
             ? "then silent (watched by the cluster)"
             : "every " + DiscoverySettings.readable(settings.timing().joinedHeartbeatInterval()));
+    startedNanos = System.nanoTime();
     thread.start();
   }
 
@@ -442,6 +448,9 @@ public final class DiscoveryEngine implements AutoCloseable {
     if (sends.stream().anyMatch(send -> send.message() instanceof Message.Announce)) {
       observer.announced(sendingAt);
     }
+    if (firstConnectMillis < 0) {
+      firstConnectMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    }
     send(transport, loop, sends);
     setState(ConnectionState.CONNECTED);
     log.debug(
@@ -521,6 +530,16 @@ public final class DiscoveryEngine implements AutoCloseable {
 
   private void readiness(boolean nowReady) {
     if (nowReady) {
+      if (!answeredOnce) {
+        // Once per start: how long the node took to answer its first lookup, and how much of that
+        // was connecting (the rest is waiting for answers to its probes).
+        answeredOnce = true;
+        log.info(
+            "PostgreSQL discovery on channel {} answers lookups, {} ms after it started (connected after {} ms)",
+            settings.channel(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos),
+            firstConnectMillis);
+      }
       ready.complete(null);
     } else if (ready.isDone()) {
       ready = new CompletableFuture<>();

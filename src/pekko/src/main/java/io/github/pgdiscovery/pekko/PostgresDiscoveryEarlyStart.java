@@ -14,6 +14,12 @@ import org.slf4j.LoggerFactory;
  * before {@code ClusterBootstrap.start()}, while the rest of the application starts, and the other
  * nodes' Bootstrap, whose stable margin restarts whenever a contact point appears, settles sooner.
  *
+ * <p>The start runs on a short-lived thread of its own, {@value #THREAD_NAME}: reading the
+ * settings, building the protocol (its JSON codec) and loading the driver take a few hundred
+ * milliseconds of class loading on a busy machine, which the actor system's own start, and the
+ * node's Management and Bootstrap after it, need not wait for. {@code ClusterBootstrap.start()}
+ * waits for that start if it is still running, as for any extension being created.
+ *
  * <p>It never fails the actor system's start: a bad setting is recorded, and {@code
  * ClusterBootstrap.start()} (the first use of the method) throws it naming the key, as without this
  * extension.
@@ -24,7 +30,10 @@ public final class PostgresDiscoveryEarlyStart
 
   private static final Logger log = LoggerFactory.getLogger(PostgresDiscoveryEarlyStart.class);
 
-  /** Whether discovery was started with the actor system. */
+  /** The thread that starts discovery beside the actor system's start. */
+  public static final String THREAD_NAME = "pekko-discovery-postgres-start";
+
+  /** Whether discovery's start was begun with the actor system. */
   public record Started(boolean started) implements Extension {}
 
   /** Pekko creates it by name from {@code pekko.library-extensions}. */
@@ -35,13 +44,21 @@ public final class PostgresDiscoveryEarlyStart
     if (!PostgresDiscoverySettings.startsWithActorSystem(system.settings().config())) {
       return new Started(false);
     }
-    try {
-      PostgresDiscovery.get(system);
-      return new Started(true);
-    } catch (RuntimeException e) {
-      log.debug(
-          "PostgreSQL discovery did not start with the actor system; its first use reports why", e);
-      return new Started(false);
-    }
+    Thread starter =
+        new Thread(
+            () -> {
+              try {
+                PostgresDiscovery.get(system);
+              } catch (RuntimeException e) {
+                log.debug(
+                    "PostgreSQL discovery did not start with the actor system; its first use reports why",
+                    e);
+              }
+            },
+            THREAD_NAME);
+    // Never keeps the JVM alive: a system terminated meanwhile leaves nothing to start.
+    starter.setDaemon(true);
+    starter.start();
+    return new Started(true);
   }
 }
