@@ -228,11 +228,11 @@ public final class MessageCodec {
       throw new RejectedMessageException(
           Reason.UNSUPPORTED_VERSION, "unsupported version " + version);
     }
-    String type = text(json, "type", 16);
+    String type = PayloadFields.text(json, "type", 16);
     Message message =
         switch (type) {
           case "announce" -> announce(json);
-          case "goodbye" -> new Message.Goodbye(node(json));
+          case "goodbye" -> new Message.Goodbye(PayloadFields.node(json));
           case "probe" -> probe(json);
           case "roster" -> roster(json);
           default ->
@@ -240,8 +240,8 @@ public final class MessageCodec {
                   Reason.UNKNOWN_TYPE, "unknown type '" + type + "'");
         };
     boolean required = mac != null;
-    long seq = counter(json, "seq", required);
-    long timestamp = counter(json, "ts", required);
+    long seq = PayloadFields.counter(json, "seq", required);
+    long timestamp = PayloadFields.counter(json, "ts", required);
     if (mac != null) {
       verify(json, message, seq, timestamp);
     }
@@ -331,9 +331,9 @@ public final class MessageCodec {
   static final int VIEW_DIGEST_LENGTH = 22;
 
   private static Message.Probe probe(JsonNode json) throws RejectedMessageException {
-    String service = service(json);
-    String incarnation = text(json, "incarnation", MAX_INCARNATION_LENGTH);
-    boolean all = flag(json, "all");
+    String service = PayloadFields.service(json);
+    String incarnation = PayloadFields.text(json, "incarnation", MAX_INCARNATION_LENGTH);
+    boolean all = PayloadFields.flag(json, "all");
     int attempt = attempt(json, all);
     JsonNode view = json.get("view");
     if (view == null || view.isNull()) {
@@ -378,9 +378,9 @@ public final class MessageCodec {
   }
 
   private static Message.Announce announce(JsonNode json) throws RejectedMessageException {
-    Announcement node = node(json);
+    Announcement node = PayloadFields.node(json);
     long interval = interval(json);
-    boolean watched = flag(json, "watched");
+    boolean watched = PayloadFields.flag(json, "watched");
     if (watched && interval != 0) {
       throw new RejectedMessageException(
           INVALID_FIELD, "a watched node's announcement states an interval");
@@ -459,11 +459,11 @@ public final class MessageCodec {
   }
 
   private static Message.Roster roster(JsonNode json) throws RejectedMessageException {
-    String service = service(json);
-    String sender = text(json, "incarnation", MAX_INCARNATION_LENGTH);
-    String to = text(json, "to", MAX_INCARNATION_LENGTH);
-    int parts = smallInt(json, "parts", 1, 10_000);
-    int part = smallInt(json, "part", 0, parts - 1);
+    String service = PayloadFields.service(json);
+    String sender = PayloadFields.text(json, "incarnation", MAX_INCARNATION_LENGTH);
+    String to = PayloadFields.text(json, "to", MAX_INCARNATION_LENGTH);
+    int parts = PayloadFields.smallInt(json, "parts", 1, 10_000);
+    int part = PayloadFields.smallInt(json, "part", 0, parts - 1);
     JsonNode entries = json.get("entries");
     if (entries == null || !entries.isArray()) {
       throw new RejectedMessageException(MISSING_FIELD, "missing array 'entries'");
@@ -475,7 +475,7 @@ public final class MessageCodec {
             INVALID_FIELD,
             "a roster entry is not [host, port, address, uid," + " incarnation, ttl]");
       }
-      String host = entryText(entry.get(0), HostNames.MAX_LENGTH);
+      String host = PayloadFields.entryText(entry.get(0), HostNames.MAX_LENGTH);
       if (!HostNames.isValid(host)) {
         throw new RejectedMessageException(
             INVALID_FIELD, "a roster entry's host is not an IP literal or DNS name");
@@ -501,137 +501,17 @@ public final class MessageCodec {
               service,
               host,
               port.intValue(),
-              entryText(entry.get(2), MAX_ADDRESS_LENGTH),
+              PayloadFields.entryText(entry.get(2), MAX_ADDRESS_LENGTH),
               uid.longValue(),
-              entryText(entry.get(4), MAX_INCARNATION_LENGTH));
+              PayloadFields.entryText(entry.get(4), MAX_INCARNATION_LENGTH));
       result.add(new Message.Roster.Entry(node, ttl.longValue()));
     }
     return new Message.Roster(service, sender, to, part, parts, result);
-  }
-
-  private static String entryText(JsonNode value, int maxLength) throws RejectedMessageException {
-    if (value == null
-        || !value.isTextual()
-        || value.textValue().isEmpty()
-        || value.textValue().length() > maxLength) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "a roster entry has a text field missing or out of bounds");
-    }
-    for (int i = 0; i < value.textValue().length(); i++) {
-      if (Character.isISOControl(value.textValue().charAt(i))) {
-        throw new RejectedMessageException(
-            INVALID_FIELD, "a roster entry contains control characters");
-      }
-    }
-    return value.textValue();
-  }
-
-  private static int smallInt(JsonNode json, String field, int min, int max)
-      throws RejectedMessageException {
-    JsonNode value = json.get(field);
-    if (value == null || value.isNull()) {
-      throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
-    }
-    if (!value.isIntegralNumber()
-        || !value.canConvertToInt()
-        || value.intValue() < min
-        || value.intValue() > max) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field '" + field + "' is not an integer from " + min + " to " + max);
-    }
-    return value.intValue();
-  }
-
-  /** An optional true/false; false when absent. */
-  private static boolean flag(JsonNode json, String field) throws RejectedMessageException {
-    JsonNode value = json.get(field);
-    if (value == null || value.isNull()) {
-      return false;
-    }
-    if (!value.isBoolean()) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field '" + field + "' is not true or false");
-    }
-    return value.booleanValue();
   }
 
   private static Announcement nodeOf(Message message) {
     return message instanceof Message.Announce announce
         ? announce.node()
         : ((Message.Goodbye) message).node();
-  }
-
-  private static Announcement node(JsonNode json) throws RejectedMessageException {
-    String service = service(json);
-    String host = text(json, "host", HostNames.MAX_LENGTH);
-    if (!HostNames.isValid(host)) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field 'host' is not an IP literal or DNS name");
-    }
-    JsonNode port = json.get("port");
-    if (port == null || port.isNull()) {
-      throw new RejectedMessageException(MISSING_FIELD, "missing field 'port'");
-    }
-    if (!port.isIntegralNumber()
-        || !port.canConvertToInt()
-        || port.intValue() < 1
-        || port.intValue() > 65535) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field 'port' is not an integer from 1 to 65535");
-    }
-    String address = text(json, "address", MAX_ADDRESS_LENGTH);
-    JsonNode uid = json.get("uid");
-    if (uid == null || uid.isNull()) {
-      throw new RejectedMessageException(MISSING_FIELD, "missing field 'uid'");
-    }
-    if (!uid.isIntegralNumber() || !uid.canConvertToLong()) {
-      throw new RejectedMessageException(INVALID_FIELD, "field 'uid' is not a 64-bit integer");
-    }
-    String incarnation = text(json, "incarnation", MAX_INCARNATION_LENGTH);
-    return new Announcement(service, host, port.intValue(), address, uid.longValue(), incarnation);
-  }
-
-  private static String service(JsonNode json) throws RejectedMessageException {
-    return text(json, "service", MAX_SERVICE_LENGTH);
-  }
-
-  /** A non-negative whole number that fits a long; 0 when absent and not required. */
-  private static long counter(JsonNode json, String field, boolean required)
-      throws RejectedMessageException {
-    JsonNode value = json.get(field);
-    if (value == null || value.isNull()) {
-      if (required) {
-        throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
-      }
-      return 0;
-    }
-    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field '" + field + "' is not a non-negative integer");
-    }
-    return value.longValue();
-  }
-
-  private static String text(JsonNode json, String field, int maxLength)
-      throws RejectedMessageException {
-    JsonNode value = json.get(field);
-    if (value == null || value.isNull()) {
-      throw new RejectedMessageException(MISSING_FIELD, "missing field '" + field + "'");
-    }
-    if (!value.isTextual()) {
-      throw new RejectedMessageException(INVALID_FIELD, "field '" + field + "' is not a string");
-    }
-    String text = value.textValue();
-    if (text.isEmpty() || text.length() > maxLength) {
-      throw new RejectedMessageException(
-          INVALID_FIELD, "field '" + field + "' must have 1 to " + maxLength + " characters");
-    }
-    for (int i = 0; i < text.length(); i++) {
-      if (Character.isISOControl(text.charAt(i))) {
-        throw new RejectedMessageException(
-            INVALID_FIELD, "field '" + field + "' contains control characters");
-      }
-    }
-    return text;
   }
 }
