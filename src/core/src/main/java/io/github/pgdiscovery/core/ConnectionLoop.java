@@ -67,11 +67,6 @@ public final class ConnectionLoop {
     return step(() -> protocol.tick(now, wallMillis));
   }
 
-  /** The connection is gone. */
-  public void disconnected(long now) {
-    step(() -> protocol.disconnected(now));
-  }
-
   /** When the protocol next needs a tick. */
   public long nextDeadline(long now) {
     synchronized (protocol) {
